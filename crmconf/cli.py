@@ -1,0 +1,142 @@
+"""The thin click layer: parse options, call one command function, map every error to an exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crmconf import __version__
+from crmconf.errors import CrmconfError, SpecError
+from crmconf.render import diagnostics as render_diagnostics
+from crmconf.ui import Console
+
+EXIT_BUG = 70  # EX_SOFTWARE: an internal error, distinct from every user-facing code
+EXIT_INTERRUPTED = 130
+
+DIR = click.Path(file_okay=False, path_type=Path)
+
+
+def _console(ctx: click.Context) -> Console:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Console)
+    return obj
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="crmconf")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour output (NO_COLOR is honoured in auto).",
+)
+@click.pass_context
+def cli(ctx: click.Context, color: str) -> None:
+    """crmconf: CRM configuration as code. Validate, plan and apply CRM strategy kept in YAML."""
+    ctx.obj = Console.create(color)
+
+
+@cli.command()
+@click.argument("root", type=DIR, default=".")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@click.option("--strict", is_flag=True, help="Warnings fail validation too.")
+@click.pass_context
+def validate(ctx: click.Context, root: Path, fmt: str, strict: bool) -> int:
+    """Check a workspace: schema, references, terminology and inventory policy."""
+    from crmconf.clock import today
+    from crmconf.commands import validate as command
+
+    return command.run(root, fmt=fmt, strict=strict, today=today(), console=_console(ctx))
+
+
+@cli.command()
+@click.option("--kind", type=click.Choice(["config", "spec"]), default="spec", show_default=True,
+              help="config: crmconf.yaml; spec: the section files.")
+@click.option("--out", type=DIR, default=None, help="Write both schemas into this folder instead of printing.")
+@click.pass_context
+def schema(ctx: click.Context, kind: str, out: Path | None) -> int:
+    """Print the JSON Schema of the spec language (for editors and CI)."""
+    from crmconf.commands import schema as command
+
+    return command.run(kind, out, _console(ctx))
+
+
+@cli.command()
+@click.argument("root", type=DIR, default=".")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@click.pass_context
+def init(ctx: click.Context, root: Path, force: bool) -> int:
+    """Create a starter workspace that validates."""
+    from crmconf.clock import today
+    from crmconf.commands import init as command
+
+    return command.run(root, today=today(), force=force, console=_console(ctx))
+
+
+def register(*modules: str) -> None:
+    """Attach the click commands that live beside their command modules (cli_* functions)."""
+    import importlib
+
+    for name in modules:
+        module = importlib.import_module(f"crmconf.commands.{name}")
+        cli.add_command(module.command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    console = Console.create("never" if os.environ.get("NO_COLOR") else "auto")
+    try:
+        result = cli.main(args=argv, prog_name="crmconf", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        console.err("interrupted")
+        return EXIT_INTERRUPTED
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return 1
+    except SpecError as exc:
+        return _report_spec_error(exc, console)
+    except CrmconfError as exc:
+        console.err(f"error {exc.code}: {exc}")
+        return exc.exit_code
+    except Exception:  # the one place a bug is caught: log it, say so plainly, exit distinctly
+        return _report_bug(console)
+    return result if isinstance(result, int) else 0
+
+
+def _report_spec_error(exc: SpecError, console: Console) -> int:
+    sources = getattr(exc, "sources", None)
+
+    def line_of(d: Any) -> str:
+        return sources.line(d.location) if sources is not None and d.location else ""
+
+    console.err(render_diagnostics.text(exc.diagnostics, line_of, color=console.color))
+    console.err(f"error {exc.code}: the workspace is invalid ({len(exc.diagnostics)} error(s)); run `crmconf validate`")
+    return exc.exit_code
+
+
+def _report_bug(console: Console) -> int:
+    log = Path(tempfile.gettempdir()) / f"crmconf-crash-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    try:
+        log.write_text(f"crmconf {__version__}\nargv: {sys.argv}\n\n{traceback.format_exc()}", encoding="utf-8")
+        where = f"details are in {log}"
+    except OSError:
+        where = "the details could not be written to a log file"
+    console.err(f"crmconf hit an internal error (this is a bug, not your input); {where}")
+    return EXIT_BUG
+
+
+_: Callable[..., Any] = register

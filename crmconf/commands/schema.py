@@ -1,0 +1,20 @@
+"""`crmconf schema [--kind config|spec] [--out DIR]`: print or write the JSON Schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crmconf.spec.schema import KINDS, schema_text
+from crmconf.ui import Console
+
+
+def run(kind: str, out: Path | None, console: Console) -> int:
+    if out is None:
+        console.out(schema_text(kind).rstrip("\n"))
+        return 0
+    out.mkdir(parents=True, exist_ok=True)
+    for name in KINDS:
+        path = out / f"{name}.schema.json"
+        path.write_text(schema_text(name), encoding="utf-8")
+        console.err(f"wrote {path}")
+    return 0

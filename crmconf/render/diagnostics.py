@@ -1,0 +1,95 @@
+"""Diagnostics as text (with the source line and a caret), JSON, or GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+from crmconf.spec.diagnostics import Diagnostic, Severity, sort_key
+
+LineOf = Callable[[Diagnostic], str]
+FORMAT_VERSION = "1"
+
+
+def text(diagnostics: Sequence[Diagnostic], line_of: LineOf, *, color: bool = False) -> str:
+    out: list[str] = []
+    for d in sorted(diagnostics, key=sort_key):
+        out.extend(_text_one(d, line_of(d), color))
+    return "\n".join(out)
+
+
+def _paint(s: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{s}\x1b[0m" if color else s
+
+
+def _text_one(d: Diagnostic, source_line: str, color: bool) -> list[str]:
+    sev = _paint(d.severity.value, "31;1" if d.is_error else "33;1", color)
+    where = f"{d.location}: " if d.location else ""
+    lines = [f"{where}{sev} {d.code}: {d.message}"]
+    if d.location and source_line:
+        gutter = str(d.location.line)
+        lines.append(f"  {gutter} | {source_line}")
+        lines.append(f"  {' ' * len(gutter)} | {' ' * (d.location.column - 1)}{_paint('^', '36', color)}")
+    if d.hint:
+        lines.append(f"  hint: {d.hint}")
+    for rel in d.related:
+        lines.append(f"  see also: {rel}")
+    return lines
+
+
+def summary(diagnostics: Sequence[Diagnostic], strict: bool) -> str:
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if errors or (strict and warnings):
+        return f"invalid: {errors} error(s), {warnings} warning(s)" + (" (--strict)" if strict and not errors else "")
+    return "valid" + (f" with {warnings} warning(s)" if warnings else "")
+
+
+def as_json(diagnostics: Sequence[Diagnostic], *, valid: bool) -> str:
+    payload = {
+        "format_version": FORMAT_VERSION,
+        "valid": valid,
+        "diagnostics": [to_dict(d) for d in sorted(diagnostics, key=sort_key)],
+    }
+    return json.dumps(payload, indent=2)
+
+
+def to_dict(d: Diagnostic) -> dict[str, object]:
+    loc = d.location
+    return {
+        "code": d.code,
+        "severity": d.severity.value,
+        "message": d.message,
+        "file": loc.file if loc else None,
+        "line": loc.line if loc else None,
+        "column": loc.column if loc else None,
+        "hint": d.hint,
+        "related": [str(r) for r in d.related],
+    }
+
+
+def github(diagnostics: Sequence[Diagnostic], prefix: str = "") -> str:
+    """GitHub Actions workflow commands; `prefix` is the workspace path relative to the repository."""
+    out = []
+    for d in sorted(diagnostics, key=sort_key):
+        kind = "error" if d.severity is Severity.ERROR else "warning"
+        message = d.message + (f" (hint: {d.hint})" if d.hint else "")
+        props = [f"title={_escape_prop(d.code)}"]
+        if d.location:
+            file = f"{prefix.rstrip('/')}/{d.location.file}" if prefix and prefix != "." else d.location.file
+            props = [
+                f"file={_escape_prop(file)}",
+                f"line={d.location.line}",
+                f"col={d.location.column}",
+                *props,
+            ]
+        out.append(f"::{kind} {','.join(props)}::{_escape_data(message)}")
+    return "\n".join(out)
+
+
+def _escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_prop(s: str) -> str:
+    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")

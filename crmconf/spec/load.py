@@ -1,0 +1,281 @@
+"""Reading workspace files: YAML text -> plain data plus the position of every node.
+
+ruamel.yaml's C composer (libyaml) builds the node tree with marks in a fraction of the time the
+round-trip loader needs, so every node is located eagerly and cheaply; round-trip mode is kept for
+the commands that edit files in place. Everything that can go wrong with bytes or YAML becomes a
+located diagnostic here, never an exception.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.cyaml import CSafeLoader
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from crmconf.spec.diagnostics import Diagnostic, Location, error
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_NODES = 2_000_000  # after alias expansion: far above any real workspace, far below a bomb
+MAX_DEPTH = 64
+YAML_SUFFIXES = (".yaml", ".yml")
+CONFIG_NAMES = ("crmconf.yaml", "crmconf.yml")
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass
+class SourceFile:
+    """One parsed file: its data, and where each value (and each mapping key) starts."""
+
+    name: str
+    text: str
+    data: Any
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: Path_, *, key: bool = False) -> Location:
+        """The position of `path`, or of its nearest located ancestor (pydantic may point past data)."""
+        table = self.keys if key else self.values
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                line, col = table[probe]
+                return Location(self.name, line + 1, col + 1)
+            if not key and probe in self.keys:
+                line, col = self.keys[probe]
+                return Location(self.name, line + 1, col + 1)
+            probe = probe[:-1]
+        line, col = self.values.get((), (0, 0))
+        return Location(self.name, line + 1, col + 1)
+
+    def line(self, number: int) -> str:
+        lines = self.text.splitlines()
+        return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+class LoadError(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        self.diagnostic = diagnostic
+        super().__init__(diagnostic.message)
+
+
+def workspace_files(root: Path) -> list[Path]:
+    """Every YAML file under root, config first, skipping hidden folders (.crmconf, .git)."""
+    found = [
+        p
+        for p in root.rglob("*")
+        if p.suffix in YAML_SUFFIXES
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    ]
+    return sorted(found, key=lambda p: (p.name not in CONFIG_NAMES, p.relative_to(root).as_posix()))
+
+
+def read_source(path: Path, name: str) -> SourceFile:
+    raw = _read_bytes(path, name)
+    text = _decode(raw, name)
+    return parse_text(text, name)
+
+
+def parse_text(text: str, name: str) -> SourceFile:
+    if not text.strip() or all(
+        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
+    ):
+        raise LoadError(
+            error(
+                "L105",
+                "the file is empty",
+                Location(name, 1, 1),
+                hint="add a section (terminology, fields, pipelines, automations, permissions) or delete it",
+            )
+        )
+    root = _compose(text, name)
+    source = SourceFile(name, text, None)
+    _check_size(root, name)
+    source.data = _Builder(source).build(root, (), 0)
+    return source
+
+
+def _read_bytes(path: Path, name: str) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise LoadError(
+                error(
+                    "L107",
+                    f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}",
+                    Location(name, 1, 1),
+                    hint="split the workspace into several files",
+                )
+            )
+        return path.read_bytes()
+    except OSError as exc:
+        raise LoadError(error("L100", f"cannot read the file: {exc.strerror}", Location(name, 1, 1))) from exc
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise LoadError(
+            error(
+                "L101",
+                f"the file is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded",
+                Location(name, line, column),
+                hint="save the file as UTF-8",
+            )
+        ) from exc
+    if "\x00" in text:
+        offset = text.index("\x00")
+        line = text.count("\n", 0, offset) + 1
+        raise LoadError(error("L101", "the file contains a NUL byte: it is not a text file", Location(name, line, 1)))
+    return text
+
+
+def _compose(text: str, name: str) -> Node:
+    loader = CSafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    except MarkedYAMLError as exc:
+        raise LoadError(_syntax_diagnostic(exc, text, name)) from exc
+    except YAMLError as exc:
+        raise LoadError(error("L102", f"invalid YAML: {exc}", Location(name, 1, 1))) from exc
+    except RecursionError as exc:
+        raise LoadError(error("L108", f"nesting deeper than {MAX_DEPTH} levels", Location(name, 1, 1))) from exc
+    finally:
+        loader.dispose()
+    if node is None:
+        raise LoadError(error("L105", "the file is empty", Location(name, 1, 1)))
+    return node
+
+
+def _syntax_diagnostic(exc: MarkedYAMLError, text: str, name: str) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    problem = exc.problem or exc.context or "invalid YAML"
+    source_line = text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else ""
+    if "\t" in source_line[: max(col, 1)] or "'\\t'" in problem:
+        return error(
+            "L103",
+            "a tab character is used for indentation",
+            Location(name, line, source_line.find("\t") + 1 if "\t" in source_line else col),
+            hint="YAML indents with spaces only; replace the tab with spaces",
+        )
+    return error("L102", f"invalid YAML: {problem}", Location(name, line, col))
+
+
+def _check_size(root: Node, name: str) -> None:
+    """Refuse alias bombs before expanding anything: subtree sizes are memoised per node."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in sizes:
+            continue
+        kids = list(_children(node))
+        if not expanded and kids:
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if id(k) not in sizes)
+            continue
+        sizes[id(node)] = 1 + sum(sizes.get(id(k), 1) for k in kids)
+        if sizes[id(node)] > MAX_NODES:
+            mark = node.start_mark
+            raise LoadError(
+                error(
+                    "L106",
+                    f"aliases expand to more than {MAX_NODES:,} values (an alias bomb?)",
+                    Location(name, mark.line + 1, mark.column + 1),
+                    hint="use fewer nested aliases",
+                )
+            )
+
+
+def _children(node: Node) -> Iterator[Node]:
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            yield key
+            yield value
+    elif isinstance(node, SequenceNode):
+        yield from node.value
+
+
+class _Builder:
+    """Turns the node tree into plain data, recording positions and refusing duplicate keys."""
+
+    def __init__(self, source: SourceFile) -> None:
+        self.source = source
+        self.constructor = CSafeLoader("")
+
+    def build(self, node: Node, path: Path_, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise LoadError(error("L108", f"nesting deeper than {MAX_DEPTH} levels", self._loc(node)))
+        self.source.values.setdefault(path, (node.start_mark.line, node.start_mark.column))
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _mapping(self, node: MappingNode, path: Path_, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merged.update(self._merge_source(value_node, path, depth))
+                continue
+            key = self._key(key_node)
+            if key in result:
+                first = self.source.keys[(*path, key)]
+                raise LoadError(
+                    error(
+                        "L104",
+                        f"duplicate key {key!r}",
+                        self._loc(key_node),
+                        hint=f"{key!r} is first set at line {first[0] + 1}; keep one",
+                        related=(Location(self.source.name, first[0] + 1, first[1] + 1),),
+                    )
+                )
+            self.source.keys[(*path, key)] = (key_node.start_mark.line, key_node.start_mark.column)
+            result[key] = self.build(value_node, (*path, key), depth + 1)
+        return {**{k: v for k, v in merged.items() if k not in result}, **result}
+
+    def _merge_source(self, node: Node, path: Path_, depth: int) -> dict[str, Any]:
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        merged: dict[str, Any] = {}
+        for src in reversed(sources):
+            value = self.build(src, path, depth + 1)
+            if not isinstance(value, dict):
+                raise LoadError(error("L102", "a merge key (<<) needs a mapping", self._loc(src)))
+            merged.update(value)
+        return merged
+
+    def _key(self, node: Node) -> str:
+        if not isinstance(node, ScalarNode):
+            raise LoadError(error("L102", "a mapping key must be a plain value", self._loc(node)))
+        value = self._scalar(node)
+        return value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        if node.tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:null"):
+            return None if node.tag.endswith("null") else node.value
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except (YAMLError, ValueError, OverflowError) as exc:
+            raise LoadError(error("L102", f"invalid value {node.value!r}: {str(exc).splitlines()[0]}", self._loc(node))) from exc
+        if isinstance(value, dt.datetime) and node.value.strip().count(":") == 0:
+            return value.date()
+        if isinstance(value, bytes | set):
+            raise LoadError(error("L102", f"unsupported YAML type {node.tag}", self._loc(node)))
+        return value
+
+    def _loc(self, node: Node) -> Location:
+        return Location(self.source.name, node.start_mark.line + 1, node.start_mark.column + 1)

@@ -1,0 +1,405 @@
+"""The v1 spec language as frozen pydantic models.
+
+The models describe the YAML exactly as users write it (they are also the source of the published
+JSON Schema), so every key here is part of the public contract documented in docs/spec-reference.md.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+OBJECTS = ("deal", "contact", "company", "ticket", "lead")
+SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions")
+CONFIG_KEYS = ("version", "default_target", "targets", "policies")
+KINDS = ("term", "field", "pipeline", "stage", "automation", "permission")
+
+ObjectName = Literal["deal", "contact", "company", "ticket", "lead"]
+Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(max_length=4000)]
+Team = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
+Duration = Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,5}[hdw]$")]
+StageRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
+FieldRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
+
+_DURATION_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'90d' -> 90 days, '-2w' -> minus two weeks (the format `Duration` admits)."""
+    match = re.fullmatch(r"(-?[0-9]+)([hdw])", text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r}")
+    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+# --- crmconf.yaml -------------------------------------------------------------------------------
+
+
+class Target(Strict):
+    """Where plans are applied: a provider and its settings (secrets only by environment variable name)."""
+
+    provider: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
+    settings: dict[str, Any] = Field(default_factory=dict)
+    description: Text | None = None
+
+
+Verdict = Literal["ok", "due-soon", "overdue", "unowned", "orphan", "missing", "changed-since-review"]
+PrunableKind = Literal["field", "pipeline", "stage", "automation", "permission", "option"]
+
+
+class Policies(Strict):
+    automation_review_every: Duration = "90d"
+    require_automation_owner: bool = True
+    review_due_soon: Duration = "14d"
+    prune: tuple[PrunableKind, ...] = ()
+    audit_fail_on: tuple[Verdict, ...] = (
+        "overdue",
+        "unowned",
+        "orphan",
+        "missing",
+        "changed-since-review",
+    )
+
+
+def _default_targets() -> dict[str, Target]:
+    return {"local": Target(provider="local")}
+
+
+class WorkspaceConfig(Strict):
+    version: Literal[1]
+    default_target: str = "local"
+    targets: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], Target] = Field(
+        default_factory=_default_targets
+    )
+    policies: Policies = Field(default_factory=Policies)
+
+    @model_validator(mode="after")
+    def _default_target_exists(self) -> WorkspaceConfig:
+        if self.default_target not in self.targets:
+            raise ValueError(
+                f"default_target {self.default_target!r} is not one of the targets: "
+                + ", ".join(sorted(self.targets))
+            )
+        return self
+
+
+# --- terminology --------------------------------------------------------------------------------
+
+
+class Term(Strict):
+    term: Label
+    definition: Text
+    owners: tuple[Team, ...] = ()
+    avoid: tuple[Label, ...] = ()
+    examples: tuple[Text, ...] = ()
+
+
+# --- fields -------------------------------------------------------------------------------------
+
+FieldType = Literal[
+    "text",
+    "textarea",
+    "number",
+    "currency",
+    "percent",
+    "date",
+    "datetime",
+    "boolean",
+    "picklist",
+    "multipicklist",
+    "email",
+    "phone",
+    "url",
+]
+CHOICE_TYPES = ("picklist", "multipicklist")
+
+
+class Option(Strict):
+    value: Label
+    label: Label | None = None
+    hidden: bool = False
+
+    @property
+    def display(self) -> str:
+        return self.label or self.value
+
+
+def _option_from_scalar(value: Any) -> Any:
+    return {"value": value} if isinstance(value, str) else value
+
+
+class FieldSpec(Strict):
+    name: Ident
+    label: Label
+    type: FieldType
+    required: bool = False
+    help_text: Text | None = None
+    options: tuple[Annotated[Option, Field()], ...] | None = None
+    format: Literal["e164"] | None = None
+    group: Ident | None = None
+    unique: bool = False
+    owners: tuple[Team, ...] = ()
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _scalar_options(cls, value: Any) -> Any:
+        return [_option_from_scalar(v) for v in value] if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _options_match_type(self) -> FieldSpec:
+        if self.type in CHOICE_TYPES and not self.options:
+            raise ValueError(f"a {self.type} field needs `options`")
+        if self.type not in CHOICE_TYPES and self.options is not None:
+            raise ValueError(f"`options` only apply to picklist fields, not {self.type}")
+        if self.format is not None and self.type != "phone":
+            raise ValueError("`format: e164` only applies to phone fields")
+        return self
+
+
+# --- pipelines ----------------------------------------------------------------------------------
+
+Outcome = Literal["won", "lost", "closed"]
+
+
+class Stage(Strict):
+    name: Ident
+    label: Label
+    probability: Annotated[int, Field(ge=0, le=100)] | None = None
+    owner_team: Team | None = None
+    exit_criteria: Text | None = None
+    require: tuple[Ident, ...] = ()
+    outcome: Outcome | None = None
+    description: Text | None = None
+
+
+class Pipeline(Strict):
+    name: Ident
+    object: ObjectName
+    label: Label
+    description: Text | None = None
+    owners: tuple[Team, ...] = ()
+    stages: tuple[Stage, ...] = Field(min_length=1)
+    # Stages removed from the spec, and the stage that takes their records.
+    migrate_to: dict[Ident, Ident] = Field(default_factory=dict)
+
+
+# --- automations --------------------------------------------------------------------------------
+
+
+class RecordCreatedArgs(Strict):
+    where: dict[Ident, str | int | float | bool] = Field(default_factory=dict)
+
+
+class FieldChangedArgs(Strict):
+    field: Ident
+    to: str | int | float | bool | None = None
+
+
+class StaleInStageArgs(Strict):
+    days: Annotated[int, Field(ge=1, le=3650)]
+    pipeline: Ident | None = None
+
+
+class DateReachedArgs(Strict):
+    field: Ident
+    offset: Duration = "0d"
+
+
+class RecordCreated(Strict):
+    record_created: RecordCreatedArgs
+
+
+class StageEntered(Strict):
+    stage_entered: StageRef
+
+
+class FieldChanged(Strict):
+    field_changed: FieldChangedArgs
+
+
+class StaleInStage(Strict):
+    stale_in_stage: StaleInStageArgs
+
+
+class DateReached(Strict):
+    date_reached: DateReachedArgs
+
+
+TRIGGERS = ("record_created", "stage_entered", "field_changed", "stale_in_stage", "date_reached")
+ACTIONS = ("create_task", "notify", "set_field", "assign_round_robin")
+
+
+def _single_key(value: Any) -> str | None:
+    """The tag of a one-key mapping (`{stage_entered: ...}`), used to pick the union member."""
+    if isinstance(value, dict) and len(value) == 1:
+        return str(next(iter(value)))
+    if isinstance(value, BaseModel):
+        return next(iter(type(value).model_fields))
+    return None
+
+
+Trigger = Annotated[
+    Annotated[RecordCreated, Tag("record_created")]
+    | Annotated[StageEntered, Tag("stage_entered")]
+    | Annotated[FieldChanged, Tag("field_changed")]
+    | Annotated[StaleInStage, Tag("stale_in_stage")]
+    | Annotated[DateReached, Tag("date_reached")],
+    Discriminator(
+        _single_key,
+        custom_error_type="unknown_trigger",
+        custom_error_message="a trigger is one of: " + ", ".join(TRIGGERS),
+    ),
+]
+
+Assignee = Annotated[str, StringConstraints(pattern=r"^(record_owner|team:[a-z][a-z0-9_-]*|[^@\s]+@[^@\s]+)$")]
+
+
+class CreateTaskArgs(Strict):
+    subject: Label
+    due_in: Duration = "0d"
+    assign_to: Assignee = "record_owner"
+
+
+class NotifyArgs(Strict):
+    to: tuple[Assignee, ...] = Field(min_length=1)
+    message: Text
+
+
+class SetFieldArgs(Strict):
+    field: Ident
+    value: str | int | float | bool | None
+
+
+class AssignRoundRobinArgs(Strict):
+    team: Team
+    among: tuple[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")], ...] = ()
+
+
+class CreateTask(Strict):
+    create_task: CreateTaskArgs
+
+
+class Notify(Strict):
+    notify: NotifyArgs
+
+
+class SetField(Strict):
+    set_field: SetFieldArgs
+
+
+class AssignRoundRobin(Strict):
+    assign_round_robin: AssignRoundRobinArgs
+
+
+Action = Annotated[
+    Annotated[CreateTask, Tag("create_task")]
+    | Annotated[Notify, Tag("notify")]
+    | Annotated[SetField, Tag("set_field")]
+    | Annotated[AssignRoundRobin, Tag("assign_round_robin")],
+    Discriminator(
+        _single_key,
+        custom_error_type="unknown_action",
+        custom_error_message="an action is one of: " + ", ".join(ACTIONS),
+    ),
+]
+
+
+class Automation(Strict):
+    name: Ident
+    description: Text | None = None
+    object: ObjectName | None = None
+    trigger: Trigger | None = None
+    actions: tuple[Action, ...] = ()
+    binds: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], Label] | None = None
+    owner: str | None = None
+    team: Team | None = None
+    purpose: Text | None = None
+    reviewed: date | None = None
+    review_every: Duration | None = None
+    status: Literal["active", "inactive"] = "active"
+
+    @model_validator(mode="after")
+    def _compiled_or_bound(self) -> Automation:
+        if self.binds is not None:
+            if self.trigger is not None or self.actions:
+                raise ValueError("a bound automation (`binds`) cannot also have `trigger` or `actions`")
+            return self
+        missing = [k for k in ("object", "trigger") if getattr(self, k) is None]
+        if not self.actions:
+            missing.append("actions")
+        if missing:
+            raise ValueError(
+                "an automation is either compiled (object, trigger, actions) or bound (binds); "
+                "missing: " + ", ".join(missing)
+            )
+        return self
+
+    @property
+    def kind(self) -> Literal["compiled", "bound"]:
+        return "bound" if self.binds is not None else "compiled"
+
+
+# --- permissions --------------------------------------------------------------------------------
+
+ObjectAccess = Literal["read", "create", "edit", "delete", "view_all", "modify_all"]
+FieldAccess = Literal["none", "read", "edit"]
+
+
+class PermissionSet(Strict):
+    name: Ident
+    label: Label
+    description: Text | None = None
+    objects: dict[ObjectName, tuple[ObjectAccess, ...]] = Field(default_factory=dict)
+    fields: dict[FieldRef, FieldAccess] = Field(default_factory=dict)
+
+
+# --- files and the merged workspace -------------------------------------------------------------
+
+
+class SectionFile(Strict):
+    """Any YAML file of a workspace other than crmconf.yaml: one or more sections."""
+
+    terminology: tuple[Term, ...] = ()
+    fields: dict[ObjectName, tuple[FieldSpec, ...]] = Field(default_factory=dict)
+    pipelines: tuple[Pipeline, ...] = ()
+    automations: tuple[Automation, ...] = ()
+    permissions: tuple[PermissionSet, ...] = ()
+
+
+class ConfigFile(SectionFile, WorkspaceConfig):
+    """crmconf.yaml: the workspace settings, and optionally sections too."""
+
+
+class Spec(Strict):
+    """The merged workspace, the input of every later stage."""
+
+    config: WorkspaceConfig
+    terminology: tuple[Term, ...] = ()
+    fields: dict[ObjectName, tuple[FieldSpec, ...]] = Field(default_factory=dict)
+    pipelines: tuple[Pipeline, ...] = ()
+    automations: tuple[Automation, ...] = ()
+    permissions: tuple[PermissionSet, ...] = ()
+
+    def field(self, obj: str, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields.get(obj, ()) if f.name == name), None)  # type: ignore[call-overload]
+
+    def pipeline(self, name: str) -> Pipeline | None:
+        return next((p for p in self.pipelines if p.name == name), None)

@@ -1,0 +1,44 @@
+"""Load plus checks: the one entry every command uses to get a valid Spec or located errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from crmconf.errors import SpecError
+from crmconf.spec.checks import run_checks
+from crmconf.spec.diagnostics import Diagnostic
+from crmconf.spec.model import Spec
+from crmconf.spec.workspace import Sources, load_workspace
+
+
+@dataclass(frozen=True)
+class Validated:
+    root: Path
+    spec: Spec
+    sources: Sources
+    diagnostics: tuple[Diagnostic, ...]  # warnings only
+    digest: str
+
+
+def validate(root: Path, today: date) -> tuple[Validated | None, list[Diagnostic], Sources]:
+    """(result, every diagnostic, sources); result is None when any error was found."""
+    workspace = load_workspace(root)
+    diagnostics = list(workspace.diagnostics)
+    if workspace.spec is not None:
+        diagnostics.extend(run_checks(workspace.spec, workspace.sources, today))
+    if workspace.spec is None or any(d.is_error for d in diagnostics):
+        return None, diagnostics, workspace.sources
+    result = Validated(root, workspace.spec, workspace.sources, tuple(diagnostics), workspace.digest)
+    return result, diagnostics, workspace.sources
+
+
+def require_valid(root: Path, today: date) -> Validated:
+    """For commands that need a valid spec (plan, apply, ...): raise SpecError otherwise."""
+    result, diagnostics, sources = validate(root, today)
+    if result is None:
+        error = SpecError([d for d in diagnostics if d.is_error])
+        error.sources = sources  # type: ignore[attr-defined]
+        raise error
+    return result
