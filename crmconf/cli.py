@@ -6,7 +6,6 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -82,13 +81,78 @@ def init(ctx: click.Context, root: Path, force: bool) -> int:
     return command.run(root, today=today(), force=force, console=_console(ctx))
 
 
-def register(*modules: str) -> None:
-    """Attach the click commands that live beside their command modules (cli_* functions)."""
-    import importlib
+TARGET = click.option("--target", "-t", default=None, help="A target from crmconf.yaml (default: default_target).")
+PLAN_FORMAT = click.Choice(["text", "json", "markdown"])
 
-    for name in modules:
-        module = importlib.import_module(f"crmconf.commands.{name}")
-        cli.add_command(module.command)
+
+@cli.command()
+@click.argument("root", type=DIR, default=".")
+@TARGET
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Save the plan as JSON.")
+@click.option("--format", "fmt", type=PLAN_FORMAT, default="text", show_default=True)
+@click.option("--detailed-exitcode", "detailed", is_flag=True, help="Exit 0 no changes, 1 error, 2 changes.")
+@click.pass_context
+def plan(ctx: click.Context, root: Path, target: str | None, out: Path | None, fmt: str, detailed: bool) -> int:
+    """Show what would change in the CRM, and why."""
+    from crmconf.clock import today
+    from crmconf.commands import plan as command
+
+    return command.run(root, target=target, out=out, fmt=fmt, detailed=detailed, today=today(),
+                       console=_console(ctx))
+
+
+@cli.command()
+@click.argument("planfile", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=False)
+@click.option("--dir", "root", type=DIR, default=".", show_default=True, help="The workspace folder.")
+@TARGET
+@click.option("--auto-approve", is_flag=True, help="Do not ask for approval.")
+@click.option("--allow-destroy", is_flag=True, help="Allow deletions and other destructive changes.")
+@click.pass_context
+def apply(ctx: click.Context, planfile: Path | None, root: Path, target: str | None, auto_approve: bool,
+          allow_destroy: bool) -> int:
+    """Apply the spec (or exactly a saved PLANFILE) to the CRM."""
+    from crmconf.clock import today
+    from crmconf.commands import apply as command
+
+    return command.run(root, planfile=planfile, target=target, auto_approve=auto_approve,
+                       allow_destroy=allow_destroy, today=today(), console=_console(ctx))
+
+
+@cli.command()
+@click.argument("root", type=DIR, default=".")
+@TARGET
+@click.option("--format", "fmt", type=PLAN_FORMAT, default="text", show_default=True)
+@click.pass_context
+def drift(ctx: click.Context, root: Path, target: str | None, fmt: str) -> int:
+    """Exit 2 when the live CRM differs from the spec (unmanaged objects included)."""
+    from crmconf.clock import today
+    from crmconf.commands import drift as command
+
+    return command.run(root, target=target, fmt=fmt, today=today(), console=_console(ctx))
+
+
+@cli.command("diff")
+@click.argument("root", type=DIR, default=".")
+@click.option("--base", required=True, help="A git revision to compare the working tree with.")
+@click.option("--format", "fmt", type=PLAN_FORMAT, default="text", show_default=True)
+@click.option("--detailed-exitcode", "detailed", is_flag=True, help="Exit 2 when the spec changed.")
+@click.pass_context
+def spec_diff(ctx: click.Context, root: Path, base: str, fmt: str, detailed: bool) -> int:
+    """Semantic diff of the spec between a git revision and the working tree (no vendor access)."""
+    from crmconf.clock import today
+    from crmconf.commands import spec_diff as command
+
+    return command.run(root, base=base, fmt=fmt, detailed=detailed, today=today(), console=_console(ctx))
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def providers(ctx: click.Context, fmt: str) -> int:
+    """List installed provider plugins and their capability matrix."""
+    from crmconf.commands import providers as command
+
+    return command.run(fmt, _console(ctx))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -138,5 +202,3 @@ def _report_bug(console: Console) -> int:
     console.err(f"crmconf hit an internal error (this is a bug, not your input); {where}")
     return EXIT_BUG
 
-
-_: Callable[..., Any] = register

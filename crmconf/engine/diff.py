@@ -1,0 +1,166 @@
+"""compare(desired, live) -> changes: the pure heart of plan.
+
+Only the attributes a resource declares are compared. Live objects no spec names are reported as
+unmanaged and never deleted unless their kind is opted into pruning; children of a managed parent
+(the stages of a managed pipeline) are managed through it, so removing one from the spec deletes it.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from crmconf.engine.changes import Action, AttrChange, Change, Unmanaged
+from crmconf.engine.resource import JSON, LiveObject, Resource, Snapshot, canonical
+from crmconf.spec.diagnostics import Diagnostic, error
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    changes: tuple[Change, ...]
+    unmanaged: tuple[Unmanaged, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def diff(resources: Iterable[Resource], snapshot: Snapshot, *, prune: frozenset[str] = frozenset()) -> DiffResult:
+    desired = {r.address: r for r in resources}
+    changes = [c for r in desired.values() if (c := _compare(r, snapshot.get(r.address))) is not None]
+    retired, unmanaged, diagnostics = _leftovers(desired, snapshot, prune)
+    return DiffResult(tuple(order([*changes, *retired])), tuple(unmanaged), tuple(diagnostics))
+
+
+def same(a: JSON, b: JSON) -> bool:
+    return a == b or canonical(a) == canonical(b)
+
+
+def _compare(resource: Resource, live: LiveObject | None) -> Change | None:
+    common = {
+        "address": resource.address,
+        "kind": resource.kind,
+        "source": resource.source,
+        "depends_on": resource.depends_on,
+        "owners": resource.owners,
+        "parent": resource.parent,
+        "label": resource.label,
+    }
+    if live is None:
+        attrs = tuple(AttrChange(k, None, v) for k, v in resource.attrs.items())
+        return Change(action=Action.CREATE, before=None, after=resource.attrs, attrs=attrs, **common)  # type: ignore[arg-type]
+    changed = tuple(
+        AttrChange(k, live.attrs.get(k), v) for k, v in resource.attrs.items() if not same(live.attrs.get(k), v)
+    )
+    if not changed:
+        return None
+    before = {k: live.attrs.get(k) for k in resource.attrs}
+    replace = [a.name for a in changed if a.name in resource.replace_on]
+    if replace:
+        impact = _records(live) or ""
+        return Change(
+            action=Action.REPLACE, before=before, after=resource.attrs, attrs=changed, destructive=True,
+            impact=f"{', '.join(replace)} cannot change in place; the object is recreated" + (f" ({impact})" if impact else ""),
+            meta=live.meta, **common,  # type: ignore[arg-type]
+        )
+    impact = _removed_options_in_use(changed, live)
+    return Change(
+        action=Action.UPDATE, before=before, after=resource.attrs, attrs=changed, destructive=bool(impact),
+        impact=impact, meta=live.meta, **common,  # type: ignore[arg-type]
+    )
+
+
+def _records(live: LiveObject) -> str | None:
+    count = live.usage.get("records", 0)
+    return f"{count} record(s)" if count else None
+
+
+def option_values(options: JSON) -> list[str]:
+    return [o["value"] if isinstance(o, Mapping) else str(o) for o in options or ()]
+
+
+def _removed_options_in_use(changed: tuple[AttrChange, ...], live: LiveObject) -> str:
+    for attr in changed:
+        if attr.name != "options":
+            continue
+        removed = [v for v in option_values(attr.before) if v not in option_values(attr.after)]
+        used = [(v, live.usage.get(f"option:{v}", 0)) for v in removed]
+        in_use = [f"{v!r} is used by {n} record(s)" for v, n in used if n]
+        if in_use:
+            return "removes option " + "; ".join(in_use)
+    return ""
+
+
+def _leftovers(
+    desired: dict[str, Resource], snapshot: Snapshot, prune: frozenset[str]
+) -> tuple[list[Change], list[Unmanaged], list[Diagnostic]]:
+    retired: list[Change] = []
+    unmanaged: list[Unmanaged] = []
+    diagnostics: list[Diagnostic] = []
+    pruned = {a for a, o in snapshot.objects.items() if a not in desired and o.parent is None and o.kind in prune}
+    for address, live in snapshot.objects.items():
+        if address in desired:
+            continue
+        parent = desired.get(live.parent) if live.parent else None
+        if parent is not None or live.address in pruned or (live.parent in pruned):
+            change, problem = _retire(live, parent)
+            retired.append(change)
+            if problem:
+                diagnostics.append(problem)
+        elif live.parent is None or live.parent not in snapshot.objects:
+            unmanaged.append(Unmanaged(address, live.kind, live.label))
+    return retired, unmanaged, diagnostics
+
+
+def _retire(live: LiveObject, parent: Resource | None) -> tuple[Change, Diagnostic | None]:
+    records = live.usage.get("records", 0)
+    target = parent.migrations.get(live.address) if parent else None
+    problem = None
+    impact = "no records are affected"
+    if records and target:
+        impact = f"{records} record(s) move to {target}"
+    elif records:
+        impact = f"{records} record(s) sit here and have nowhere to go"
+        problem = error(
+            "P201",
+            f"{live.address} holds {records} record(s) and the spec removes it without saying where they go",
+            parent.source if parent else None,
+            hint=f"add `migrate_to: {{{live.address.rsplit('.', 1)[-1]}: <stage>}}` to the pipeline",
+        )
+    change = Change(
+        address=live.address, kind=live.kind, action=Action.DELETE, before=live.attrs, after=None,
+        attrs=tuple(AttrChange(k, v, None) for k, v in live.attrs.items()), source=parent.source if parent else None,
+        destructive=True, impact=impact, depends_on=(target,) if target else (), owners=parent.owners if parent else (),
+        parent=live.parent, migrate_to=target, meta=live.meta, label=live.label,
+    )
+    return change, problem
+
+
+def order(changes: list[Change]) -> list[Change]:
+    """Creates and updates in dependency order (spec order breaking ties); deletes after, children first."""
+    building = [c for c in changes if c.action is not Action.DELETE]
+    deleting = [c for c in changes if c.action is Action.DELETE]
+    deleting.sort(key=lambda c: (c.parent is None, c.address.count("."), c.address), reverse=False)
+    deleting.sort(key=lambda c: c.parent is None)
+    return [*_topological(building), *deleting]
+
+
+def _topological(changes: list[Change]) -> list[Change]:
+    index = {c.address: i for i, c in enumerate(changes)}
+    waiting = {c.address: {d for d in c.depends_on if d in index and d != c.address} for c in changes}
+    dependents: dict[str, list[str]] = {a: [] for a in index}
+    for address, deps in waiting.items():
+        for dep in deps:
+            dependents[dep].append(address)
+    ready = [(index[a], a) for a, deps in waiting.items() if not deps]
+    heapq.heapify(ready)
+    result: list[Change] = []
+    while ready:
+        _, address = heapq.heappop(ready)
+        result.append(changes[index[address]])
+        for nxt in dependents[address]:
+            waiting[nxt].discard(address)
+            if not waiting[nxt]:
+                heapq.heappush(ready, (index[nxt], nxt))
+    if len(result) < len(changes):  # a cycle: keep the rest in spec order rather than lose it
+        done = {c.address for c in result}
+        result.extend(c for c in changes if c.address not in done)
+    return result

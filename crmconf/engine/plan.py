@@ -1,0 +1,173 @@
+"""Building a plan from a spec and a provider, and saving/loading/verifying it as JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from crmconf import __version__
+from crmconf.engine import live_checks
+from crmconf.engine.changes import Action, AttrChange, Change, Plan, Unmanaged
+from crmconf.engine.diff import diff
+from crmconf.engine.resource import Compiled, ManualStep, Snapshot
+from crmconf.errors import StalePlanError, UsageError
+from crmconf.providers import Provider
+from crmconf.spec.diagnostics import Diagnostic, Location, Severity
+from crmconf.validation import Validated
+
+PLAN_FORMAT = 1
+
+
+def kinds_of(compiled: Compiled, provider: Provider) -> frozenset[str]:
+    declared = getattr(provider, "kinds", None)
+    return frozenset(declared) if declared else frozenset(r.kind for r in compiled.resources)
+
+
+def make_plan(ws: Validated, target: str, provider: Provider) -> tuple[Plan, Compiled, Snapshot]:
+    compiled = provider.compile(ws.spec, ws.sources)
+    snapshot = provider.fetch(kinds_of(compiled, provider))
+    return plan_from(ws, target, provider.name, compiled, snapshot), compiled, snapshot
+
+
+def plan_from(ws: Validated, target: str, provider: str, compiled: Compiled, snapshot: Snapshot) -> Plan:
+    prune = frozenset(ws.spec.config.policies.prune)
+    result = diff(compiled.resources, snapshot, prune=prune)
+    desired = {r.address for r in compiled.resources}
+    checks = live_checks.check(ws.spec, ws.sources, snapshot, desired)
+    touched = desired | {c.address for c in result.changes}
+    fingerprints = {a: (o.fingerprint if (o := snapshot.get(a)) else "-") for a in sorted(touched)}
+    return Plan(
+        target=target,
+        provider=provider,
+        changes=result.changes,
+        manual=compiled.manual,
+        unmanaged=result.unmanaged,
+        diagnostics=(*ws.diagnostics, *compiled.diagnostics, *result.diagnostics, *checks),
+        fingerprints=fingerprints,
+        spec_digest=ws.digest,
+        tool_version=__version__,
+    )
+
+
+def fingerprints_now(plan: Plan, snapshot: Snapshot) -> dict[str, str]:
+    return {a: (o.fingerprint if (o := snapshot.get(a)) else "-") for a in plan.fingerprints}
+
+
+def assert_fresh(plan: Plan, ws: Validated, target: str, provider: str, snapshot: Snapshot) -> None:
+    """A saved plan applies exactly, or not at all: refuse it when anything it relied on moved."""
+    if (plan.target, plan.provider) != (target, provider):
+        raise StalePlanError(f"the plan was made for target {plan.target} ({plan.provider}), not {target} ({provider})")
+    if plan.spec_digest != ws.digest:
+        raise StalePlanError("the specs changed since the plan was made; run `crmconf plan` again")
+    now = fingerprints_now(plan, snapshot)
+    moved = sorted(a for a, fp in plan.fingerprints.items() if now[a] != fp)
+    if moved:
+        shown = ", ".join(moved[:5]) + (f" and {len(moved) - 5} more" if len(moved) > 5 else "")
+        raise StalePlanError(f"the live CRM changed since the plan was made ({shown}); run `crmconf plan` again")
+
+
+# --- serialisation ------------------------------------------------------------------------------
+
+
+def _loc(loc: Location | None) -> dict[str, Any] | None:
+    return {"file": loc.file, "line": loc.line, "column": loc.column} if loc else None
+
+
+def _unloc(data: Any) -> Location | None:
+    return Location(data["file"], data["line"], data["column"]) if data else None
+
+
+def change_to_dict(c: Change) -> dict[str, Any]:
+    return {
+        "address": c.address,
+        "kind": c.kind,
+        "action": c.action.value,
+        "before": dict(c.before) if c.before is not None else None,
+        "after": dict(c.after) if c.after is not None else None,
+        "changed": [a.name for a in c.attrs],
+        "source": _loc(c.source),
+        "destructive": c.destructive,
+        "impact": c.impact,
+        "depends_on": list(c.depends_on),
+        "owners": list(c.owners),
+        "parent": c.parent,
+        "migrate_to": c.migrate_to,
+        "meta": dict(c.meta),
+        "label": c.label,
+    }
+
+
+def change_from_dict(d: Mapping[str, Any]) -> Change:
+    before, after = d["before"], d["after"]
+    attrs = tuple(
+        AttrChange(n, (before or {}).get(n), (after or {}).get(n)) for n in d.get("changed", [])
+    )
+    return Change(
+        address=d["address"], kind=d["kind"], action=Action(d["action"]), before=before, after=after, attrs=attrs,
+        source=_unloc(d.get("source")), destructive=bool(d.get("destructive")), impact=d.get("impact", ""),
+        depends_on=tuple(d.get("depends_on", ())), owners=tuple(d.get("owners", ())), parent=d.get("parent"),
+        migrate_to=d.get("migrate_to"), meta=d.get("meta", {}), label=d.get("label", ""),
+    )
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    return {
+        "format_version": PLAN_FORMAT,
+        "tool_version": plan.tool_version,
+        "target": plan.target,
+        "provider": plan.provider,
+        "spec_digest": plan.spec_digest,
+        "summary": plan.counts,
+        "changes": [change_to_dict(c) for c in plan.changes],
+        "manual_steps": [
+            {"address": m.address, "title": m.title, "instructions": m.instructions, "source": _loc(m.source),
+             "owners": list(m.owners)}
+            for m in plan.manual
+        ],
+        "unmanaged": [{"address": u.address, "kind": u.kind, "label": u.label} for u in plan.unmanaged],
+        "diagnostics": [
+            {"code": d.code, "severity": d.severity.value, "message": d.message, "location": _loc(d.location),
+             "hint": d.hint}
+            for d in plan.diagnostics
+        ],
+        "fingerprints": dict(plan.fingerprints),
+    }
+
+
+def plan_digest(plan: Plan) -> str:
+    return hashlib.sha256(json.dumps(plan_to_dict(plan), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def save_plan(plan: Plan, path: Path) -> None:
+    path.write_text(json.dumps(plan_to_dict(plan), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+
+
+def load_plan(path: Path) -> Plan:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format_version") != PLAN_FORMAT:
+            raise UsageError(f"{path} is a plan of format {data.get('format_version')!r}; this crmconf reads {PLAN_FORMAT}")
+        return Plan(
+            target=data["target"],
+            provider=data["provider"],
+            changes=tuple(change_from_dict(c) for c in data["changes"]),
+            manual=tuple(
+                ManualStep(m["address"], m["title"], m["instructions"], _unloc(m.get("source")), tuple(m.get("owners", ())))
+                for m in data.get("manual_steps", [])
+            ),
+            unmanaged=tuple(Unmanaged(u["address"], u["kind"], u.get("label", "")) for u in data.get("unmanaged", [])),
+            diagnostics=tuple(
+                Diagnostic(d["code"], Severity(d["severity"]), d["message"], _unloc(d.get("location")), d.get("hint"))
+                for d in data.get("diagnostics", [])
+            ),
+            fingerprints=data["fingerprints"],
+            spec_digest=data["spec_digest"],
+            tool_version=data.get("tool_version", ""),
+        )
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the plan file {path}: {exc}") from exc
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UsageError(f"{path} is not a crmconf plan file ({type(exc).__name__}: {exc})") from exc

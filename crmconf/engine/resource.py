@@ -1,0 +1,97 @@
+"""Typed, frozen data passed between the engine's stages (compile -> fetch -> diff -> apply)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from crmconf.spec.diagnostics import Diagnostic, Location
+
+JSON = Any  # JSON-compatible values only: attrs are compared, saved in plans and journaled
+
+
+def freeze(attrs: Mapping[str, JSON]) -> Mapping[str, JSON]:
+    return MappingProxyType(dict(attrs))
+
+
+def canonical(value: JSON) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One desired object, in the provider's vocabulary, with the spec line that asks for it."""
+
+    address: str  # stable, e.g. "pipeline.new_business.stage.proposal"
+    kind: str  # "field", "pipeline", "stage", "automation", "permission", "term", or a vendor kind
+    attrs: Mapping[str, JSON]  # the managed attributes: only these are compared
+    depends_on: tuple[str, ...] = ()
+    source: Location | None = None
+    owners: tuple[str, ...] = ()  # teams or people whose sign-off a change needs
+    parent: str | None = None
+    replace_on: tuple[str, ...] = ()  # attributes the vendor cannot change in place
+    migrations: Mapping[str, str] = field(default_factory=dict)  # retired child -> child taking its records
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "attrs", freeze(self.attrs))
+        object.__setattr__(self, "migrations", freeze(self.migrations))
+
+
+@dataclass(frozen=True)
+class LiveObject:
+    """One object as read from the vendor, in the same vocabulary as `Resource`."""
+
+    address: str
+    kind: str
+    attrs: Mapping[str, JSON]
+    version: str = ""  # the vendor's own version marker (updatedAt, revisionId, ...)
+    parent: str | None = None
+    meta: Mapping[str, JSON] = field(default_factory=dict)  # vendor ids the provider needs to act
+    usage: Mapping[str, int] = field(default_factory=dict)  # "records" or "option:<value>" -> count
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "attrs", freeze(self.attrs))
+        object.__setattr__(self, "meta", freeze(self.meta))
+        object.__setattr__(self, "usage", freeze(self.usage))
+
+    @property
+    def fingerprint(self) -> str:
+        payload = canonical({"a": dict(self.attrs), "v": self.version, "u": dict(self.usage)})
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Live state: objects by address, and facts the checks need (active users, roles...)."""
+
+    objects: Mapping[str, LiveObject]
+    kinds: frozenset[str]
+    facts: Mapping[str, JSON] = field(default_factory=dict)
+    requests: int = 0  # API requests the fetch made, for benchmarks
+
+    def get(self, address: str) -> LiveObject | None:
+        return self.objects.get(address)
+
+
+@dataclass(frozen=True)
+class ManualStep:
+    """Something the vendor's API cannot do: said plainly, never silently skipped."""
+
+    address: str
+    title: str
+    instructions: str
+    source: Location | None = None
+    owners: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Compiled:
+    resources: tuple[Resource, ...]
+    manual: tuple[ManualStep, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()

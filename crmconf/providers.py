@@ -1,0 +1,139 @@
+"""The Provider protocol and its discovery through the `crmconf.providers` entry-point group.
+
+Built-in providers register through the same group as third-party ones, so `crmconf-pipedrive`
+plugs in by declaring an entry point. A plugin that fails to import is reported, never fatal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import jsonschema
+
+from crmconf.engine.changes import Change
+from crmconf.engine.resource import Compiled, Snapshot
+from crmconf.errors import SpecError, UsageError
+from crmconf.spec.diagnostics import Diagnostic, error
+from crmconf.spec.model import Spec
+from crmconf.spec.workspace import Sources
+
+GROUP = "crmconf.providers"
+
+
+class Support(StrEnum):
+    MANAGED = "managed"
+    READ_ONLY = "read-only"
+    MANUAL = "manual"
+    UNSUPPORTED = "unsupported"
+
+
+CONCERNS = (
+    "pipelines",
+    "fields",
+    "required_fields",
+    "stage_requirements",
+    "terminology",
+    "automations",
+    "permissions",
+    "owners",
+)
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    target: str
+    settings: Mapping[str, Any]
+    root: Path  # the workspace folder; state files live under root/.crmconf
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".crmconf"
+
+    def inside_workspace(self, relative: str) -> Path:
+        """Resolve a path from the settings, refusing any that escapes the workspace."""
+        path = (self.root / relative).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise UsageError(f"target {self.target}: path {relative!r} leads outside the workspace")
+        return path
+
+
+@runtime_checkable
+class Provider(Protocol):
+    name: ClassVar[str]
+    capabilities: ClassVar[Mapping[str, Support]]
+    settings_schema: ClassVar[Mapping[str, Any]]
+
+    def compile(self, spec: Spec, sources: Sources) -> Compiled: ...
+
+    def fetch(self, kinds: frozenset[str]) -> Snapshot: ...
+
+    def apply(self, change: Change) -> None: ...
+
+    def session(self) -> contextlib.AbstractContextManager[None]:
+        """Held for the whole apply (the local provider takes its lock here)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Discovered:
+    providers: Mapping[str, type[Provider]]
+    problems: Mapping[str, str]  # entry-point name -> why it could not be loaded
+
+
+def discover() -> Discovered:
+    providers: dict[str, type[Provider]] = {}
+    problems: dict[str, str] = {}
+    for ep in entry_points(group=GROUP):
+        try:
+            providers[ep.name] = ep.load()
+        except Exception as exc:  # a broken plugin must not break the others
+            problems[ep.name] = f"{type(exc).__name__}: {exc}"
+    return Discovered(providers, problems)
+
+
+def open_provider(spec: Spec, sources: Sources, root: Path, target: str | None) -> tuple[str, Provider]:
+    name = target or spec.config.default_target
+    if name not in spec.config.targets:
+        raise UsageError(f"unknown target {name!r}; targets in crmconf.yaml: {', '.join(sorted(spec.config.targets))}")
+    settings = spec.config.targets[name]
+    found = discover()
+    cls = found.providers.get(settings.provider)
+    if cls is None:
+        why = found.problems.get(settings.provider)
+        detail = f"it failed to load ({why})" if why else "no installed plugin provides it"
+        raise UsageError(f"target {name!r} uses provider {settings.provider!r}, but {detail}")
+    _check_settings(cls, name, settings.settings, sources)
+    return name, cls(ProviderContext(name, settings.settings, root.resolve()))  # type: ignore[call-arg]
+
+
+def _check_settings(cls: type[Provider], target: str, settings: Mapping[str, Any], sources: Sources) -> None:
+    validator = jsonschema.Draft202012Validator(dict(cls.settings_schema))
+    problems: list[Diagnostic] = []
+    config = next((s for n, s in sources.files.items() if n in ("crmconf.yaml", "crmconf.yml")), None)
+    for err in sorted(validator.iter_errors(dict(settings)), key=lambda e: list(e.absolute_path)):
+        path = ("targets", target, "settings", *err.absolute_path)
+        where = config.locate(tuple(path)) if config else None
+        problems.append(error("S210", f"target {target}: settings: {err.message}", where,
+                              hint=f"see the {cls.name} provider's settings in docs/providers.md"))
+    if problems:
+        exc = SpecError(problems)
+        exc.sources = sources  # type: ignore[attr-defined]
+        raise exc
+
+
+@contextlib.contextmanager
+def opened(spec: Spec, sources: Sources, root: Path, target: str | None) -> Iterator[tuple[str, Provider]]:
+    name, provider = open_provider(spec, sources, root, target)
+    try:
+        yield name, provider
+    finally:
+        provider.close()

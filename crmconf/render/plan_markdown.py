@@ -1,0 +1,82 @@
+"""A plan as a pull-request comment for the CRM council: summary first, details folded, never too long."""
+
+from __future__ import annotations
+
+from crmconf.engine.changes import Action, Change, Plan
+from crmconf.render.plan_text import change_lines, summary
+
+LIMIT = 65_536  # GitHub's maximum comment length
+MARKER = "<!-- crmconf-plan -->"
+
+
+def _diff_lines(c: Change) -> list[str]:
+    lines = [line.strip() for line in change_lines(c)]
+    prefix = {Action.CREATE: "+", Action.DELETE: "-", Action.REPLACE: "-", Action.UPDATE: "!"}[c.action]
+    return [f"{prefix} {lines[0]}", *(f"{' ' if c.action is Action.UPDATE else prefix}   {x}" for x in lines[1:])]
+
+
+def render(plan: Plan, *, title: str | None = None) -> str:
+    head = [MARKER, f"### {title or f'crmconf plan: `{plan.target}` ({plan.provider})'}", "", f"**{summary(plan)}**", ""]
+    destructive = [c for c in plan.changes if c.destructive]
+    if destructive:
+        head.append(f"> [!WARNING]\n> {len(destructive)} destructive change(s): applying needs `--allow-destroy`.")
+        head.extend(f"> - `{c.address}`: {c.impact}" for c in destructive)
+        head.append("")
+    signoff = plan.signoff()
+    if signoff:
+        head.append("needs sign-off from: " + ", ".join(f"**{t}**" for t in signoff))
+        head.append("")
+    tail = _tail(plan)
+    body = [line for c in plan.changes for line in _diff_lines(c)]
+    return _fit(head, body, tail)
+
+
+def _tail(plan: Plan) -> list[str]:
+    tail: list[str] = []
+    if plan.manual:
+        tail += ["#### Manual steps", ""]
+        tail += [f"- [ ] **{m.title}** (`{m.address}`): {m.instructions}" for m in plan.manual]
+        tail.append("")
+    if plan.unmanaged:
+        tail += [f"#### Unmanaged ({len(plan.unmanaged)})", ""]
+        tail += [f"- `{u.address}`" + (f" {u.label}" if u.label else "") for u in plan.unmanaged[:50]]
+        if len(plan.unmanaged) > 50:
+            tail.append(f"- … and {len(plan.unmanaged) - 50} more")
+        tail.append("")
+    if plan.diagnostics:
+        tail += ["#### Warnings and errors", ""]
+        tail += [
+            f"- {d.severity.value} `{d.code}`" + (f" `{d.location}`" if d.location else "") + f": {d.message}"
+            for d in plan.diagnostics
+        ]
+        tail.append("")
+    return tail
+
+
+def _fit(head: list[str], body: list[str], tail: list[str]) -> str:
+    def build(lines: list[str], cut: int) -> str:
+        block: list[str] = []
+        if lines or cut:
+            count = len(lines) + cut
+            block = [f"<details><summary>Show the plan ({count} lines)</summary>", "", "```diff", *lines, "```"]
+            if cut:
+                block.append(f"\n*{cut} more line(s) were cut to fit GitHub's comment limit; run `crmconf plan` "
+                             "for the whole plan.*")
+            block += ["", "</details>", ""]
+        return "\n".join([*head, *block, *tail]).rstrip() + "\n"
+
+    text = build(body, 0)
+    if len(text) <= LIMIT:
+        return text
+    low, high = 0, len(body)
+    while low < high:  # the most diff lines that still fit
+        mid = (low + high + 1) // 2
+        if len(build(body[:mid], len(body) - mid)) <= LIMIT:
+            low = mid
+        else:
+            high = mid - 1
+    text = build(body[:low], len(body) - low)
+    if len(text) > LIMIT:  # the tail alone is too long: cut it as well, and say so
+        notice = "\n\n*This comment was cut to fit GitHub's limit; run `crmconf plan` for the whole plan.*\n"
+        text = text[: LIMIT - len(notice)] + notice
+    return text

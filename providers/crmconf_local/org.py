@@ -1,0 +1,71 @@
+"""The local org: one JSON file, written atomically and locked exclusively while an apply runs."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from crmconf.errors import LockedError, ProviderError
+
+FORMAT_VERSION = 1
+
+
+def empty_org() -> dict[str, Any]:
+    return {"format_version": FORMAT_VERSION, "objects": {}, "records": {}, "users": []}
+
+
+def load(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return empty_org()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProviderError(f"cannot read the local org {path}: {exc}", context="local") from exc
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        raise ProviderError(f"{path} is not a crmconf local org (format_version {FORMAT_VERSION})", context="local")
+    for key, default in empty_org().items():
+        data.setdefault(key, default)
+    return data
+
+
+def save(path: Path, org: dict[str, Any]) -> None:
+    """Temp file, fsync, rename, fsync the folder: a crash leaves the old file or the new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(org, handle, indent=1, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock_path = path.with_name(path.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise LockedError(f"another crmconf apply holds the lock on {path}; try again when it ends") from exc
+        yield
+    finally:
+        os.close(fd)

@@ -1,0 +1,163 @@
+"""`provider: local`: the embedded, file-backed CRM org that makes crmconf work with no account."""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from crmconf.engine.changes import Action, Change
+from crmconf.engine.diff import option_values
+from crmconf.engine.native import compile_spec
+from crmconf.engine.resource import Compiled, LiveObject, Snapshot
+from crmconf.errors import ProviderError
+from crmconf.providers import CONCERNS, ProviderContext, Support
+from crmconf.spec.model import Spec
+from crmconf.spec.workspace import Sources
+from crmconf_local import org as store
+
+DEFAULT_PATH = ".crmconf/local-org.json"
+FAULTS_ENV = "CRMCONF_LOCAL_FAULTS"  # comma-separated addresses whose apply fails: for tests and drills
+
+
+class LocalProvider:
+    name: ClassVar[str] = "local"
+    capabilities: ClassVar[Mapping[str, Support]] = dict.fromkeys(CONCERNS, Support.MANAGED)
+    settings_schema: ClassVar[Mapping[str, Any]] = {
+        "type": "object",
+        "properties": {"path": {"type": "string", "minLength": 1}},
+        "additionalProperties": False,
+    }
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        self.ctx = ctx
+        self.path: Path = ctx.inside_workspace(str(ctx.settings.get("path", DEFAULT_PATH)))
+        self._org: dict[str, Any] | None = None
+        self._faults = {a for a in os.environ.get(FAULTS_ENV, "").split(",") if a}
+
+    # --- the protocol ---------------------------------------------------------------------------
+
+    def compile(self, spec: Spec, sources: Sources) -> Compiled:
+        return Compiled(tuple(compile_spec(spec, sources, provider=self.name)))
+
+    def fetch(self, kinds: frozenset[str]) -> Snapshot:
+        org = store.load(self.path)
+        self._org = org
+        objects = {
+            address: self._live(address, obj, org)
+            for address, obj in org["objects"].items()
+            if not kinds or obj["kind"] in kinds
+        }
+        users = {u["email"].lower(): bool(u.get("active", True)) for u in org["users"]}
+        return Snapshot(objects, frozenset(kinds), facts={"users": users} if org["users"] else {}, requests=1)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        with store.locked(self.path):
+            self._org = store.load(self.path)
+            yield
+
+    def apply(self, change: Change) -> None:
+        org = self._org if self._org is not None else store.load(self.path)
+        if change.address in self._faults:
+            raise ProviderError("injected fault", context=f"local: {change.address}")
+        {
+            Action.CREATE: self._create,
+            Action.UPDATE: self._update,
+            Action.REPLACE: self._replace,
+            Action.DELETE: self._delete,
+        }[change.action](org, change)
+        store.save(self.path, org)
+        self._org = org
+
+    def close(self) -> None:
+        self._org = None
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def _live(self, address: str, obj: Mapping[str, Any], org: Mapping[str, Any]) -> LiveObject:
+        return LiveObject(
+            address, obj["kind"], obj["attrs"], version=str(obj.get("version", 0)), parent=obj.get("parent"),
+            meta={"updated_at": obj.get("updated_at"), "updated_by": obj.get("updated_by")},
+            usage=_usage(address, obj, org), label=str(obj.get("label") or obj["attrs"].get("label") or ""),
+        )
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def _stamp(self, obj: dict[str, Any]) -> dict[str, Any]:
+        obj["version"] = int(obj.get("version", 0)) + 1
+        obj["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        obj["updated_by"] = _user()
+        return obj
+
+    def _create(self, org: dict[str, Any], change: Change) -> None:
+        if change.address in org["objects"]:
+            raise ProviderError("already exists", context=f"local: create {change.address}")
+        org["objects"][change.address] = self._stamp(
+            {"kind": change.kind, "attrs": dict(change.after or {}), "parent": change.parent, "label": change.label}
+        )
+
+    def _update(self, org: dict[str, Any], change: Change) -> None:
+        obj = org["objects"].get(change.address)
+        if obj is None:
+            raise ProviderError("no longer exists", context=f"local: update {change.address}")
+        obj["attrs"].update({a.name: a.after for a in change.attrs})
+        self._stamp(obj)
+
+    def _replace(self, org: dict[str, Any], change: Change) -> None:
+        org["objects"].pop(change.address, None)
+        self._create(org, change)
+
+    def _delete(self, org: dict[str, Any], change: Change) -> None:
+        obj = org["objects"].get(change.address)
+        if obj is None:
+            return  # already gone: deleting is idempotent
+        if obj["kind"] == "stage":
+            _move_records(org, change)
+        del org["objects"][change.address]
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _stage_of(address: str) -> tuple[str, str] | None:
+    pipeline, sep, stage = address.partition(".stage.")
+    return (pipeline.removeprefix("pipeline."), stage) if sep else None
+
+
+def _usage(address: str, obj: Mapping[str, Any], org: Mapping[str, Any]) -> dict[str, int]:
+    records: dict[str, list[dict[str, Any]]] = org["records"]
+    if obj["kind"] == "stage" and (where := _stage_of(address)):
+        count = sum(1 for recs in records.values() for r in recs if (r.get("pipeline"), r.get("stage")) == where)
+        return {"records": count}
+    if obj["kind"] == "field" and obj["attrs"].get("options"):
+        _, obj_name, field = address.split(".", 2)
+        counts: dict[str, int] = {}
+        for record in records.get(obj_name, []):
+            value = record.get(field)
+            for v in value if isinstance(value, list) else [value]:
+                if v is not None:
+                    counts[f"option:{v}"] = counts.get(f"option:{v}", 0) + 1
+        return {k: n for k, n in counts.items() if k.removeprefix("option:") in option_values(obj["attrs"]["options"])}
+    return {}
+
+
+def _move_records(org: dict[str, Any], change: Change) -> None:
+    where = _stage_of(change.address)
+    held = [r for recs in org["records"].values() for r in recs if (r.get("pipeline"), r.get("stage")) == where]
+    if not held:
+        return
+    target = _stage_of(change.migrate_to or "")
+    if target is None or f"pipeline.{target[0]}.stage.{target[1]}" not in org["objects"]:
+        raise ProviderError(f"{len(held)} record(s) still sit in this stage and no migrate_to stage exists",
+                            context=f"local: delete {change.address}")
+    for record in held:
+        record["pipeline"], record["stage"] = target
