@@ -155,6 +155,24 @@ def providers(ctx: click.Context, fmt: str) -> int:
     return command.run(fmt, _console(ctx))
 
 
+def _register_extensions() -> None:
+    """Commands defined beside their own modules (each exposes a `commands` list of click commands)."""
+    import importlib
+
+    for name in ("crmconf.commands.governance_cli", "crmconf.commands.import_cli"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        for command in module.commands:
+            cli.add_command(command)
+
+
+_register_extensions()
+
+
 def main(argv: list[str] | None = None) -> None:
     sys.exit(run(argv))
 

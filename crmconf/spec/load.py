@@ -16,6 +16,7 @@ from typing import Any
 
 from ruamel.yaml.cyaml import CSafeLoader
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from crmconf.spec.diagnostics import Diagnostic, Location, error
@@ -147,13 +148,20 @@ def _compose(text: str, name: str) -> Node:
         node = loader.get_single_node()
     except MarkedYAMLError as exc:
         raise LoadError(_syntax_diagnostic(exc, text, name)) from exc
+    except ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise LoadError(
+            error("L101", f"the file contains a control character ({exc.character!r}) YAML does not allow",
+                  Location(name, line, column), hint="remove it; YAML files are printable text")
+        ) from exc
     except YAMLError as exc:
         raise LoadError(error("L102", f"invalid YAML: {exc}", Location(name, 1, 1))) from exc
     except RecursionError as exc:
         raise LoadError(error("L108", f"nesting deeper than {MAX_DEPTH} levels", Location(name, 1, 1))) from exc
     finally:
         loader.dispose()
-    if node is None:
+    if node is None or (isinstance(node, ScalarNode) and node.tag.endswith(":null")):
         raise LoadError(error("L105", "the file is empty", Location(name, 1, 1)))
     return node
 

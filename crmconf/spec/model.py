@@ -12,12 +12,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
     StringConstraints,
     Tag,
-    field_validator,
     model_validator,
 )
 
@@ -32,6 +32,8 @@ Label = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(max_length=4000)]
 Team = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
 Duration = Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,5}[hdw]$")]
+Interval = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,4}[hdw]$")]  # a positive Duration
+StrictInt = Annotated[int, Field(strict=True)]
 StageRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
 FieldRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
 
@@ -66,9 +68,9 @@ PrunableKind = Literal["field", "pipeline", "stage", "automation", "permission",
 
 
 class Policies(Strict):
-    automation_review_every: Duration = "90d"
+    automation_review_every: Interval = "90d"
     require_automation_owner: bool = True
-    review_due_soon: Duration = "14d"
+    review_due_soon: Interval = "14d"
     prune: tuple[PrunableKind, ...] = ()
     audit_fail_on: tuple[Verdict, ...] = (
         "overdue",
@@ -79,26 +81,24 @@ class Policies(Strict):
     )
 
 
+def _no_bool(value: Any) -> Any:
+    """YAML `true` equals 1 in Python; a version must be written as a number."""
+    if isinstance(value, bool):
+        raise ValueError("version must be the number 1")
+    return value
+
+
 def _default_targets() -> dict[str, Target]:
     return {"local": Target(provider="local")}
 
 
 class WorkspaceConfig(Strict):
-    version: Literal[1]
+    version: Annotated[Literal[1], BeforeValidator(_no_bool)]
     default_target: str = "local"
     targets: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], Target] = Field(
         default_factory=_default_targets
     )
     policies: Policies = Field(default_factory=Policies)
-
-    @model_validator(mode="after")
-    def _default_target_exists(self) -> WorkspaceConfig:
-        if self.default_target not in self.targets:
-            raise ValueError(
-                f"default_target {self.default_target!r} is not one of the targets: "
-                + ", ".join(sorted(self.targets))
-            )
-        return self
 
 
 # --- terminology --------------------------------------------------------------------------------
@@ -132,6 +132,10 @@ FieldType = Literal[
 CHOICE_TYPES = ("picklist", "multipicklist")
 
 
+def _option_from_scalar(value: Any) -> Any:
+    return {"value": value} if isinstance(value, str) else value
+
+
 class Option(Strict):
     value: Label
     label: Label | None = None
@@ -142,26 +146,20 @@ class Option(Strict):
         return self.label or self.value
 
 
-def _option_from_scalar(value: Any) -> Any:
-    return {"value": value} if isinstance(value, str) else value
-
-
 class FieldSpec(Strict):
     name: Ident
     label: Label
     type: FieldType
     required: bool = False
     help_text: Text | None = None
-    options: tuple[Annotated[Option, Field()], ...] | None = None
+    options: (
+        tuple[Annotated[Option, BeforeValidator(_option_from_scalar, json_schema_input_type=str | Option)], ...]
+        | None
+    ) = None
     format: Literal["e164"] | None = None
     group: Ident | None = None
     unique: bool = False
     owners: tuple[Team, ...] = ()
-
-    @field_validator("options", mode="before")
-    @classmethod
-    def _scalar_options(cls, value: Any) -> Any:
-        return [_option_from_scalar(v) for v in value] if isinstance(value, list) else value
 
     @model_validator(mode="after")
     def _options_match_type(self) -> FieldSpec:
@@ -182,7 +180,7 @@ Outcome = Literal["won", "lost", "closed"]
 class Stage(Strict):
     name: Ident
     label: Label
-    probability: Annotated[int, Field(ge=0, le=100)] | None = None
+    probability: Annotated[int, Field(strict=True, ge=0, le=100)] | None = None
     owner_team: Team | None = None
     exit_criteria: Text | None = None
     require: tuple[Ident, ...] = ()
@@ -214,7 +212,7 @@ class FieldChangedArgs(Strict):
 
 
 class StaleInStageArgs(Strict):
-    days: Annotated[int, Field(ge=1, le=3650)]
+    days: Annotated[int, Field(strict=True, ge=1, le=3650)]
     pipeline: Ident | None = None
 
 
@@ -328,12 +326,14 @@ class Automation(Strict):
     object: ObjectName | None = None
     trigger: Trigger | None = None
     actions: tuple[Action, ...] = ()
-    binds: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], Label] | None = None
+    binds: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], Label], Field(min_length=1)
+    ] | None = None
     owner: str | None = None
     team: Team | None = None
     purpose: Text | None = None
     reviewed: date | None = None
-    review_every: Duration | None = None
+    review_every: Interval | None = None
     status: Literal["active", "inactive"] = "active"
 
     @model_validator(mode="after")

@@ -123,7 +123,7 @@ def _unknown_top_keys(source: SourceFile, data: dict[str, Any], is_config: bool)
     for key in data:
         if key in allowed:
             continue
-        where = "crmconf.yaml" if key in CONFIG_KEYS else "a workspace file"
+        where = "crmconf.yaml" if is_config else "a section file"
         hint = _did_you_mean(key, allowed) or f"sections are: {', '.join(SECTIONS)}"
         if key in CONFIG_KEYS:
             hint = f"`{key}` belongs in crmconf.yaml"
@@ -154,16 +154,20 @@ def _schema_diagnostics(source: SourceFile, errors: list[ErrorDetails]) -> list[
     for err in errors:
         path = _clean_loc(err["loc"])
         code = _SCHEMA_CODES.get(err["type"], "S203")
-        out.append(
-            error(code, _message(err, path), source.locate(path, key=err["type"] == "extra_forbidden"), hint=_hint(err, path))
-        )
+        on_key = err["type"] == "extra_forbidden" or err["loc"][-1:] == ("[key]",)
+        out.append(error(code, _message(err, path), source.locate(path, key=on_key), hint=_hint(err, path)))
     return _dedupe(out)
 
 
 def _clean_loc(loc: tuple[str | int, ...]) -> Path_:
-    """Drop pydantic's internal steps: validator names and the tag a tagged union repeats."""
+    """Drop pydantic's internal steps: validator names, union members, the tag a tagged union repeats."""
     parts = [p for p in loc if not (isinstance(p, str) and p.startswith(("function-", "tagged-union[")))]
+    while parts and parts[-1] in _UNION_MEMBERS:
+        parts.pop()
     return tuple(p for i, p in enumerate(parts) if not (i + 1 < len(parts) and parts[i + 1] == p and p in _TAGS))
+
+
+_UNION_MEMBERS = frozenset(("str", "int", "float", "bool", "none", "[key]", "Option"))
 
 
 _TAGS = frozenset((*TRIGGERS, *ACTIONS))
@@ -175,8 +179,26 @@ def _message(err: ErrorDetails, path: Path_) -> str:
         return f"unknown key {path[-1]!r} at {where}"
     if err["type"] == "missing":
         return f"missing required key {path[-1]!r} at {'.'.join(str(p) for p in path[:-1]) or 'top level'}"
-    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] in ("unknown_trigger", "unknown_action") and isinstance(err["input"], dict):
+        given = ", ".join(map(str, err["input"])) or "nothing"
+        return f"{where}: {err['msg']} (got: {given}; write exactly one)"
+    msg = _PLAIN.get(err["type"], err["msg"]).removeprefix("Value error, ")
     return f"{where}: {msg}"
+
+
+_PLAIN = {
+    "tuple_type": "expected a list",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping (key: value)",
+    "model_type": "expected a mapping (key: value)",
+    "model_attributes_type": "expected a mapping (key: value)",
+    "string_type": "expected text",
+    "int_type": "expected a whole number",
+    "bool_type": "expected true or false",
+    "date_from_datetime_parsing": "expected a date (YYYY-MM-DD)",
+    "date_parsing": "expected a date (YYYY-MM-DD)",
+    "date_type": "expected a date (YYYY-MM-DD)",
+}
 
 
 def _hint(err: ErrorDetails, path: Path_) -> str | None:

@@ -147,8 +147,11 @@ def evaluate(node: Node, get: Callable[[str], Any], is_new: bool = False) -> Any
         return get(node[1])
     if kind in ("AND", "OR"):
         left = bool(evaluate(node[1], get, is_new))
-        return (left and bool(evaluate(node[2], get, is_new))) if kind == "AND" else (
-            left or bool(evaluate(node[2], get, is_new)))
+        return (
+            (left and bool(evaluate(node[2], get, is_new)))
+            if kind == "AND"
+            else (left or bool(evaluate(node[2], get, is_new)))
+        )
     if kind == "NOT":
         return not evaluate(node[1], get, is_new)
     if kind == "CONCAT":
@@ -169,7 +172,9 @@ def evaluate(node: Node, get: Callable[[str], Any], is_new: bool = False) -> Any
         if a is None or b is None:
             return None
         ops: dict[str, Callable[[Any, Any], Any]] = {
-            "+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y,
+            "+": lambda x, y: x + y,
+            "-": lambda x, y: x - y,
+            "*": lambda x, y: x * y,
             "/": lambda x, y: x / y if y else None,
         }
         return ops[node[1]](a, b)

@@ -13,7 +13,7 @@ import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 ORG_ID = "00D000000000001EAA"
@@ -85,16 +85,16 @@ class IdFactory:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def rest_datetime(dt: datetime) -> str:
     """REST/SOQL datetime format, e.g. 2024-03-01T10:00:00.000+0000."""
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
 
 
 def soap_datetime(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 @dataclass
@@ -169,12 +169,14 @@ class Org:
         key = (type_, full_name)
         if key not in self.md_info:
             now = self.clock()
-            self.md_info[key] = MdInfo(self.ids.new(PREFIX.get(type_, "000")), now, self.api_user_id, now,
-                                       self.api_user_id)
+            self.md_info[key] = MdInfo(
+                self.ids.new(PREFIX.get(type_, "000")), now, self.api_user_id, now, self.api_user_id
+            )
         return self.md_info[key]
 
-    def put(self, type_: str, component: dict[str, Any], *, when: datetime | None = None,
-            by: str | None = None) -> bool:
+    def put(
+        self, type_: str, component: dict[str, Any], *, when: datetime | None = None, by: str | None = None
+    ) -> bool:
         """Store a component; returns True when it was created."""
         name = component["fullName"]
         existing = self.get(type_, name)
@@ -198,8 +200,9 @@ class Org:
             self.md_info.pop((type_, comp["fullName"]), None)
 
     # -- flows ------------------------------------------------------------------------------
-    def save_flow_version(self, component: dict[str, Any], *, when: datetime | None = None,
-                          by: str | None = None) -> bool:
+    def save_flow_version(
+        self, component: dict[str, Any], *, when: datetime | None = None, by: str | None = None
+    ) -> bool:
         """Deploy a Flow: a new version (or an overwrite of a never-activated latest draft).
 
         status Active activates the new version (the previous active one becomes Obsolete); any
@@ -216,7 +219,11 @@ class Org:
         wants_active = component.get("status") == "Active"
         component["status"] = "Draft" if wants_active else component.get("status") or "Draft"
         latest = flow.versions[-1] if flow.versions else None
-        if latest is not None and latest.status in ("Draft", "InvalidDraft") and latest.number != flow.active_number:
+        if (
+            latest is not None
+            and latest.status in ("Draft", "InvalidDraft")
+            and latest.number != flow.active_number
+        ):
             latest.metadata, latest.modified, latest.modified_by = component, now, by
             version = latest
         else:
@@ -228,7 +235,9 @@ class Org:
         self._sync_flow_md(flow, now, by, created)
         return created
 
-    def activate_flow(self, name: str, number: int, *, when: datetime | None = None, by: str | None = None) -> None:
+    def activate_flow(
+        self, name: str, number: int, *, when: datetime | None = None, by: str | None = None
+    ) -> None:
         """Tooling FlowDefinition activeVersionNumber semantics: N activates version N, 0 deactivates."""
         flow = self.flows[name]
         now, by = when or self.clock(), by or self.api_user_id

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cmp_to_key
-from datetime import datetime, timezone
 from typing import Any, Protocol
 
 
@@ -29,6 +29,7 @@ class Relation:
     name: str  # canonical relationship name, e.g. "LastModifiedBy"
     fk: str  # the id field on this object, e.g. "LastModifiedById"
     target: str  # the related sObject
+    key: str = "Id"  # the target field fk points at (EntityDefinition relations use DurableId)
 
 
 @dataclass
@@ -139,7 +140,9 @@ class Query:
     fields: list[FieldPath | Aggregate]
     where: Any = None
     group_by: list[FieldPath] = field(default_factory=list)
-    order_by: list[tuple[FieldPath | str, bool, bool]] = field(default_factory=list)  # (key, desc, nulls_last)
+    order_by: list[tuple[FieldPath | str, bool, bool]] = field(
+        default_factory=list
+    )  # (key, desc, nulls_last)
     limit: int | None = None
     offset: int = 0
     count_only: bool = False  # SELECT COUNT() FROM ...
@@ -276,7 +279,9 @@ class _Parser:
             return self.take()
         return None
 
-    def _resolve_select(self, q: Query, schema: SObjectSchema, items: list[tuple[Tok, Tok | None, Tok | None]]) -> None:
+    def _resolve_select(
+        self, q: Query, schema: SObjectSchema, items: list[tuple[Tok, Tok | None, Tok | None]]
+    ) -> None:
         expr_n = 0
         for name, arg, alias in items:
             if arg is None:
@@ -300,7 +305,11 @@ class _Parser:
         current = schema
         relations: list[Relation] = []
         # A leading "Opportunity." qualifier naming the FROM object is legal SOQL.
-        if len(parts) > 1 and parts[0].lower() == schema.name.lower() and parts[0].lower() not in schema.relations:
+        if (
+            len(parts) > 1
+            and parts[0].lower() == schema.name.lower()
+            and parts[0].lower() not in schema.relations
+        ):
             parts = parts[1:]
         for part in parts[:-1]:
             rel = current.relations.get(part.lower())
@@ -334,8 +343,14 @@ class _Parser:
             self.take()
             arg = self.take()
             self.expect(")")
-            match = [f for f in q.fields if isinstance(f, Aggregate) and f.func == tok.upper
-                     and f.arg is not None and f.arg.text.lower() == arg.text.lower()]
+            match = [
+                f
+                for f in q.fields
+                if isinstance(f, Aggregate)
+                and f.func == tok.upper
+                and f.arg is not None
+                and f.arg.text.lower() == arg.text.lower()
+            ]
             if not match:
                 raise SoqlError("MALFORMED_QUERY", "ORDER BY aggregate must appear in the SELECT list")
             key = match[0].alias
@@ -459,7 +474,7 @@ def _as_datetime(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _norm(value: Any) -> Any:
@@ -478,12 +493,15 @@ class _Executor:
     def __init__(self, source: Source, include_deleted: bool) -> None:
         self.source = source
         self.include_deleted = include_deleted
-        self._indexes: dict[str, dict[str, dict[str, Any]]] = {}
+        self._indexes: dict[tuple[str, str], dict[Any, dict[str, Any]]] = {}
 
-    def index(self, sobject: str) -> dict[str, dict[str, Any]]:
-        if sobject not in self._indexes:
-            self._indexes[sobject] = {r["Id"]: r for r in self.source.rows(sobject, True) if r.get("Id")}
-        return self._indexes[sobject]
+    def index(self, rel: Relation) -> dict[Any, dict[str, Any]]:
+        """Rows of rel.target by rel.key, built once per query."""
+        key = (rel.target, rel.key)
+        if key not in self._indexes:
+            rows = self.source.rows(rel.target, True)
+            self._indexes[key] = {r[rel.key]: r for r in rows if r.get(rel.key) is not None}
+        return self._indexes[key]
 
     def related(self, row: dict[str, Any] | None, path: FieldPath) -> dict[str, Any] | None:
         """The record that holds path.field, following the relationship chain."""
@@ -492,7 +510,7 @@ class _Executor:
             if cur is None:
                 return None
             fk = cur.get(rel.fk)
-            cur = self.index(rel.target).get(fk) if fk else None
+            cur = self.index(rel).get(fk) if fk else None
         return cur
 
     def value(self, row: dict[str, Any], path: FieldPath) -> Any:
@@ -615,7 +633,9 @@ def execute(
         out = _run_aggregate(q, ex, rows)
     else:
         if q.order_by:
-            keys = [(lambda r, k=k: ex.value(r, k), d, n) for k, d, n in q.order_by if isinstance(k, FieldPath)]
+            keys = [
+                (lambda r, k=k: ex.value(r, k), d, n) for k, d, n in q.order_by if isinstance(k, FieldPath)
+            ]
             rows = _order(rows, keys)
         out = [_project(q, ex, r, url_for) for r in rows]
     out = out[q.offset :]
@@ -624,7 +644,9 @@ def execute(
     return Result(out, len(out))
 
 
-def _project(q: Query, ex: _Executor, row: dict[str, Any], url_for: Callable[[str, str], str]) -> dict[str, Any]:
+def _project(
+    q: Query, ex: _Executor, row: dict[str, Any], url_for: Callable[[str, str], str]
+) -> dict[str, Any]:
     rec: dict[str, Any] = {"attributes": {"type": q.sobject, "url": url_for(q.sobject, row.get("Id", ""))}}
     for path in q.fields:
         assert isinstance(path, FieldPath)
@@ -632,7 +654,7 @@ def _project(q: Query, ex: _Executor, row: dict[str, Any], url_for: Callable[[st
         cur_row: dict[str, Any] | None = row
         for rel in path.relations:
             fk = cur_row.get(rel.fk) if cur_row else None
-            cur_row = ex.index(rel.target).get(fk) if fk else None
+            cur_row = ex.index(rel).get(fk) if fk else None
             assert target is not None
             if cur_row is None:
                 target.setdefault(rel.name, None)
@@ -640,7 +662,9 @@ def _project(q: Query, ex: _Executor, row: dict[str, Any], url_for: Callable[[st
                 break
             nested = target.get(rel.name)
             if not isinstance(nested, dict):
-                nested = {"attributes": {"type": rel.target, "url": url_for(rel.target, cur_row.get("Id", ""))}}
+                nested = {
+                    "attributes": {"type": rel.target, "url": url_for(rel.target, cur_row.get("Id", ""))}
+                }
                 target[rel.name] = nested
             target = nested
         if target is not None and cur_row is not None:

@@ -21,6 +21,16 @@ def check(ctx: CheckContext) -> Iterator[Diagnostic]:
     yield from _automation_references(ctx)
     yield from _permission_references(ctx)
     yield from _bindings(ctx)
+    yield from _default_target(ctx)
+
+
+def _default_target(ctx: CheckContext) -> Iterator[Diagnostic]:
+    config = ctx.spec.config
+    if config.default_target not in config.targets:
+        where = next((s.locate(("default_target",)) for n, s in ctx.sources.files.items() if n.startswith("crmconf.y")), None)
+        yield error("R313", f"default_target {config.default_target!r} is not one of the targets",
+                    where, hint=ctx.suggest(config.default_target, list(config.targets))
+                    or "targets: " + ", ".join(sorted(config.targets)))
 
 
 def _stage_requirements(ctx: CheckContext) -> Iterator[Diagnostic]:
@@ -75,13 +85,13 @@ def _trigger_references(ctx: CheckContext, automation: Automation) -> Iterator[D
             )
     elif isinstance(trigger, StaleInStage) and trigger.stale_in_stage.pipeline:
         name = trigger.stale_in_stage.pipeline
-        if ctx.spec.pipeline(name) is None:
-            yield error(
-                "R303",
-                f"trigger names pipeline {name!r}, which is not defined",
-                ctx.at(address, "trigger", "stale_in_stage", "pipeline"),
-                hint=ctx.suggest(name, [p.name for p in ctx.spec.pipelines]),
-            )
+        where = ctx.at(address, "trigger", "stale_in_stage", "pipeline")
+        named = ctx.spec.pipeline(name)
+        if named is None:
+            yield error("R303", f"trigger names pipeline {name!r}, which is not defined", where,
+                        hint=ctx.suggest(name, [p.name for p in ctx.spec.pipelines]))
+        elif named.object != obj:
+            yield error("R303", f"automation is on {obj} but pipeline {name!r} is a {named.object} pipeline", where)
     elif isinstance(trigger, FieldChanged | DateReached):
         args = trigger.field_changed if isinstance(trigger, FieldChanged) else trigger.date_reached
         key = "field_changed" if isinstance(trigger, FieldChanged) else "date_reached"
@@ -129,7 +139,7 @@ def _permission_references(ctx: CheckContext) -> Iterator[Diagnostic]:
                 yield from _field_exists(ctx, obj, name, where)
             if obj in ctx.field_types and obj not in perm.objects:
                 yield warning(
-                    "R305",
+                    "R314",
                     f"permission {perm.name} sets field access on {ref} but grants no access to {obj}",
                     where,
                     hint=f"add `{obj}: [read]` under objects",

@@ -1,0 +1,113 @@
+"""`crmconf review NAME --by EMAIL`: record a review in the automation's own YAML, and in the review log."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import tempfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from crmconf.errors import SpecError, UsageError
+from crmconf.spec.checks.inventory import EMAIL, next_review
+from crmconf.spec.edit import EditError, set_date
+from crmconf.spec.model import Automation, Policies
+from crmconf.spec.workspace import load_workspace
+from crmconf.ui import Console
+
+LOG = Path(".crmconf") / "reviews.jsonl"
+
+
+def run(
+    root: Path, *, name: str, by: str, on: date | None, note: str | None, today: date, console: Console
+) -> int:
+    if not EMAIL.match(by):
+        raise UsageError(
+            f"--by {by!r} is not an e-mail address; say who reviewed it, e.g. --by maria@acme.example"
+        )
+    day = on or today
+    if day > today:
+        raise UsageError(
+            f"--on {day} is in the future (today is {today}); record a review once it has happened"
+        )
+    policies, automation, file, path = _find(root, name)
+    target = root / file
+    try:
+        raw = target.read_bytes()
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {target}: {exc}") from exc
+    try:
+        edit = set_date(text, path, "reviewed", day, after=("owner", "name"))
+    except EditError as exc:
+        raise UsageError(f"{file}: cannot record the review of {name}: {exc}") from exc
+    if edit.text != text:
+        _write_atomically(target, edit.text.encode("utf-8"))
+    _log(
+        root,
+        {
+            "name": name,
+            "by": by,
+            "on": day.isoformat(),
+            "note": note,
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "file": file,
+            "previous": automation.reviewed.isoformat() if automation.reviewed else None,
+        },
+    )
+    if automation.reviewed is not None and day < automation.reviewed:
+        console.err(f"note: {day} is earlier than the review already recorded ({automation.reviewed})")
+    due = next_review(automation.model_copy(update={"reviewed": day}), policies)
+    action = "added" if edit.inserted else "set"
+    console.err(
+        f"{file}:{edit.line}: {action} reviewed: {day} for {name} (by {by})"
+        + (f"; next review due {due}" if due else "")
+    )
+    return 0
+
+
+def _find(root: Path, name: str) -> tuple[Policies, Automation, str, tuple[str | int, ...]]:
+    workspace = load_workspace(root)
+    errors = [d for d in workspace.diagnostics if d.is_error]
+    if workspace.spec is None or errors:
+        exc = SpecError(errors)
+        exc.sources = workspace.sources  # type: ignore[attr-defined]
+        raise exc
+    found = next((a for a in workspace.spec.automations if a.name == name), None)
+    if found is None:
+        names = [a.name for a in workspace.spec.automations]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        hint = (
+            f"; did you mean {close[0]!r}?"
+            if close
+            else f"; automations: {', '.join(names[:10])}"
+            if names
+            else ""
+        )
+        raise UsageError(f"no automation named {name!r} in {root}{hint}")
+    file, path = workspace.sources.origins[f"automation.{name}"]
+    return workspace.spec.config.policies, found, file, path
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Temp file then rename, keeping the file's mode: a crash leaves the old file or the new one."""
+    mode = path.stat().st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _log(root: Path, entry: dict[str, object]) -> None:
+    path = root / LOG
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")

@@ -1,0 +1,118 @@
+"""The audit as one self-contained HTML file: inline CSS, an inline SVG chart, no external resource at all."""
+
+from __future__ import annotations
+
+from html import escape
+
+from crmconf.audit.model import AuditReport, AuditRow, Verdict
+from crmconf.render.audit_cells import COLUMNS, cells, notes, outcome, summary, title
+from crmconf.render.html_page import FONT, page
+
+COLORS = {
+    Verdict.OK: "#2f9e44",
+    Verdict.DUE_SOON: "#f08c00",
+    Verdict.OVERDUE: "#e8590c",
+    Verdict.UNOWNED: "#c2255c",
+    Verdict.ORPHAN: "#862e9c",
+    Verdict.MISSING: "#c92a2a",
+    Verdict.CHANGED: "#1971c2",
+}
+
+CSS = """
+p.outcome { font-weight: 600; padding: 8px 12px; border-radius: 4px; }
+p.outcome.pass { background: #ebfbee; color: #2b8a3e; }
+p.outcome.fail { background: #fff5f5; color: #c92a2a; }
+span.badge { display: inline-block; padding: 0 6px; margin: 1px 2px 1px 0; border-radius: 9px; color: #fff;
+             font-size: 12px; white-space: nowrap; }
+tr.finding td:first-child { border-left: 4px solid #c92a2a; }
+"""
+
+_BAR_H, _GAP, _LABEL_W, _BAR_W, _NUM_W = 22, 8, 170, 360, 50
+
+
+def e(text: str) -> str:
+    return escape(text, quote=True)
+
+
+def chart(report: AuditReport) -> str:
+    """Horizontal bars, one per verdict, drawn to scale of the largest count."""
+    counts = list(report.counts.items())
+    top = max([n for _, n in counts] + [1])
+    width = _LABEL_W + _BAR_W + _NUM_W
+    height = len(counts) * (_BAR_H + _GAP) + _GAP
+    parts = [
+        f'<svg class="chart" role="img" aria-labelledby="chart-title" font-family="{FONT}" width="{width}" '
+        f'height="{height}" '
+        f'viewBox="0 0 {width} {height}">',
+        '<title id="chart-title">Automations per verdict</title>',
+    ]
+    for i, (verdict, n) in enumerate(counts):
+        y = _GAP + i * (_BAR_H + _GAP)
+        bar = round(_BAR_W * n / top) if n else 0
+        mid = y + _BAR_H / 2 + 5
+        parts.append(
+            f'<text x="{_LABEL_W - 8}" y="{mid}" text-anchor="end" font-size="13" fill="#1f2933">'
+            f"{e(verdict.value)}</text>"
+        )
+        parts.append(
+            f'<rect x="{_LABEL_W}" y="{y}" width="{max(bar, 1)}" height="{_BAR_H}" rx="3" '
+            f'fill="{COLORS[verdict]}" fill-opacity="{1 if n else 0.25}"></rect>'
+        )
+        parts.append(
+            f'<text x="{_LABEL_W + max(bar, 1) + 6}" y="{mid}" font-size="13" fill="#1f2933">{n}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _badges(row: AuditRow) -> str:
+    return "".join(
+        f'<span class="badge" style="background:{COLORS[v]}">{e(v.value)}</span>' for v in row.verdicts
+    )
+
+
+def _rows(report: AuditReport) -> str:
+    fail = set(report.fail_on)
+    out = [
+        "<table>",
+        "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for _, h in COLUMNS) + "</tr></thead>",
+        "<tbody>",
+    ]
+    for row in report.rows:
+        c = cells(row)
+        tds = []
+        for key, _ in COLUMNS:
+            if key == "verdicts":
+                tds.append(f"<td>{_badges(row)}</td>")
+            elif key in ("name", "source"):
+                tds.append(f"<td><code>{e(c[key])}</code></td>")
+            else:
+                tds.append(f"<td>{e(c[key])}</td>")
+        css = ' class="finding"' if fail.intersection(row.verdicts) else ""
+        out.append(f"<tr{css}>" + "".join(tds) + "</tr>")
+    out += ["</tbody>", "</table>"]
+    return "\n".join(out)
+
+
+def render(report: AuditReport) -> str:
+    fail = set(report.fail_on)
+    body = [
+        f"<h1>{e(title(report))}</h1>",
+        f'<p class="meta">{e(summary(report))}</p>',
+        f'<p class="outcome {"fail" if report.failed else "pass"}">{e(outcome(report))}</p>',
+        *(f'<p class="meta">{e("note: " + n)}</p>' for n in notes(report)),
+        "<h2>Summary</h2>",
+        chart(report),
+        "<table>",
+        "<thead><tr><th>Verdict</th><th>Automations</th><th>Fails the audit</th></tr></thead>",
+        "<tbody>",
+        *(
+            f'<tr><td>{e(v.value)}</td><td class="num">{n}</td><td>{"yes" if v in fail else "no"}</td></tr>'
+            for v, n in report.counts.items()
+        ),
+        "</tbody>",
+        "</table>",
+        "<h2>Automations</h2>",
+        _rows(report) if report.rows else "<p>No automations in the spec or live.</p>",
+    ]
+    return page(title(report), "\n".join(body), css=CSS)
