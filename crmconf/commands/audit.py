@@ -71,7 +71,8 @@ def run(
             raise UsageError(f"cannot write {out}: {exc.strerror}") from exc
         console.err(f"wrote the audit to {out}")
     else:
-        click.echo(data, nl=False)  # bytes go to the binary stdout as they are, BOM included
+        # As text, so any stdout works (a pipe, a file, a captured stream); the CSV keeps its BOM character.
+        click.echo(data.decode("utf-8"), nl=False, color=console.color)
     if report.failed:
         console.err(f"audit: {len(report.findings)} automation(s) need attention (exit {EXIT_FINDINGS})")
         return EXIT_FINDINGS

@@ -108,6 +108,10 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def _log(root: Path, entry: dict[str, object]) -> None:
     path = root / LOG
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with path.open("a", encoding="utf-8") as handle:  # one line per review: appends never interleave
+            handle.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+    except OSError as exc:
+        raise UsageError(f"the review is recorded in {entry['file']}, but {path} could not be appended to: "
+                         f"{exc.strerror}") from exc

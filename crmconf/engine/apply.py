@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -57,31 +57,85 @@ def apply_plan(
     plan: Plan, provider: Provider, journal: Journal, *, progress: Callable[[Result], None] = lambda r: None
 ) -> Report:
     journal.begin(target=plan.target, provider=plan.provider, plan_digest=plan_digest(plan), changes=len(plan.changes))
-    results: list[Result] = []
-    blocked: set[str] = set()
-    stopped = ""
+    run = _Run(provider, journal, progress)
     with provider.session():
-        for change in plan.changes:
-            result = _one(change, provider, blocked, stopped)
-            if result.outcome is not Outcome.APPLIED:
-                blocked.add(change.address)
-            if result.outcome is Outcome.FAILED and result.detail.startswith("API limit"):
-                stopped = result.detail
-            results.append(result)
-            journal.change(change.address, change.action.value, result.outcome.value, result.detail)
-            progress(result)
-    report = Report(tuple(results), stopped=stopped)
-    return report
+        for batch in batches(plan.changes, getattr(provider, "batch_size", 1), provider):
+            run.batch(batch)
+    return Report(tuple(run.results), stopped=run.stopped)
 
 
-def _one(change: Change, provider: Provider, blocked: set[str], stopped: str) -> Result:
-    if stopped:
-        return Result(change, Outcome.NOT_ATTEMPTED, "the run stopped at the API limit")
-    failed_deps = [d for d in (*change.depends_on, change.parent or "") if d in blocked]
-    if failed_deps:
-        return Result(change, Outcome.SKIPPED, f"depends on {', '.join(failed_deps)}, which did not apply")
+def batches(changes: tuple[Change, ...], size: int, provider: Provider) -> Iterator[list[Change]]:
+    """Runs of consecutive changes the provider can send in one call: same kind and action, independent."""
+    current: list[Change] = []
+    for change in changes:
+        fits = (
+            current
+            and len(current) < size
+            and (change.kind, change.action) == (current[0].kind, current[0].action)
+            and not {*change.depends_on, change.parent} & {c.address for c in current}
+            and getattr(provider, "batchable", lambda c: False)(change)
+        )
+        if current and not fits:
+            yield current
+            current = []
+        current.append(change)
+    if current:
+        yield current
+
+
+class _Run:
+    """The state of one apply: what failed (so dependents are skipped) and whether the API limit hit."""
+
+    def __init__(self, provider: Provider, journal: Journal, progress: Callable[[Result], None]) -> None:
+        self.provider, self.journal, self.progress = provider, journal, progress
+        self.results: list[Result] = []
+        self.blocked: set[str] = set()
+        self.stopped = ""
+
+    def batch(self, changes: list[Change]) -> None:
+        ready = [c for c in changes if not self._settle_early(c)]
+        if not ready:
+            return
+        if len(ready) == 1:
+            self._record(_attempt(ready[0], self.provider.apply))
+            return
+        try:
+            errors = self.provider.apply_batch(ready)  # type: ignore[attr-defined]
+        except ProviderError as exc:
+            errors = [exc] * len(ready)
+        for change, err in zip(ready, errors, strict=True):
+            self._record(_attempt(change, lambda _c, e=err: _raise(e)))  # type: ignore[misc]
+
+    def _settle_early(self, change: Change) -> bool:
+        """Record a change that must not be attempted; True when it was settled here."""
+        if self.stopped:
+            self._record(Result(change, Outcome.NOT_ATTEMPTED, "the run stopped at the API limit"))
+            return True
+        failed = [d for d in (*change.depends_on, change.parent or "") if d in self.blocked]
+        if failed:
+            self._record(Result(change, Outcome.SKIPPED, f"depends on {', '.join(failed)}, which did not apply"))
+            return True
+        return False
+
+    def _record(self, result: Result) -> None:
+        change = result.change
+        if result.outcome is not Outcome.APPLIED:
+            self.blocked.add(change.address)
+        if result.outcome is Outcome.FAILED and result.detail.startswith("API limit"):
+            self.stopped = result.detail
+        self.results.append(result)
+        self.journal.change(change.address, change.action.value, result.outcome.value, result.detail)
+        self.progress(result)
+
+
+def _raise(err: Exception | None) -> None:
+    if err is not None:
+        raise err
+
+
+def _attempt(change: Change, action: Callable[[Change], None]) -> Result:
     try:
-        provider.apply(change)
+        action(change)
     except LimitExceededError as exc:
         return Result(change, Outcome.FAILED, f"API limit: {exc}")
     except ProviderError as exc:

@@ -15,7 +15,11 @@ from crmconf.engine.resource import LiveObject, Snapshot
 from crmconf.spec.model import Spec
 
 CASES = YAML(typ="safe").load((Path(__file__).parent / "cases.yaml").read_text(encoding="utf-8"))
-COMPILED = {"object": "deal", "trigger": {"record_created": {}}, "actions": [{"create_task": {"subject": "Call"}}]}
+COMPILED = {
+    "object": "deal",
+    "trigger": {"record_created": {}},
+    "actions": [{"create_task": {"subject": "Call"}}],
+}
 
 
 def spec_of(case: dict[str, Any]) -> Spec:
@@ -26,20 +30,31 @@ def spec_of(case: dict[str, Any]) -> Spec:
 
 def snapshot_of(live: dict[str, Any]) -> Snapshot:
     objects = {
-        address: LiveObject(address, "automation", {"status": o["status"]},
-                            meta={"updated_at": o["updated_at"], "updated_by": o["updated_by"]})
+        address: LiveObject(
+            address,
+            "automation",
+            {"status": o["status"]},
+            meta={"updated_at": o["updated_at"], "updated_by": o["updated_by"]},
+        )
         for address, o in (live.get("automations") or {}).items()
     }
     # A field next to the automations: the audit must only look at automations.
     objects["field.deal.amount"] = LiveObject("field.deal.amount", "field", {"label": "Amount"})
-    return Snapshot(objects, frozenset({"automation"}), facts={"users": live["users"]} if "users" in live else {})
+    return Snapshot(
+        objects, frozenset({"automation"}), facts={"users": live["users"]} if "users" in live else {}
+    )
 
 
 def run_case(case: dict[str, Any]) -> AuditReport:
     live = case.get("live")
     snapshot = snapshot_of(live) if live is not None else None
-    return compute(spec_of(case), as_of=case["as_of"], snapshot=snapshot,
-                   provider="local" if live is not None else None, target="local" if live is not None else None)
+    return compute(
+        spec_of(case),
+        as_of=case["as_of"],
+        snapshot=snapshot,
+        provider="local" if live is not None else None,
+        target="local" if live is not None else None,
+    )
 
 
 def plain(row: AuditRow, key: str) -> Any:
@@ -75,9 +90,24 @@ def test_counts_list_every_verdict_worst_first() -> None:
 def test_rows_follow_the_inventory_then_orphans_by_address() -> None:
     case = {
         "as_of": date(2026, 11, 23),
-        "automations": [{"name": "b", "owner": "x@acme.example", "reviewed": date(2026, 11, 1)},
-                        {"name": "a", "owner": "x@acme.example", "reviewed": date(2026, 11, 1)}],
-        "live": {"automations": {f"automation.{n}": {"status": "active", "updated_at": None, "updated_by": None}
-                                 for n in ("z", "b", "y", "a")}},
+        "automations": [
+            {"name": "b", "owner": "x@acme.example", "reviewed": date(2026, 11, 1)},
+            {"name": "a", "owner": "x@acme.example", "reviewed": date(2026, 11, 1)},
+        ],
+        "live": {
+            "automations": {
+                f"automation.{n}": {"status": "active", "updated_at": None, "updated_by": None}
+                for n in ("z", "b", "y", "a")
+            }
+        },
     }
     assert [r.name for r in run_case(case).rows] == ["b", "a", "automation.y", "automation.z"]
+
+
+def test_verdicts_match_the_policy_language() -> None:
+    """`policies.audit_fail_on` uses the spec's Verdict literal; the enum must not drift from it."""
+    from typing import get_args
+
+    from crmconf.spec import model
+
+    assert set(get_args(model.Verdict)) == {v.value for v in Verdict}

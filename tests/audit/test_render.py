@@ -19,26 +19,57 @@ HOSTILE = '=HYPERLINK("http://evil.example/x","click")'
 
 def row(name: str, verdicts: tuple[Verdict, ...], **kw: object) -> AuditRow:
     base: dict[str, object] = dict(
-        name=name, kind="compiled", object="deal", owner="maria@acme.example", owner_active=True, team="sales",
-        purpose="Keep proposals warm", reviewed=date(2026, 11, 1), next_review=date(2027, 1, 30),
-        live_address=f"automation.{name}", live_status=LiveStatus.ACTIVE,
-        updated_at=datetime(2026, 10, 1, 9, 0, tzinfo=UTC), updated_by="maria", verdicts=verdicts,
+        name=name,
+        kind="compiled",
+        object="deal",
+        owner="maria@acme.example",
+        owner_active=True,
+        team="sales",
+        purpose="Keep proposals warm",
+        reviewed=date(2026, 11, 1),
+        next_review=date(2027, 1, 30),
+        live_address=f"automation.{name}",
+        live_status=LiveStatus.ACTIVE,
+        updated_at=datetime(2026, 10, 1, 9, 0, tzinfo=UTC),
+        updated_by="maria",
+        verdicts=verdicts,
         source=Location("automations.yaml", 3, 5),
     )
     return AuditRow(**{**base, **kw})  # type: ignore[arg-type]
 
 
 REPORT = AuditReport(
-    as_of=date(2026, 11, 23), offline=False, target="local", provider="local", review_due_soon_days=14,
-    fail_on=(Verdict.OVERDUE, Verdict.UNOWNED, Verdict.ORPHAN, Verdict.MISSING, Verdict.CHANGED), users_known=True,
+    as_of=date(2026, 11, 23),
+    offline=False,
+    target="local",
+    provider="local",
+    review_due_soon_days=14,
+    fail_on=(Verdict.OVERDUE, Verdict.UNOWNED, Verdict.ORPHAN, Verdict.MISSING, Verdict.CHANGED),
+    users_known=True,
     rows=(
         row("fine", (Verdict.OK,)),
         row("soon", (Verdict.DUE_SOON,), next_review=date(2026, 12, 1)),
-        row("late", (Verdict.UNOWNED, Verdict.CHANGED, Verdict.OVERDUE), owner_active=False,
-            purpose="-1+2 <b>bold</b> | piped\nsecond line", updated_by="@devon"),
+        row(
+            "late",
+            (Verdict.UNOWNED, Verdict.CHANGED, Verdict.OVERDUE),
+            owner_active=False,
+            purpose="-1+2 <b>bold</b> | piped\nsecond line",
+            updated_by="@devon",
+        ),
         row("gone", (Verdict.MISSING,), live_status=LiveStatus.ABSENT, updated_at=None, updated_by=None),
-        row(f"automation.{HOSTILE}", (Verdict.ORPHAN,), kind="unmanaged", owner=None, owner_active=None, team=None,
-            purpose=None, reviewed=None, next_review=None, source=None, object=None),
+        row(
+            f"automation.{HOSTILE}",
+            (Verdict.ORPHAN,),
+            kind="unmanaged",
+            owner=None,
+            owner_active=None,
+            team=None,
+            purpose=None,
+            reviewed=None,
+            next_review=None,
+            source=None,
+            object=None,
+        ),
         row("+cmd", (Verdict.OK,), purpose="é ü 日本 — unicode"),
     ),
 )
@@ -48,8 +79,9 @@ def test_text_has_the_summary_on_top_and_a_line_per_row() -> None:
     text = audit_text.render(REPORT)
     lines = text.splitlines()
     assert lines[0] == "crmconf automation audit: target local (local), as of 2026-11-23"
-    assert lines[1] == ("6 automation(s): 1 orphan, 1 missing, 1 unowned, 1 changed-since-review, 1 overdue, "
-                        "1 due-soon, 2 ok")
+    assert lines[1] == (
+        "6 automation(s): 1 orphan, 1 missing, 1 unowned, 1 changed-since-review, 1 overdue, 1 due-soon, 2 ok"
+    )
     assert lines[-1].startswith("FAIL: 3 automation(s)")
     late = next(x for x in lines if " late " in x)
     assert late.startswith("unowned, changed-since-review, overdue") and "2026-10-01 by @devon" in late
@@ -60,7 +92,14 @@ def test_csv_reads_back_with_a_bom_and_no_formulas() -> None:
     data = audit_csv.encode(REPORT)
     assert data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
     table = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    assert [r["Automation"] for r in table] == ["fine", "soon", "late", "gone", f"automation.{HOSTILE}", "'+cmd"]
+    assert [r["Automation"] for r in table] == [
+        "fine",
+        "soon",
+        "late",
+        "gone",
+        f"automation.{HOSTILE}",
+        "'+cmd",
+    ]
     late = table[2]
     assert late["Verdicts"] == "unowned, changed-since-review, overdue"
     assert late["Purpose"] == "'-1+2 <b>bold</b> | piped\nsecond line"  # quoted, newline kept inside the cell
@@ -75,8 +114,24 @@ def test_csv_reads_back_with_a_bom_and_no_formulas() -> None:
 def test_csv_header_row_and_empty_report() -> None:
     empty = AuditReport(REPORT.as_of, True, None, None, 14, REPORT.fail_on, (), False)
     rows = list(csv.reader(io.StringIO(audit_csv.encode(empty).decode("utf-8-sig"))))
-    assert rows == [["Automation", "Kind", "Object", "Owner", "Owner active", "Team", "Purpose", "Last reviewed",
-                     "Next review", "Live status", "Last modified", "Modified by", "Verdicts", "Source"]]
+    assert rows == [
+        [
+            "Automation",
+            "Kind",
+            "Object",
+            "Owner",
+            "Owner active",
+            "Team",
+            "Purpose",
+            "Last reviewed",
+            "Next review",
+            "Live status",
+            "Last modified",
+            "Modified by",
+            "Verdicts",
+            "Source",
+        ]
+    ]
 
 
 @pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"])
@@ -88,8 +143,16 @@ def test_csv_neutralises_every_formula_start(value: str) -> None:
 def test_json_is_versioned_and_complete() -> None:
     data = json.loads(audit_json.render(REPORT))
     assert data["format_version"] == 1 and data["failed"] is True and data["as_of"] == "2026-11-23"
-    assert data["summary"] == {"automations": 6, "orphan": 1, "missing": 1, "unowned": 1,
-                               "changed-since-review": 1, "overdue": 1, "due-soon": 1, "ok": 2}
+    assert data["summary"] == {
+        "automations": 6,
+        "orphan": 1,
+        "missing": 1,
+        "unowned": 1,
+        "changed-since-review": 1,
+        "overdue": 1,
+        "due-soon": 1,
+        "ok": 2,
+    }
     late = next(r for r in data["rows"] if r["name"] == "late")
     assert late["verdicts"] == ["unowned", "changed-since-review", "overdue"]
     assert late["owner_active"] is False and late["updated_at"] == "2026-10-01T09:00:00+00:00"
@@ -120,6 +183,6 @@ def test_html_bars_scale_with_the_counts() -> None:
     html = audit_html.render(REPORT)
     widths = {}
     for verdict in Verdict:
-        segment = html[html.index(f">{verdict.value}</text>"):]
+        segment = html[html.index(f">{verdict.value}</text>") :]
         widths[verdict] = int(segment.split('width="', 1)[1].split('"', 1)[0])
     assert widths[Verdict.OK] == 360 and widths[Verdict.ORPHAN] == 180

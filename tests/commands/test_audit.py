@@ -25,7 +25,7 @@ automations:
     reviewed: 2026-11-01
   - name: stalled_alert               # edited live after its review
     object: deal
-    trigger: {stale_in_stage: {days: 14}}
+    trigger: {stale_in_stage: {days: 14, pipeline: new_business}}
     actions: [{notify: {to: [record_owner], message: Stalled}}]
     owner: maria@acme.example
     purpose: Keep the forecast honest
@@ -58,11 +58,23 @@ automations:
     reviewed: 2026-11-01
 """
 
-OFFLINE = {"proposal_follow_up": ["ok"], "stalled_alert": ["ok"], "leaver_flow": ["ok"], "soon_due": ["due-soon"],
-           "removed_live": ["ok"], "legacy_router": ["ok"]}
-LIVE = {"proposal_follow_up": ["ok"], "stalled_alert": ["changed-since-review"], "leaver_flow": ["unowned"],
-        "soon_due": ["due-soon"], "removed_live": ["missing"], "legacy_router": ["ok"],
-        "automation.shadow_router": ["orphan"]}
+OFFLINE = {
+    "proposal_follow_up": ["ok"],
+    "stalled_alert": ["ok"],
+    "leaver_flow": ["ok"],
+    "soon_due": ["due-soon"],
+    "removed_live": ["ok"],
+    "legacy_router": ["ok"],
+}
+LIVE = {
+    "proposal_follow_up": ["ok"],
+    "stalled_alert": ["changed-since-review"],
+    "leaver_flow": ["unowned"],
+    "soon_due": ["due-soon"],
+    "removed_live": ["missing"],
+    "legacy_router": ["ok"],
+    "automation.shadow_router": ["orphan"],
+}
 
 
 def org_path(root: Path) -> Path:
@@ -76,14 +88,24 @@ def audited(cli: CLI, workspace: Path) -> Path:
     assert cli("apply", "--dir", workspace, "--auto-approve").code == 0
     org = json.loads(org_path(workspace).read_text())
     for obj in org["objects"].values():  # the apply stamped today's wall clock; pin it before every review
-        obj["updated_at"], obj["updated_by"] = "2026-10-15T10:00:00+00:00", "crmconf"
-    org["objects"]["automation.stalled_alert"] |= {"updated_at": "2026-11-20T16:30:00+00:00", "updated_by": "devon"}
+        obj["updated_at"], obj["updated_by"] = "2026-08-01T10:00:00+00:00", "crmconf"
+    org["objects"]["automation.stalled_alert"] |= {
+        "updated_at": "2026-11-20T16:30:00+00:00",
+        "updated_by": "devon",
+    }
     org["objects"]["automation.shadow_router"] = {
-        "kind": "automation", "attrs": {"status": "active", "description": "Routes deals nobody knows about"},
-        "label": "Shadow router", "version": 1, "updated_at": "2026-11-02T08:00:00+00:00", "updated_by": "devon",
+        "kind": "automation",
+        "attrs": {"status": "active", "description": "Routes deals nobody knows about"},
+        "label": "Shadow router",
+        "version": 1,
+        "updated_at": "2026-11-02T08:00:00+00:00",
+        "updated_by": "devon",
     }
     del org["objects"]["automation.removed_live"]
-    org["users"] = [{"email": "maria@acme.example", "active": True}, {"email": "leaver@acme.example", "active": False}]
+    org["users"] = [
+        {"email": "maria@acme.example", "active": True},
+        {"email": "leaver@acme.example", "active": False},
+    ]
     org_path(workspace).write_text(json.dumps(org))
     return workspace
 
@@ -94,21 +116,43 @@ def verdicts(out: str) -> dict[str, list[str]]:
 
 SCENARIOS: list[tuple[str, list[str], int, dict[str, list[str]]]] = [
     ("offline", ["--offline"], 0, OFFLINE),
-    ("offline, a week on: soon_due is overdue", ["--offline", "--as-of", "2026-11-30"], 3,
-     {**OFFLINE, "soon_due": ["overdue"]}),
-    ("offline, before the reviews were due", ["--offline", "--as-of", "2026-11-10"], 0,
-     {**OFFLINE, "soon_due": ["ok"]}),
+    (
+        "offline, a week on: soon_due is overdue",
+        ["--offline", "--as-of", "2026-11-30"],
+        3,
+        {**OFFLINE, "soon_due": ["overdue"]},
+    ),
+    (
+        "offline, before the reviews were due",
+        ["--offline", "--as-of", "2026-11-10"],
+        0,
+        {**OFFLINE, "soon_due": ["ok"]},
+    ),
     ("live", [], 3, LIVE),
     ("live, explicit target", ["--target", "local"], 3, LIVE),
-    ("live, next spring: everything is overdue", ["--as-of", "2027-03-01"], 3,
-     {**{n: [*v, "overdue"] if v not in (["ok"], ["due-soon"]) else ["overdue"] for n, v in LIVE.items()},
-      "automation.shadow_router": ["orphan"]}),
+    (
+        "live, next spring: every review is overdue",
+        ["--as-of", "2027-03-01"],
+        3,
+        {
+            "proposal_follow_up": ["overdue"],
+            "stalled_alert": ["changed-since-review", "overdue"],
+            "leaver_flow": ["unowned", "overdue"],
+            "soon_due": ["overdue"],
+            "removed_live": ["missing", "overdue"],
+            "legacy_router": ["overdue"],
+            "automation.shadow_router": ["orphan"],
+        },
+    ),
 ]
 
 
-@pytest.mark.parametrize(("args", "code", "expected"), [s[1:] for s in SCENARIOS], ids=[s[0] for s in SCENARIOS])
-def test_verdicts_and_exit_codes(cli: CLI, audited: Path, args: list[str], code: int,
-                                 expected: dict[str, list[str]]) -> None:
+@pytest.mark.parametrize(
+    ("args", "code", "expected"), [s[1:] for s in SCENARIOS], ids=[s[0] for s in SCENARIOS]
+)
+def test_verdicts_and_exit_codes(
+    cli: CLI, audited: Path, args: list[str], code: int, expected: dict[str, list[str]]
+) -> None:
     ran = cli("audit", audited, "--format", "json", *args)
     assert ran.code == code, ran.err
     assert verdicts(ran.out) == expected
@@ -152,8 +196,9 @@ def test_text_format(cli: CLI, audited: Path) -> None:
     ran = cli("audit", audited)
     lines = ran.out.splitlines()
     assert lines[0] == "crmconf automation audit: target local (local), as of 2026-11-23"
-    assert lines[1] == ("7 automation(s): 1 orphan, 1 missing, 1 unowned, 1 changed-since-review, 1 due-soon, "
-                        "2 ok")
+    assert lines[1] == (
+        "7 automation(s): 1 orphan, 1 missing, 1 unowned, 1 changed-since-review, 1 due-soon, 2 ok"
+    )
     assert any(x.startswith("orphan") and "automation.shadow_router" in x for x in lines)
     assert lines[-1].startswith("FAIL: 4 automation(s)")
 
@@ -171,7 +216,10 @@ def test_csv_format(cli: CLI, audited: Path) -> None:
     table = list(csv.DictReader(io.StringIO(ran.out.removeprefix("\ufeff"), newline="")))
     assert len(table) == 7
     by_name = {r["Automation"]: r for r in table}
-    assert by_name["removed_live"]["Verdicts"] == "missing" and by_name["removed_live"]["Live status"] == "absent"
+    assert (
+        by_name["removed_live"]["Verdicts"] == "missing"
+        and by_name["removed_live"]["Live status"] == "absent"
+    )
     assert by_name["stalled_alert"]["Modified by"] == "devon"
 
 

@@ -403,7 +403,7 @@ class Portal:
 
     def _render_property(self, obj: str, prop: JSON) -> JSON:
         out = copy.deepcopy(prop)
-        if obj in PIPELINE_OBJECTS:
+        if obj in PIPELINE_OBJECTS and prop["name"] in PIPELINE_PROPS[obj]:
             # The pipeline and stage properties list the live pipelines/stages as their options.
             pipe_prop, stage_prop = PIPELINE_PROPS[obj]
             pipelines = self.list_pipelines(obj)

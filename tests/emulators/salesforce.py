@@ -3,8 +3,8 @@
 Real TLS on 127.0.0.1 (a test CA made by trustme at start; its PEM is at `ca_path`), the REST API
 (query/queryAll with paging, tooling query, sObjects, Tooling FlowDefinition activation, sObject
 Collections, Composite) and the Metadata SOAP API (read/create/update/upsert/delete/list/describe),
-over an in-memory org seeded like a real mid-size sales org. Drive it only through the real
-simple-salesforce client (see `connect`), never by patching the client.
+over an in-memory org seeded like a real mid-size sales org (salesforce_seed.py lists the names).
+Drive it only through the real simple-salesforce client (see `connect`), never by patching it.
 
     with SalesforceEmulator() as emu:
         sf = connect(emu)
@@ -13,15 +13,23 @@ simple-salesforce client (see `connect`), never by patching the client.
 
 Faults (tests/emulators/faults.py) are consulted once per HTTP request after it is counted in
 `requests`. SOAP requests are matched as "<path>#<operation>" (e.g. path=r"#upsertMetadata$"),
-so a rule can target one Metadata operation. Standalone:
+so a rule can target one Metadata operation. `reset()` returns a running emulator to its seeded
+state, so a suite can share one server and one client. With `record_soap = True` every Metadata
+reply is kept in `soap_exchanges` (the tests parse each one with a strict WSDL client).
 
-    python -m tests.emulators.salesforce --port 0 [--latency-ms N]
+Module map: salesforce_rest.py (REST routes), salesforce_metadata.py + salesforce_xsd.py (SOAP,
+WSDL codec), salesforce_mdtypes.py (per-type rules), salesforce_soql.py (SOQL engine),
+salesforce_sobjects.py (sObject catalog, views derived from metadata), salesforce_records.py
+(record writes), salesforce_formula.py (validation-rule formulas), salesforce_org.py (state).
+
+Standalone:  python -m tests.emulators.salesforce --port 0 [--latency-ms N] [--no-seed]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import json
 import logging
 import re
@@ -42,8 +50,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-import simple_salesforce
 import trustme
+from simple_salesforce.api import Salesforce
 
 from tests.emulators.faults import Fault, Faults, RequestLog, Rule
 from tests.emulators.salesforce_metadata import MetadataService, fault_envelope, parse_request
@@ -103,8 +111,8 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
-        if isinstance(exc, ConnectionError | ssl.SSLError | TimeoutError | OSError):
-            return  # clients hang up, time out or abort TLS handshakes: not an emulator error
+        if isinstance(exc, OSError):
+            return  # clients hang up, time out or abort TLS handshakes (ssl.SSLError is an OSError)
         super().handle_error(request, client_address)
 
 
@@ -144,6 +152,7 @@ class SalesforceEmulator:
         (seed_org if seed else seed_core)(self.org)
         self.rest = RestApi(self.org, lambda: self._api_calls)
         self.metadata_service = MetadataService(self.org)
+        self._pristine = self.org.snapshot()  # for reset()
         self.record_soap = False  # when True, every Metadata API reply is kept in soap_exchanges
         self.soap_exchanges: list[SoapExchange] = []
         self.instance_url = ""
@@ -199,6 +208,23 @@ class SalesforceEmulator:
     def expire_session(self) -> None:
         """Later calls answer 401 INVALID_SESSION_ID (REST) / fault sf:INVALID_SESSION_ID (SOAP)."""
         self._expired = True
+
+    def reset(self) -> None:
+        """Back to the state right after construction (org, faults, counters, session), server kept.
+
+        Lets a test suite share one running emulator and one client: building a client costs a
+        parse of the Metadata WSDL, far more than resetting the org.
+        """
+        with self.org.lock:
+            self.org.restore(copy.deepcopy(self._pristine))
+            self.rest.clear_cursors()
+        self.faults.clear()
+        self.faults.latency_s, self.faults.timeout_stall_s = 0.0, Faults().timeout_stall_s
+        self.requests.reset()
+        self.soap_exchanges.clear()
+        self._expired = False
+        with self._count_lock:
+            self._api_calls = 0
 
     # -- direct state access for tests ---------------------------------------------------------
     def metadata(self, type_: str) -> dict[str, dict[str, Any]]:
@@ -279,7 +305,12 @@ class SalesforceEmulator:
                 return RestResponse(
                     400, [{"message": f"Unexpected character: {exc}", "errorCode": "JSON_PARSER_ERROR"}]
                 )
-            return self.rest.dispatch(h.command, h.path, body, h.headers, partial=partial)
+            try:
+                headers = {k.lower(): v for k, v in h.headers.items()}
+                return self.rest.dispatch(h.command, h.path, body, headers, partial=partial)
+            except Exception:  # an emulator bug must still answer like Salesforce, and show in logs
+                log.exception("REST %s %s failed", h.command, h.path)
+                return RestResponse(500, [{"message": _UNKNOWN_MESSAGE, "errorCode": "UNKNOWN_EXCEPTION"}])
 
         def fail(rule: Rule) -> RestResponse:
             if rule.kind is Fault.RATE_LIMIT:
@@ -355,14 +386,12 @@ class SalesforceEmulator:
             h.wfile.write(payload)
 
 
-def connect(emu: SalesforceEmulator) -> simple_salesforce.Salesforce:
+def connect(emu: SalesforceEmulator) -> Salesforce:
     """The real client, pointed at the emulator: TLS trusts only the test CA, no env proxies/CA bundles."""
     session = requests.Session()
     session.verify = emu.ca_path
     session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise override session.verify
-    sf = simple_salesforce.Salesforce(
-        instance_url=emu.instance_url, session_id=emu.session_id, session=session
-    )
+    sf = Salesforce(instance_url=emu.instance_url, session_id=emu.session_id, session=session)
     sf.mdapi._client.transport.session = sf.session  # mdapi builds its own zeep client and session
     return sf
 

@@ -10,11 +10,11 @@ a custom field or global value set; business processes must name active stages; 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tests.emulators.salesforce_formula import FormulaError, compile_formula
-from tests.emulators.salesforce_org import Org, soap_datetime
+from tests.emulators.salesforce_org import MdInfo, Org, canonical, soap_datetime
 from tests.emulators.salesforce_sobjects import CUSTOMIZABLE, field_def
 from tests.emulators.salesforce_xsd import schema
 
@@ -68,6 +68,7 @@ class Kind:
     creatable = True
     deletable = True
     parents: tuple[str, ...] = ()  # objects that may prefix the fullName ("Opportunity.X"); () for top-level
+    free_name = False  # BusinessProcess names are labels ("Opportunity.New Business" is legal)
 
     # -- naming --------------------------------------------------------------------------------
     def file_name(self, full_name: str) -> str:
@@ -75,40 +76,31 @@ class Kind:
         return f"{self.directory}/{base}.{self.suffix}"
 
     def name_errors(self, full_name: str) -> list[Err]:
-        if not self.parents:
-            return (
-                []
-                if _API_NAME.match(full_name)
-                else [
-                    _err(
-                        "FIELD_INTEGRITY_EXCEPTION",
-                        f"The name '{full_name}' can only contain underscores and alphanumeric "
-                        "characters, must begin with a letter, not end with an underscore, and not contain two "
-                        "consecutive underscores.",
-                        "fullName",
-                    )
-                ]
-            )
-        obj, dot, name = full_name.partition(".")
-        if not dot or not name:
+        obj, dot, name = full_name.partition(".") if self.parents else ("", "", full_name)
+        if self.parents and (not dot or not name):
             return [
                 _err(
                     "FIELD_INTEGRITY_EXCEPTION", f"{self.type_name} fullName must be Object.Name", "fullName"
                 )
             ]
-        if obj not in self.parents:
-            return [
-                _err(
-                    "INVALID_CROSS_REFERENCE_KEY",
-                    f"In field: fullName - no CustomObject named {obj} found",
-                    "fullName",
-                )
-            ]
-        return []
+        if self.parents and obj not in self.parents:
+            message = f"In field: fullName - no CustomObject named {obj} found"
+            return [_err("INVALID_CROSS_REFERENCE_KEY", message, "fullName")]
+        if self.free_name or (_API_NAME.match(name) and not name.endswith("_")):
+            return []
+        message = (
+            f"The name '{name}' can only contain underscores and alphanumeric characters, must begin with a "
+            "letter, not end with an underscore, and not contain two consecutive underscores."
+        )
+        return [_err("FIELD_INTEGRITY_EXCEPTION", message, "fullName")]
 
     # -- reads ---------------------------------------------------------------------------------
     def names(self, org: Org) -> list[str]:
         return list(org.components(self.type_name))
+
+    def info(self, org: Org, full_name: str) -> MdInfo:
+        """Id and audit stamps for listMetadata."""
+        return org.info(self.type_name, full_name)
 
     def read(self, org: Org, full_name: str) -> dict[str, Any] | None:
         return org.get(self.type_name, full_name)
@@ -193,6 +185,9 @@ class Kind:
 class StandardValueSetKind(Kind):
     type_name, directory, suffix = "StandardValueSet", "standardValueSets", "standardValueSet"
     creatable = deletable = False
+
+    def info(self, org: Org, full_name: str) -> MdInfo:
+        return replace(org.info(self.type_name, full_name), id="")  # standard sets have no record id
 
     def create_refusal(self, name: str) -> str:
         return f"StandardValueSet {name} doesn't exist; standard value sets can't be created"
@@ -305,8 +300,8 @@ class GlobalValueSetKind(Kind):
 
     def _users(self, org: Org, name: str) -> list[tuple[str, str]]:
         return [
-            tuple(fn.split(".", 1))
-            for fn, c in org.components("CustomField").items()  # type: ignore[misc]
+            (fn.partition(".")[0], fn.partition(".")[2])
+            for fn, c in org.components("CustomField").items()
             if ((c.get("valueSet") or {}).get("valueSetName") or "").lower() == name.lower()
         ]
 
@@ -357,6 +352,7 @@ _NUMERIC = ("Number", "Currency", "Percent")
 
 class CustomFieldKind(Kind):
     type_name, directory, suffix, parents = "CustomField", "objects", "object", CUSTOMIZABLE
+    free_name = True  # checked below: the "__c" suffix is the one double underscore allowed
 
     def name_errors(self, full_name: str) -> list[Err]:
         errors = super().name_errors(full_name)
@@ -469,6 +465,7 @@ class CustomFieldKind(Kind):
 
 class BusinessProcessKind(Kind):
     type_name, directory, suffix, parents = "BusinessProcess", "objects", "object", tuple(_BP_SETS)
+    free_name = True
 
     def validate(self, org: Org, comp: dict[str, Any], existing: dict[str, Any] | None) -> list[Err]:
         obj = comp["fullName"].partition(".")[0]
@@ -618,53 +615,53 @@ _RECORD_TRIGGERS = ("RecordBeforeSave", "RecordAfterSave", "RecordBeforeDelete")
 class FlowKind(Kind):
     type_name, directory, suffix = "Flow", "flows", "flow"
 
+    def read(self, org: Org, full_name: str) -> dict[str, Any] | None:
+        """ "Name" reads the latest version; legacy "Name-3" (pre-API 44.0 names) reads version 3."""
+        base, dash, number = full_name.rpartition("-")
+        flow = org.flows.get(base) if dash and number.isdigit() else None
+        version = flow.version(int(number)) if flow else None
+        if version is not None:
+            return dict(version.metadata, fullName=full_name)
+        return super().read(org, full_name)
+
     def validate(self, org: Org, comp: dict[str, Any], existing: dict[str, Any] | None) -> list[Err]:
-        errors: list[Err] = []
-        status = comp.get("status")
-        if status is not None and status not in schema().enum("FlowVersionStatus"):
-            errors.append(_err("FIELD_INTEGRITY_EXCEPTION", f"bad value for status: {status}", "status"))
-        start = comp.get("start") or {}
-        if start.get("triggerType") in _RECORD_TRIGGERS:
-            if start.get("object") not in CUSTOMIZABLE:
-                errors.append(
-                    _err(
-                        "FIELD_INTEGRITY_EXCEPTION",
-                        f"A record-triggered flow needs a valid start object, got: {start.get('object')}",
-                        "start",
-                    )
+        errors = [
+            _err("FIELD_INTEGRITY_EXCEPTION", f"bad value for {key}: {comp[key]}", key)
+            for key, enum in (("status", "FlowVersionStatus"), ("processType", "FlowProcessType"))
+            if comp.get(key) is not None and comp[key] not in schema().enum(enum)
+        ]
+        return errors + self._start_errors(comp.get("start") or {}) + self._connector_errors(comp)
+
+    @staticmethod
+    def _start_errors(start: dict[str, Any]) -> list[Err]:
+        if start.get("triggerType") not in _RECORD_TRIGGERS:
+            return []
+        errors = []
+        if start.get("object") not in CUSTOMIZABLE:
+            message = f"A record-triggered flow needs a valid start object, got: {start.get('object')}"
+            errors.append(_err("FIELD_INTEGRITY_EXCEPTION", message, "start"))
+        if not start.get("recordTriggerType") and start.get("triggerType") != "RecordBeforeDelete":
+            errors.append(
+                _err(
+                    "FIELD_INTEGRITY_EXCEPTION", "A record-triggered flow needs a recordTriggerType", "start"
                 )
-            if not start.get("recordTriggerType") and start.get("triggerType") != "RecordBeforeDelete":
-                errors.append(
-                    _err(
-                        "FIELD_INTEGRITY_EXCEPTION",
-                        "A record-triggered flow needs a recordTriggerType",
-                        "start",
-                    )
-                )
-        names = {
-            e.get("name")
-            for key, items in comp.items()
-            if isinstance(items, list)
-            for e in items
-            if isinstance(e, dict) and e.get("name")
-        }
-        for owner, node in [("start", start)] + [
-            (e.get("name", "?"), e)
-            for key, items in comp.items()
-            if isinstance(items, list)
-            for e in items
-            if isinstance(e, dict)
-        ]:
+            )
+        return errors
+
+    @staticmethod
+    def _connector_errors(comp: dict[str, Any]) -> list[Err]:
+        """Every connector must target an element of the flow (elements are the named list entries)."""
+        elements = [
+            e for items in comp.values() if isinstance(items, list) for e in items if isinstance(e, dict)
+        ]
+        names = {e["name"] for e in elements if e.get("name")}
+        errors = []
+        for owner, node in [("start", comp.get("start") or {}), *((e.get("name", "?"), e) for e in elements)]:
             for conn in ("connector", "faultConnector"):
                 target = (node.get(conn) or {}).get("targetReference")
                 if target and target not in names:
-                    errors.append(
-                        _err(
-                            "FIELD_INTEGRITY_EXCEPTION",
-                            f'The element "{owner}" references "{target}", which doesn\'t exist.',
-                            conn,
-                        )
-                    )
+                    message = f'The element "{owner}" references "{target}", which doesn\'t exist.'
+                    errors.append(_err("FIELD_INTEGRITY_EXCEPTION", message, conn))
         return errors
 
     def store(self, org: Org, comp: dict[str, Any], existing: dict[str, Any] | None) -> bool:
@@ -686,6 +683,48 @@ class FlowKind(Kind):
         org.delete_flow(comp["fullName"])
 
 
+class FlowDefinitionKind(Kind):
+    """Pre-API 44.0 activation: activeVersionNumber N activates version N, 0 (or none) deactivates."""
+
+    type_name, directory, suffix = "FlowDefinition", "flowDefinitions", "flowDefinition"
+    creatable = deletable = False  # created with their flow, deleted with it
+
+    def names(self, org: Org) -> list[str]:
+        return list(org.flows)
+
+    def read(self, org: Org, full_name: str) -> dict[str, Any] | None:
+        flow = next((f for n, f in org.flows.items() if n.lower() == full_name.lower()), None)
+        if flow is None:
+            return None
+        latest = flow.latest.metadata
+        return {
+            "fullName": flow.name,
+            "activeVersionNumber": flow.active_number or None,
+            "description": latest.get("description"),
+            "masterLabel": latest.get("label"),
+        }
+
+    def create_refusal(self, name: str) -> str:
+        return f"FlowDefinition {name} doesn't exist: deploy the Flow first"
+
+    def info(self, org: Org, full_name: str) -> MdInfo:
+        flow = org.flows[full_name]
+        return replace(org.info("Flow", flow.name), id=flow.id)
+
+    def validate(self, org: Org, comp: dict[str, Any], existing: dict[str, Any] | None) -> list[Err]:
+        number = comp.get("activeVersionNumber") or 0
+        flow = org.flows[str((existing or {}).get("fullName"))]
+        if number and flow.version(number) is None:
+            message = f"The flow version you specified ({number}) doesn't exist for flow {flow.name}"
+            return [_err("FIELD_INTEGRITY_EXCEPTION", message, "activeVersionNumber")]
+        return []
+
+    def store(self, org: Org, comp: dict[str, Any], existing: dict[str, Any] | None) -> bool:
+        assert existing is not None
+        org.activate_flow(existing["fullName"], comp.get("activeVersionNumber") or 0)
+        return False
+
+
 class WorkflowRuleKind(Kind):
     """Workflow rules are retired: they can be read and switched off (or on), nothing else."""
 
@@ -699,7 +738,7 @@ class WorkflowRuleKind(Kind):
         assert existing is not None
         before = {k: v for k, v in existing.items() if k != "active"}
         after = {k: v for k, v in comp.items() if k != "active"}
-        if _canon(before) != _canon(after):
+        if canonical(before) != canonical(after):
             return [
                 _err(
                     "INVALID_OPERATION", "Workflow rules are retired: only 'active' can be changed", "active"
@@ -711,15 +750,6 @@ class WorkflowRuleKind(Kind):
         assert existing is not None
         existing["active"] = bool(comp["active"])
         return org.put(self.type_name, existing)
-
-
-def _canon(value: Any) -> Any:
-    """Compare components ignoring empty values, as zeep may echo absent elements back as None/[]."""
-    if isinstance(value, dict):
-        return {k: _canon(v) for k, v in value.items() if v not in (None, [], "")}
-    if isinstance(value, list):
-        return [_canon(v) for v in value]
-    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -833,6 +863,7 @@ KINDS: dict[str, Kind] = {
         RecordTypeKind(),
         ValidationRuleKind(),
         FlowKind(),
+        FlowDefinitionKind(),
         WorkflowRuleKind(),
         PermissionSetKind(),
     )
@@ -843,7 +874,7 @@ def file_properties(org: Org, kind: Kind) -> list[dict[str, Any]]:
     """listMetadata FileProperties for every component of one kind."""
     out = []
     for name in kind.names(org):
-        info = org.info(kind.type_name, name)
+        info = kind.info(org, name)
         out.append(
             {
                 "createdById": info.created_by,
@@ -904,6 +935,13 @@ def describe_objects() -> list[dict[str, Any]]:
             "xmlName": "GlobalValueSet",
         },
         {"directoryName": "flows", "inFolder": False, "metaFile": False, "suffix": "flow", "xmlName": "Flow"},
+        {
+            "directoryName": "flowDefinitions",
+            "inFolder": False,
+            "metaFile": False,
+            "suffix": "flowDefinition",
+            "xmlName": "FlowDefinition",
+        },
         {
             "childXmlNames": ["WorkflowFieldUpdate", "WorkflowTask", "WorkflowAlert", "WorkflowRule"],
             "directoryName": "workflows",

@@ -31,7 +31,8 @@ MAX_LIST_QUERIES = 3
 def envelope(body: str) -> str:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
-        f'<soapenv:Envelope xmlns:soapenv="{SOAPENV_NS}" xmlns="{MD_NS}" xmlns:tns="{MD_NS}" xmlns:xsi="{XSI_NS}">'
+        f'<soapenv:Envelope xmlns:soapenv="{SOAPENV_NS}" xmlns="{MD_NS}" xmlns:tns="{MD_NS}" '
+        f'xmlns:xsi="{XSI_NS}">'
         f"<soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"
     )
 
@@ -155,8 +156,8 @@ class MetadataService:
                 result = WriteResult.failed(
                     name,
                     "UNKNOWN_EXCEPTION",
-                    "An unexpected error occurred. Please include "
-                    "this ErrorId if you contact support: 1949367141-10482 (-1300589387)",
+                    "An unexpected error occurred. Please include this ErrorId if you contact support: "
+                    "1949367141-10482 (-1300589387)",
                 )
             elif kind is None:
                 result = WriteResult.failed(

@@ -61,6 +61,7 @@ class IdFactory:
     def __init__(self) -> None:
         self._counters: dict[str, itertools.count[int]] = {}
         self._stable: dict[tuple[str, Any], str] = {}
+        self._stable_keys: dict[str, tuple[str, Any]] = {}  # id -> (prefix, key)
         self._lock = threading.Lock()
 
     def new(self, prefix: str) -> str:
@@ -81,7 +82,14 @@ class IdFactory:
             found = self.new(prefix)
             with self._lock:
                 found = self._stable.setdefault((prefix, key), found)
+                self._stable_keys[found] = (prefix, key)
         return found
+
+    def key_of(self, record_id: str) -> Any | None:
+        """The key a stable() id was made for (None when it is not one)."""
+        with self._lock:
+            hit = self._stable_keys.get(record_id)
+        return hit[1] if hit else None
 
 
 def utcnow() -> datetime:
@@ -141,12 +149,27 @@ class FlowDef:
         return next((v for v in self.versions if v.number == number), None)
 
 
+def canonical(value: Any) -> Any:
+    """A component without empty values, as zeep echoes absent elements back as None or []."""
+    if isinstance(value, dict):
+        return {k: canonical(v) for k, v in value.items() if v not in (None, [], "")}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value
+
+
+def _same_flow(current: dict[str, Any], incoming: dict[str, Any]) -> bool:
+    wanted = incoming.get("status") or "Draft"
+    return bool(canonical(current) == canonical(dict(incoming, status=wanted)))
+
+
 class Org:
     def __init__(self, clock: Callable[[], datetime] = utcnow) -> None:
         self.lock = threading.RLock()
         self.ids = IdFactory()
         self.clock = clock
         self.md: dict[str, dict[str, dict[str, Any]]] = {}
+        self._lower: dict[str, dict[str, str]] = {}  # type -> lower-case fullName -> fullName
         self.md_info: dict[tuple[str, str], MdInfo] = {}
         self.flows: dict[str, FlowDef] = {}
         self.data: dict[str, dict[str, dict[str, Any]]] = {}
@@ -162,8 +185,11 @@ class Org:
         comps = self.components(type_)
         if full_name in comps:
             return comps[full_name]
-        lower = full_name.lower()
-        return next((c for n, c in comps.items() if n.lower() == lower), None)
+        index = self._lower.get(type_)
+        if index is None or len(index) != len(comps):  # tests may edit metadata() dicts directly
+            index = self._lower[type_] = {n.lower(): n for n in comps}
+        name = index.get(full_name.lower())
+        return comps.get(name) if name is not None else None
 
     def info(self, type_: str, full_name: str) -> MdInfo:
         key = (type_, full_name)
@@ -185,6 +211,8 @@ class Org:
             component["fullName"] = name
         created = existing is None
         self.components(type_)[name] = component
+        if created and type_ in self._lower:
+            self._lower[type_][name.lower()] = name
         info = self.info(type_, name)
         info.modified = when or self.clock()
         info.modified_by = by or self.api_user_id
@@ -198,15 +226,19 @@ class Org:
         if comp is not None:
             del self.components(type_)[comp["fullName"]]
             self.md_info.pop((type_, comp["fullName"]), None)
+            self._lower.get(type_, {}).pop(comp["fullName"].lower(), None)
 
     # -- flows ------------------------------------------------------------------------------
     def save_flow_version(
         self, component: dict[str, Any], *, when: datetime | None = None, by: str | None = None
     ) -> bool:
-        """Deploy a Flow: a new version (or an overwrite of a never-activated latest draft).
+        """Deploy a Flow (API 44.0+ semantics, where Flow.status activates and deactivates).
 
-        status Active activates the new version (the previous active one becomes Obsolete); any
-        other status leaves the active version alone, as deploying a draft does in a real org.
+        - the latest version unchanged, status included: no-op;
+        - the active latest version unchanged but status Draft/Obsolete: the flow is deactivated;
+        - otherwise a new version (or an overwrite of a never-activated latest draft); status Active
+          activates it (the previous active version becomes Obsolete), Obsolete deactivates the
+          flow, Draft leaves the active version alone.
         """
         now, by = when or self.clock(), by or self.api_user_id
         name = component["fullName"]
@@ -216,9 +248,20 @@ class Org:
             flow = FlowDef(self.ids.new(PREFIX["FlowDefinition"]), name)
             self.flows[name] = flow
         component["fullName"] = flow.name
-        wants_active = component.get("status") == "Active"
-        component["status"] = "Draft" if wants_active else component.get("status") or "Draft"
         latest = flow.versions[-1] if flow.versions else None
+        wanted = component.get("status") or "Draft"
+        if latest is not None and _same_flow(latest.metadata, component):
+            return False
+        if (
+            latest is not None
+            and latest.number == flow.active_number
+            and wanted in ("Draft", "Obsolete")
+            and _same_flow(latest.metadata, dict(component, status="Active"))
+        ):
+            self.activate_flow(flow.name, 0, when=now, by=by)
+            return False
+        wants_active = wanted == "Active"
+        component["status"] = "Draft" if wanted in ("Active", "Obsolete") else wanted
         if (
             latest is not None
             and latest.status in ("Draft", "InvalidDraft")
@@ -232,6 +275,8 @@ class Org:
             flow.versions.append(version)
         if wants_active:
             self.activate_flow(flow.name, version.number, when=now, by=by)
+        elif wanted == "Obsolete" and flow.active_number:
+            self.activate_flow(flow.name, 0, when=now, by=by)
         self._sync_flow_md(flow, now, by, created)
         return created
 
@@ -285,7 +330,7 @@ class Org:
             "SystemModstamp": now,
         }
         record.update({k: v for k, v in fields.items() if k != "Id"})
-        self.table(sobject)[record["Id"]] = record
+        self.table(sobject)[str(record["Id"])] = record
         return record
 
     def find_record(self, record_id: str) -> tuple[str, dict[str, Any]] | None:
@@ -303,3 +348,4 @@ class Org:
 
     def restore(self, snap: tuple[Any, ...]) -> None:
         self.md, self.md_info, self.flows, self.data = snap
+        self._lower.clear()

@@ -70,14 +70,9 @@ def _check_fields(org: Org, sobject: str, values: dict[str, Any]) -> dict[str, A
         if val in (None, "") or not _restricted(org, sobject, name):
             continue
         allowed = {v["fullName"].lower() for v in picklist_values(org, sobject, name) or []}
-        chosen = str(val).split(";")
-        if any(c.lower() not in allowed for c in chosen):
-            raise RestError(
-                400,
-                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                f"{field_def(org, sobject, name).label}: bad value for restricted picklist field: {val}",  # type: ignore[union-attr]
-                [name],
-            )
+        if any(c.lower() not in allowed for c in str(val).split(";")):
+            message = f"bad value for restricted picklist field: {val}"
+            raise RestError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", message, [name])
     return canon
 
 
@@ -140,7 +135,7 @@ def create_record(org: Org, sobject: str, values: dict[str, Any]) -> str:
     if not d.createable:
         raise RestError(400, "INVALID_TYPE_FOR_OPERATION", f"entity type {d.name} does not support insert")
     if d.name in _VIEW_WRITERS:
-        return _VIEW_WRITERS[d.name].create(org, values)
+        return str(_VIEW_WRITERS[d.name].create(org, values))
     canon = _check_fields(org, d.name, values)
     missing = [f.name for f in object_fields(org, d.name) if f.required and canon.get(f.name) in (None, "")]
     if missing:
@@ -290,7 +285,7 @@ class _PermissionSetWriter:
 
 
 class _ChildPermissionWriter:
-    """ObjectPermissions / FieldPermissions rows <-> entries of PermissionSet.objectPermissions / fieldPermissions."""
+    """ObjectPermissions / FieldPermissions rows <-> PermissionSet objectPermissions / fieldPermissions."""
 
     def __init__(self, sobject: str, attr: str, key: str, prefix: str) -> None:
         self.sobject, self.attr, self.key, self.prefix = sobject, attr, key, prefix
@@ -308,7 +303,10 @@ class _ChildPermissionWriter:
                 "readable": bool(values.get("PermissionsRead")),
                 "editable": bool(values.get("PermissionsEdit")),
             }
-        return {"object": values["SobjectType"], **{k: bool(values.get(c)) for c, k in OBJECT_PERMISSION_COLUMNS}}
+        return {
+            "object": values["SobjectType"],
+            **{k: bool(values.get(c)) for c, k in OBJECT_PERMISSION_COLUMNS},
+        }
 
     def _row_values(self, entry: dict[str, Any]) -> dict[str, Any]:
         if self.sobject == "FieldPermissions":
@@ -321,6 +319,11 @@ class _ChildPermissionWriter:
         return {"SobjectType": entry["object"], **{c: entry.get(k) for c, k in OBJECT_PERMISSION_COLUMNS}}
 
     def create(self, org: Org, values: dict[str, Any]) -> str:
+        needed = ["ParentId", "SobjectType"] + (["Field"] if self.sobject == "FieldPermissions" else [])
+        missing = [k for k in needed if not values.get(k)]
+        if missing:
+            message = f"Required fields are missing: [{', '.join(missing)}]"
+            raise RestError(400, "REQUIRED_FIELD_MISSING", message, missing)
         parent = self._parent(org, values.get("ParentId", ""))
         if (
             self.sobject == "FieldPermissions"
@@ -343,11 +346,14 @@ class _ChildPermissionWriter:
         return org.ids.stable(self.prefix, (parent["fullName"].lower(), entry[self.key].lower()))
 
     def _locate(self, org: Org, record_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        for name, comp in org.components("PermissionSet").items():
-            for entry in comp.get(self.attr, []):
-                if org.ids.stable(self.prefix, (name.lower(), entry[self.key].lower())) == record_id:
-                    return comp, entry
-        raise RestError(404, "NOT_FOUND", "The requested resource does not exist")
+        key = org.ids.key_of(record_id if len(record_id) != 15 else to_18(record_id))
+        comp = org.get("PermissionSet", key[0]) if key else None
+        entry = next(
+            (e for e in (comp or {}).get(self.attr, []) if key and e[self.key].lower() == key[1]), None
+        )
+        if comp is None or entry is None:
+            raise RestError(404, "NOT_FOUND", "The requested resource does not exist")
+        return comp, entry
 
     def update(self, org: Org, record_id: str, values: dict[str, Any]) -> None:
         comp, entry = self._locate(org, record_id)

@@ -29,6 +29,7 @@ from tests.emulators.salesforce_sobjects import OrgSource as _Source
 API_VERSIONS = ("55.0", "56.0", "57.0", "58.0", "59.0", "60.0", "61.0", "62.0", "63.0")
 DEFAULT_BATCH, MIN_BATCH, MAX_BATCH = 2000, 200, 2000
 MAX_COLLECTION, MAX_COMPOSITE = 200, 25
+MAX_OPEN_CURSORS = 200
 _HALTED = "The transaction was rolled back since another operation in the same transaction failed."
 _ROLLED_BACK = (
     "Record rolled back because not all records were valid and the request was using AllOrNone header"
@@ -63,7 +64,7 @@ _ID = r"([A-Za-z0-9]{15,18})"
 class _Cursor:
     records: list[dict[str, Any]]
     batch: int
-    tooling: bool
+    endpoint: str  # query | queryAll | tooling/query: where nextRecordsUrl points
 
 
 class RestApi:
@@ -93,6 +94,9 @@ class RestApi:
             ("DELETE", re.compile(_V + r"/composite/sobjects/?"), self.collection_delete),
             ("POST", re.compile(_V + r"/composite/?"), self.composite),
         ]
+
+    def clear_cursors(self) -> None:
+        self._cursors.clear()
 
     # -- dispatch ------------------------------------------------------------------------------
     def dispatch(
@@ -156,12 +160,13 @@ class RestApi:
 
     # -- query ---------------------------------------------------------------------------------
     def query(self, req: RestRequest) -> RestResponse:
-        return self._run_query(req, tooling=False, include_deleted=req.path.rstrip("/").endswith("queryAll"))
+        return self._run_query(req, req.path.rstrip("/").rpartition("/")[2])
 
     def tooling_query(self, req: RestRequest) -> RestResponse:
-        return self._run_query(req, tooling=True, include_deleted=False)
+        return self._run_query(req, "tooling/query")
 
-    def _run_query(self, req: RestRequest, *, tooling: bool, include_deleted: bool) -> RestResponse:
+    def _run_query(self, req: RestRequest, endpoint: str) -> RestResponse:
+        tooling, include_deleted = endpoint == "tooling/query", endpoint == "queryAll"
         q = req.params.get("q", "")
         if not q.strip():
             raise RestError(400, "MALFORMED_QUERY", "A query string has to be specified")
@@ -171,24 +176,23 @@ class RestApi:
             include_deleted=include_deleted,
             url_for=self._url(req.version, tooling),
         )
-        cursor = _Cursor(result.records, _batch_size(req.headers), tooling)
+        cursor = _Cursor(result.records, _batch_size(req.headers), endpoint)
         if len(result.records) <= cursor.batch:
             return RestResponse(
                 200, {"totalSize": result.total_size, "done": True, "records": result.records}
             )
         locator = self.org.ids.new(PREFIX["QueryLocator"])
         self._cursors[locator] = cursor
+        while len(self._cursors) > MAX_OPEN_CURSORS:  # abandoned cursors expire, oldest first
+            del self._cursors[next(iter(self._cursors))]
         return self._page(req.version, locator, 0, result.total_size)
 
     def _page(self, version: str, locator: str, offset: int, total: int) -> RestResponse:
         cursor = self._cursors[locator]
         end = offset + cursor.batch
         body: dict[str, Any] = {"totalSize": total, "done": end >= len(cursor.records)}
-        if not body["done"]:
-            kind = "tooling/query" if cursor.tooling else "query"
-            body["nextRecordsUrl"] = f"/services/data/v{version}/{kind}/{locator}-{end}"
-        else:
-            del self._cursors[locator]  # a finished cursor is gone, as on the server
+        if not body["done"]:  # cursors stay readable (Salesforce: 15 minutes), so a page can be retried
+            body["nextRecordsUrl"] = f"/services/data/v{version}/{cursor.endpoint}/{locator}-{end}"
         body["records"] = cursor.records[offset:end]
         return RestResponse(200, body)
 
@@ -456,8 +460,8 @@ class RestApi:
                     _failure(
                         given_id,
                         "UNABLE_TO_LOCK_ROW",
-                        "unable to obtain exclusive access to this "
-                        "record or 1 records: " + str(given_id or ""),
+                        "unable to obtain exclusive access to this record or 1 records: "
+                        + str(given_id or ""),
                     )
                 )
                 continue

@@ -576,7 +576,7 @@ def _audit_fields(org: Org, user: str | None) -> dict[str, Any]:
 
 
 def _user_id(org: Org, email_prefix: str) -> str:
-    return next(u["Id"] for u in org.table("User").values() if u["Email"].startswith(email_prefix + "@"))
+    return next(uid for uid, u in org.table("User").items() if u["Email"].startswith(email_prefix + "@"))
 
 
 def _put_value_set(org: Org, name: str, values: list[dict[str, Any]], by: str) -> None:

@@ -17,33 +17,49 @@ from tests.emulators.salesforce_soql import Relation, SObjectSchema
 # name:type, with markers  * permissionable (field-level security)  ! required on create
 # ~ read-only (system or computed).
 _STANDARD = {
-    "Account": "Id:id~ IsDeleted:boolean~ Name:string! Type:picklist* ParentId:reference* AccountNumber:string* "
-    "Site:string* BillingStreet:textarea* BillingCity:string* BillingState:string* BillingPostalCode:string* "
-    "BillingCountry:string* ShippingCity:string* ShippingCountry:string* Phone:phone* Fax:phone* Website:url* "
-    "Industry:picklist* AnnualRevenue:currency* NumberOfEmployees:int* Description:textarea* Rating:picklist* "
-    "OwnerId:reference",
-    "Contact": "Id:id~ IsDeleted:boolean~ AccountId:reference* LastName:string! FirstName:string Salutation:picklist "
-    "Name:string~ Title:string* Department:string* Email:email* Phone:phone* MobilePhone:phone* HomePhone:phone* "
-    "AssistantName:string* MailingCity:string* MailingCountry:string* LeadSource:picklist* Birthdate:date* "
-    "Description:textarea* OwnerId:reference",
-    "Lead": "Id:id~ IsDeleted:boolean~ LastName:string! FirstName:string Name:string~ Company:string! Title:string* "
-    "Email:email* Phone:phone* MobilePhone:phone* Website:url* Status:picklist! LeadSource:picklist* "
-    "Industry:picklist* Rating:picklist* AnnualRevenue:currency* NumberOfEmployees:int* City:string* "
-    "Country:string* Description:textarea* IsConverted:boolean~ OwnerId:reference",
-    "Opportunity": "Id:id~ IsDeleted:boolean~ AccountId:reference* RecordTypeId:reference Name:string! "
-    "Description:textarea* StageName:picklist! Amount:currency* Probability:percent* ExpectedRevenue:currency~ "
-    "TotalOpportunityQuantity:double* CloseDate:date! Type:picklist* NextStep:string* LeadSource:picklist* "
-    "IsClosed:boolean~ IsWon:boolean~ ForecastCategory:picklist~ ForecastCategoryName:picklist* "
-    "CampaignId:reference* OwnerId:reference",
-    "Case": "Id:id~ IsDeleted:boolean~ CaseNumber:string~ ContactId:reference* AccountId:reference* "
-    "RecordTypeId:reference SuppliedName:string* SuppliedEmail:email* Type:picklist* Status:picklist "
-    "Reason:picklist* Origin:picklist* Subject:string* Priority:picklist* Description:textarea* "
-    "IsClosed:boolean~ IsEscalated:boolean* OwnerId:reference",
-    "User": "Id:id~ Username:string! Email:email! FirstName:string LastName:string! Name:string~ Alias:string "
-    "IsActive:boolean Title:string Department:string ProfileId:reference UserType:picklist~ "
-    "TimeZoneSidKey:picklist LastLoginDate:datetime~",
-    "PermissionSetAssignment": "Id:id~ AssigneeId:reference! PermissionSetId:reference! "
-    "PermissionSetGroupId:reference IsActive:boolean~ ExpirationDate:datetime",
+    "Account": (
+        "Id:id~ IsDeleted:boolean~ Name:string! Type:picklist* ParentId:reference* AccountNumber:string* "
+        "Site:string* BillingStreet:textarea* BillingCity:string* BillingState:string* "
+        "BillingPostalCode:string* BillingCountry:string* ShippingCity:string* ShippingCountry:string* "
+        "Phone:phone* Fax:phone* Website:url* Industry:picklist* AnnualRevenue:currency* "
+        "NumberOfEmployees:int* Description:textarea* Rating:picklist* OwnerId:reference"
+    ),
+    "Contact": (
+        "Id:id~ IsDeleted:boolean~ AccountId:reference* LastName:string! FirstName:string "
+        "Salutation:picklist Name:string~ Title:string* Department:string* Email:email* Phone:phone* "
+        "MobilePhone:phone* HomePhone:phone* AssistantName:string* MailingCity:string* "
+        "MailingCountry:string* LeadSource:picklist* Birthdate:date* Description:textarea* "
+        "OwnerId:reference"
+    ),
+    "Lead": (
+        "Id:id~ IsDeleted:boolean~ LastName:string! FirstName:string Name:string~ Company:string! "
+        "Title:string* Email:email* Phone:phone* MobilePhone:phone* Website:url* Status:picklist! "
+        "LeadSource:picklist* Industry:picklist* Rating:picklist* AnnualRevenue:currency* "
+        "NumberOfEmployees:int* City:string* Country:string* Description:textarea* IsConverted:boolean~ "
+        "OwnerId:reference"
+    ),
+    "Opportunity": (
+        "Id:id~ IsDeleted:boolean~ AccountId:reference* RecordTypeId:reference Name:string! "
+        "Description:textarea* StageName:picklist! Amount:currency* Probability:percent* "
+        "ExpectedRevenue:currency~ TotalOpportunityQuantity:double* CloseDate:date! Type:picklist* "
+        "NextStep:string* LeadSource:picklist* IsClosed:boolean~ IsWon:boolean~ ForecastCategory:picklist~ "
+        "ForecastCategoryName:picklist* CampaignId:reference* OwnerId:reference"
+    ),
+    "Case": (
+        "Id:id~ IsDeleted:boolean~ CaseNumber:string~ ContactId:reference* AccountId:reference* "
+        "RecordTypeId:reference SuppliedName:string* SuppliedEmail:email* Type:picklist* Status:picklist "
+        "Reason:picklist* Origin:picklist* Subject:string* Priority:picklist* Description:textarea* "
+        "IsClosed:boolean~ IsEscalated:boolean* OwnerId:reference"
+    ),
+    "User": (
+        "Id:id~ Username:string! Email:email! FirstName:string LastName:string! Name:string~ Alias:string "
+        "IsActive:boolean Title:string Department:string ProfileId:reference UserType:picklist~ "
+        "TimeZoneSidKey:picklist LastLoginDate:datetime~"
+    ),
+    "PermissionSetAssignment": (
+        "Id:id~ AssigneeId:reference! PermissionSetId:reference! PermissionSetGroupId:reference "
+        "IsActive:boolean~ ExpirationDate:datetime"
+    ),
 }
 _AUDIT = (
     "CreatedDate:datetime~ CreatedById:reference~ LastModifiedDate:datetime~ LastModifiedById:reference~ "
@@ -334,7 +350,8 @@ def _flow_view_rows(org: Org) -> list[Row]:
                 "IsTemplate": False,
                 "LastModifiedDate": rest_datetime(info.modified),
                 "LastModifiedBy": _user_name(org, info.modified_by),
-                "LastModifiedById": info.modified_by,  # not selectable; backs the LastModifiedBy.Name relation
+                # Not selectable (LastModifiedBy is a name); backs the LastModifiedBy.Name relation.
+                "LastModifiedById": info.modified_by,
             }
         )
     return rows
@@ -509,11 +526,17 @@ def _auto_rels(org_fields: list[FieldDef], sobject: str) -> dict[str, Relation]:
 
 
 _STD_AUDIT = " " + _AUDIT
+
+
+def _fields_of(sobject: str) -> Callable[[Org], list[FieldDef]]:
+    return lambda org: object_fields(org, sobject)
+
+
 CATALOG: dict[str, SObjectDef] = {}
 for _obj in DATA_OBJECTS:
     CATALOG[_obj] = SObjectDef(
         _obj,
-        lambda org, o=_obj: object_fields(org, o),
+        _fields_of(_obj),
         _data_rows(_obj),
         frozenset({"data", "tooling"}) if _obj == "User" else frozenset({"data"}),
         _auto_rels(_STANDARD_FIELDS[_obj], _obj),
@@ -532,8 +555,9 @@ CATALOG.update(
         "OpportunityStage": SObjectDef(
             "OpportunityStage",
             _view(
-                "Id MasterLabel ApiName IsActive:boolean IsClosed:boolean IsWon:boolean DefaultProbability:percent "
-                "ForecastCategory ForecastCategoryName SortOrder:int Description" + _STD_AUDIT
+                "Id MasterLabel ApiName IsActive:boolean IsClosed:boolean IsWon:boolean "
+                "DefaultProbability:percent ForecastCategory ForecastCategoryName SortOrder:int Description"
+                + _STD_AUDIT
             ),
             lambda org, _d: _stage_rows(org),
         ),
@@ -550,8 +574,8 @@ CATALOG.update(
         "PermissionSet": SObjectDef(
             "PermissionSet",
             _view(
-                "Id Name Label Description IsOwnedByProfile:boolean IsCustom:boolean Type ProfileId NamespacePrefix LicenseId "
-                "HasActivationRequired:boolean PermissionSetGroupId" + _STD_AUDIT
+                "Id Name Label Description IsOwnedByProfile:boolean IsCustom:boolean Type ProfileId "
+                "NamespacePrefix LicenseId HasActivationRequired:boolean PermissionSetGroupId" + _STD_AUDIT
             ),
             lambda org, _d: permission_set_rows(org),
             relations=_rels(Profile="Profile", CreatedBy="User", LastModifiedBy="User"),
@@ -562,9 +586,9 @@ CATALOG.update(
         "ObjectPermissions": SObjectDef(
             "ObjectPermissions",
             _view(
-                "Id ParentId SobjectType PermissionsCreate:boolean PermissionsRead:boolean PermissionsEdit:boolean "
-                "PermissionsDelete:boolean PermissionsViewAllRecords:boolean PermissionsModifyAllRecords:boolean "
-                "PermissionsViewAllFields:boolean" + _STD_AUDIT
+                "Id ParentId SobjectType PermissionsCreate:boolean PermissionsRead:boolean "
+                "PermissionsEdit:boolean PermissionsDelete:boolean PermissionsViewAllRecords:boolean "
+                "PermissionsModifyAllRecords:boolean PermissionsViewAllFields:boolean" + _STD_AUDIT
             ),
             lambda org, _d: _object_permission_rows(org),
             relations=_rels(Parent="PermissionSet:ParentId"),
@@ -586,10 +610,11 @@ CATALOG.update(
         "FlowDefinitionView": SObjectDef(
             "FlowDefinitionView",
             _view(
-                "Id DurableId ApiName Label Description IsActive:boolean IsOutOfDate:boolean ProcessType TriggerType "
-                "RecordTriggerType TriggerObjectOrEventId TriggerObjectOrEventLabel TriggerOrder:int ActiveVersionId "
-                "LatestVersionId VersionNumber:int NamespacePrefix ManageableState InstalledPackageName Builder "
-                "IsTemplate:boolean LastModifiedDate:datetime LastModifiedBy"
+                "Id DurableId ApiName Label Description IsActive:boolean IsOutOfDate:boolean ProcessType "
+                "TriggerType RecordTriggerType TriggerObjectOrEventId TriggerObjectOrEventLabel "
+                "TriggerOrder:int ActiveVersionId LatestVersionId VersionNumber:int NamespacePrefix "
+                "ManageableState InstalledPackageName Builder IsTemplate:boolean LastModifiedDate:datetime "
+                "LastModifiedBy"
             ),
             lambda org, _d: _flow_view_rows(org),
             relations=_rels(LastModifiedBy="User"),
@@ -597,8 +622,8 @@ CATALOG.update(
         "RecordType": SObjectDef(
             "RecordType",
             _view(
-                "Id Name DeveloperName SobjectType IsActive:boolean Description BusinessProcessId NamespacePrefix "
-                "IsPersonType:boolean" + _STD_AUDIT
+                "Id Name DeveloperName SobjectType IsActive:boolean Description BusinessProcessId "
+                "NamespacePrefix IsPersonType:boolean" + _STD_AUDIT
             ),
             lambda org, _d: _record_type_rows(org),
             frozenset({"data", "tooling"}),
@@ -613,8 +638,8 @@ CATALOG.update(
         "EntityDefinition": SObjectDef(
             "EntityDefinition",
             _view(
-                "Id DurableId QualifiedApiName DeveloperName Label PluralLabel KeyPrefix IsCustomizable:boolean "
-                "NamespacePrefix"
+                "Id DurableId QualifiedApiName DeveloperName Label PluralLabel KeyPrefix "
+                "IsCustomizable:boolean NamespacePrefix"
             ),
             lambda org, _d: _entity_rows(org),
             frozenset({"data", "tooling"}),
@@ -622,8 +647,8 @@ CATALOG.update(
         "FlowDefinition": SObjectDef(
             "FlowDefinition",
             _view(
-                "Id DeveloperName MasterLabel Description ActiveVersionId LatestVersionId NamespacePrefix ManageableState"
-                + _STD_AUDIT.replace(" SystemModstamp:datetime~", "")
+                "Id DeveloperName MasterLabel Description ActiveVersionId LatestVersionId NamespacePrefix "
+                "ManageableState" + _STD_AUDIT.replace(" SystemModstamp:datetime~", "")
             ),
             lambda org, _d: _flow_definition_rows(org),
             frozenset({"tooling"}),
@@ -633,8 +658,8 @@ CATALOG.update(
         "Flow": SObjectDef(
             "Flow",
             _view(
-                "Id DefinitionId MasterLabel VersionNumber:int Status ProcessType Description ApiVersion:double RunInMode"
-                + _STD_AUDIT.replace(" SystemModstamp:datetime~", "")
+                "Id DefinitionId MasterLabel VersionNumber:int Status ProcessType Description "
+                "ApiVersion:double RunInMode" + _STD_AUDIT.replace(" SystemModstamp:datetime~", "")
             ),
             lambda org, _d: _flow_version_rows(org),
             frozenset({"tooling"}),
@@ -643,8 +668,8 @@ CATALOG.update(
         "ValidationRule": SObjectDef(
             "ValidationRule",
             _view(
-                "Id ValidationName Active:boolean Description ErrorDisplayField ErrorMessage EntityDefinitionId "
-                "NamespacePrefix ManageableState" + _STD_AUDIT
+                "Id ValidationName Active:boolean Description ErrorDisplayField ErrorMessage "
+                "EntityDefinitionId NamespacePrefix ManageableState" + _STD_AUDIT
             ),
             lambda org, _d: _validation_rule_rows(org),
             frozenset({"tooling"}),

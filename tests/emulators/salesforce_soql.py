@@ -198,8 +198,8 @@ class _Parser:
                 "INVALID_TYPE",
                 f"\n{self.soql}\n^\nERROR at Row:1:Column:{obj_tok.pos + 1}\n"
                 f"sObject type '{obj_tok.text}' is not supported. If you are attempting to use a custom "
-                "object, be sure to append the '__c' after the entity name. Please reference your WSDL "
-                "or the describe call for the appropriate names.",
+                "object, be sure to append the '__c' after the entity name. Please reference your WSDL or "
+                "the describe call for the appropriate names.",
             )
         q = Query(schema.name, [])
         self._resolve_select(q, schema, raw_items)
@@ -328,7 +328,8 @@ class _Parser:
         if canonical is None:
             raise SoqlError(
                 "INVALID_FIELD",
-                f"\n{self.soql}\n^\nERROR at Row:1:Column:{tok.pos + 1}\nNo such column '{parts[-1]}' on entity "
+                f"\n{self.soql}\n^\nERROR at Row:1:Column:{tok.pos + 1}\n"
+                f"No such column '{parts[-1]}' on entity "
                 f"'{current.name}'. If you are attempting to use a custom field, be sure to append the '__c' "
                 "after the custom field name. Please reference your WSDL or the describe call for the "
                 "appropriate names.",
@@ -554,14 +555,16 @@ class _Executor:
                 actual, expected = a_dt, e_dt
         a, e = _norm(actual), _norm(expected)
         try:
-            return {
-                "=": a == e,
-                "!=": a != e,
-                "<": a < e,
-                "<=": a <= e,
-                ">": a > e,
-                ">=": a >= e,
-            }[cond.op]
+            return bool(
+                {
+                    "=": a == e,
+                    "!=": a != e,
+                    "<": a < e,
+                    "<=": a <= e,
+                    ">": a > e,
+                    ">=": a >= e,
+                }[cond.op]
+            )
         except TypeError:
             return False
 
@@ -591,7 +594,7 @@ def _order(rows: list[Any], keys: list[tuple[Callable[[Any], Any], bool, bool]])
                 return -first if nulls_last else first  # ...unless NULLS LAST
             a, b = _sortable(a), _sortable(b)
             try:
-                c = (a > b) - (a < b)
+                c = int(a > b) - int(a < b)
             except TypeError:
                 c = (str(a) > str(b)) - (str(a) < str(b))
             if c:
@@ -633,8 +636,8 @@ def execute(
         out = _run_aggregate(q, ex, rows)
     else:
         if q.order_by:
-            keys = [
-                (lambda r, k=k: ex.value(r, k), d, n) for k, d, n in q.order_by if isinstance(k, FieldPath)
+            keys: list[tuple[Callable[[Any], Any], bool, bool]] = [
+                (_field_getter(ex, k), d, n) for k, d, n in q.order_by if isinstance(k, FieldPath)
             ]
             rows = _order(rows, keys)
         out = [_project(q, ex, r, url_for) for r in rows]
@@ -642,6 +645,14 @@ def execute(
     if q.limit is not None:
         out = out[: q.limit]
     return Result(out, len(out))
+
+
+def _field_getter(ex: _Executor, path: FieldPath) -> Callable[[Any], Any]:
+    return lambda row: ex.value(row, path)
+
+
+def _key_getter(name: str) -> Callable[[Any], Any]:
+    return lambda row: row.get(name)
 
 
 def _project(
@@ -690,9 +701,6 @@ def _run_aggregate(q: Query, ex: _Executor, rows: list[dict[str, Any]]) -> list[
                 rec[f.field] = ex.value(members[0], f) if members else None
         out.append(rec)
     if q.order_by:
-        keys: list[tuple[Callable[[Any], Any], bool, bool]] = []
-        for k, d, n in q.order_by:
-            name = k if isinstance(k, str) else k.field
-            keys.append((lambda r, name=name: r.get(name), d, n))
+        keys = [(_key_getter(k if isinstance(k, str) else k.field), d, n) for k, d, n in q.order_by]
         out = _order(out, keys)
     return out

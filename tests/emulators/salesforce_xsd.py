@@ -109,7 +109,7 @@ class XsdSchema:
         """One element as XML text (default namespace = metadata namespace)."""
         if type_name not in self._own:
             return f"<{tag}>{escape(_simple_text(type_name, value))}</{tag}>"
-        parts = []
+        parts: list[str] = []
         for f in self.fields(type_name):
             raw = value.get(f.name) if isinstance(value, dict) else None
             items = (raw if isinstance(raw, list) else [raw]) if raw is not None else []

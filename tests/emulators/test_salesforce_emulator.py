@@ -1,13 +1,15 @@
 """The Salesforce emulator, driven only through the real simple-salesforce / zeep clients.
 
-Every emulator started here records its Metadata API replies; at teardown each one is parsed by a
-strict zeep client built from simple-salesforce's bundled metadata.wsdl, so any reply that strays
-from the WSDL fails the test that caused it (test_strict_wsdl_accepts_every_reply covers every
-operation and type on purpose).
+One emulator and one client serve the module, reset between tests. The emulator records every
+Metadata API reply it sends; after each test each reply is parsed by a strict zeep client built
+from simple-salesforce's bundled metadata.wsdl, so a reply that strays from the WSDL fails the test
+that caused it (test_strict_wsdl_accepts_every_reply exercises every operation and type on purpose).
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 import re
 import subprocess
@@ -30,19 +32,17 @@ from simple_salesforce.exceptions import (
 )
 
 from tests.emulators.salesforce import SalesforceEmulator, SoapExchange, connect, seed_scale
+from tests.emulators.salesforce_org import canonical
 from tests.emulators.salesforce_seed import OPPORTUNITY_STAGES, USERS
 from tests.emulators.salesforce_xsd import WSDL_PATH
 
 REPO = Path(__file__).resolve().parents[2]
 MD_BINDING = "{http://soap.sforce.com/2006/04/metadata}MetadataBinding"
-_strict: zeep.Client | None = None
 
 
+@functools.cache
 def strict_client() -> zeep.Client:
-    global _strict
-    if _strict is None:
-        _strict = zeep.Client(WSDL_PATH.as_uri(), settings=zeep.Settings(strict=True))
-    return _strict
+    return zeep.Client(WSDL_PATH.as_uri(), settings=zeep.Settings(strict=True))
 
 
 class _ZeepErrors(logging.Handler):
@@ -92,17 +92,28 @@ def check_exchanges(emu: SalesforceEmulator) -> None:
     assert not failures, "replies the strict WSDL client rejects:\n" + "\n".join(failures)
 
 
-@pytest.fixture
-def emu() -> Iterator[SalesforceEmulator]:
+@pytest.fixture(scope="module")
+def shared() -> Iterator[tuple[SalesforceEmulator, Salesforce]]:
+    """One running emulator and one client for the module: a client costs a WSDL parse, reset() ~ms."""
     with SalesforceEmulator() as emulator:
-        emulator.record_soap = True
+        yield emulator, connect(emulator)
+
+
+@pytest.fixture
+def emu(shared: tuple[SalesforceEmulator, Salesforce]) -> Iterator[SalesforceEmulator]:
+    emulator = shared[0]
+    emulator.reset()
+    emulator.record_soap = True
+    try:
         yield emulator
         check_exchanges(emulator)
+    finally:
+        emulator.reset()
 
 
 @pytest.fixture
-def sf(emu: SalesforceEmulator) -> Salesforce:
-    return connect(emu)
+def sf(shared: tuple[SalesforceEmulator, Salesforce], emu: SalesforceEmulator) -> Salesforce:
+    return shared[1]
 
 
 def names(result: dict[str, Any], field: str = "ApiName") -> list[Any]:
@@ -483,6 +494,32 @@ def test_read_every_seeded_component_with_its_type(sf: Salesforce) -> None:
     assert missing[0].fullName is None and missing[1].type == "Percent"
 
 
+SUPPORTED_TYPES = (
+    "FlowDefinition",
+    "StandardValueSet",
+    "GlobalValueSet",
+    "CustomField",
+    "BusinessProcess",
+    "RecordType",
+    "ValidationRule",
+    "Flow",
+    "WorkflowRule",
+    "PermissionSet",
+)
+
+
+def test_every_seeded_component_round_trips_unchanged(emu: SalesforceEmulator, sf: Salesforce) -> None:
+    """A no-op apply: upserting each component exactly as read changes nothing (no new flow versions)."""
+    before = {t: canonical(copy.deepcopy(emu.metadata(t))) for t in SUPPORTED_TYPES}
+    versions = sf.restful("tooling/query/", params={"q": "SELECT COUNT() FROM Flow"})["totalSize"]
+    for type_name in SUPPORTED_TYPES:
+        components = read_all(sf, type_name, list_names(sf, type_name))
+        for i in range(0, len(components), 10):
+            getattr(sf.mdapi, type_name).upsert(components[i : i + 10])
+    assert {t: canonical(emu.metadata(t)) for t in SUPPORTED_TYPES} == before
+    assert sf.restful("tooling/query/", params={"q": "SELECT COUNT() FROM Flow"})["totalSize"] == versions
+
+
 def test_list_metadata_file_properties(sf: Salesforce) -> None:
     query = sf.mdapi._client.get_type("ns0:ListMetadataQuery")
     props = sf.mdapi.list_metadata([query(type="PermissionSet"), query(type="WorkflowRule")])
@@ -585,7 +622,7 @@ def test_custom_field_lifecycle_and_values_in_use(emu: SalesforceEmulator, sf: S
     picklist["valueSetDefinition"]["value"] = picklist["valueSetDefinition"]["value"][
         :1
     ]  # drop South: in use
-    with pytest.raises(Exception, match="'South' of Opportunity.Territory__c is in use by 1 record"):
+    with pytest.raises(Exception, match=r"'South' of Opportunity\.Territory__c is in use by 1 record"):
         md.CustomField.upsert(
             [
                 md.CustomField(
@@ -638,7 +675,7 @@ def test_business_process_and_record_type_rules(sf: Salesforce) -> None:
                 )
             ]
         )
-    with pytest.raises(Exception, match="no BusinessProcess named Opportunity.Missing found"):
+    with pytest.raises(Exception, match=r"no BusinessProcess named Opportunity\.Missing found"):
         md.RecordType.upsert(
             [md.RecordType(fullName="Opportunity.X", label="X", active=True, businessProcess="Missing")]
         )
@@ -672,7 +709,7 @@ def test_validation_rule_upsert_enforced_on_records(sf: Salesforce) -> None:
         (r["ValidationName"], r["EntityDefinition"]["QualifiedApiName"]) for r in tooling["records"]
     }
     rule.errorConditionFormula = "AND(ISPICKVAL(StageName, 'X'), ISBLANK(Amount)"
-    with pytest.raises(Exception, match="Syntax error. Missing '\\)'"):
+    with pytest.raises(Exception, match=r"Syntax error\. Missing '\)'"):
         md.ValidationRule.upsert([rule])
     rule.errorConditionFormula = "ISBLANK(Budget__c)"
     with pytest.raises(Exception, match="Field Budget__c does not exist"):
@@ -741,6 +778,25 @@ def test_flow_deploys_create_versions(sf: Salesforce) -> None:
         md.Flow.delete(["Proposal_Follow_Up"])
     md.Flow.delete(["Closed_Won_Handoff"])
     assert "Closed_Won_Handoff" not in list_names(sf, "Flow")
+    # Pre-44.0 style: versioned names and the FlowDefinition type.
+    assert md.Flow.read(["Opportunity_Stage_Follow_Up-1"]).status == "Obsolete"
+    definition = md.FlowDefinition.read(["Opportunity_Stage_Follow_Up"])
+    assert definition.activeVersionNumber == 2
+    definition.activeVersionNumber = 3
+    md.FlowDefinition.upsert([definition])
+    view = sf.query(
+        "SELECT ActiveVersionId, LatestVersionId FROM FlowDefinitionView WHERE "
+        "ApiName = 'Opportunity_Stage_Follow_Up'"
+    )["records"][0]
+    assert view["ActiveVersionId"] == view["LatestVersionId"]
+    # API 44.0+: redeploying the active flow with status Obsolete deactivates it, without a new version.
+    router = md.Flow.read(["Route_Inbound_Leads"])
+    router.status = "Obsolete"
+    md.Flow.upsert([router])
+    view = sf.query(
+        "SELECT IsActive, VersionNumber FROM FlowDefinitionView WHERE ApiName = 'Route_Inbound_Leads'"
+    )
+    assert (view["records"][0]["IsActive"], view["records"][0]["VersionNumber"]) == (False, 1)
 
 
 def test_workflow_rules_only_switch_active(sf: Salesforce) -> None:
@@ -810,7 +866,7 @@ def test_permission_set_upsert_replaces_and_syncs_soql(emu: SalesforceEmulator, 
     assert {
         f["field"]: f["editable"] for f in emu.metadata("PermissionSet")["Sales_Rep"]["fieldPermissions"]
     }["Opportunity.Discount__c"] is True
-    with pytest.raises(Exception, match="You cannot deploy to a required field: Opportunity.StageName"):
+    with pytest.raises(Exception, match=r"You cannot deploy to a required field: Opportunity\.StageName"):
         md.PermissionSet.upsert(
             [
                 md.PermissionSet(
@@ -820,7 +876,7 @@ def test_permission_set_upsert_replaces_and_syncs_soql(emu: SalesforceEmulator, 
                 )
             ]
         )
-    with pytest.raises(Exception, match="no CustomField named Opportunity.Nope__c found"):
+    with pytest.raises(Exception, match=r"no CustomField named Opportunity\.Nope__c found"):
         md.PermissionSet.upsert(
             [
                 md.PermissionSet(
@@ -1020,22 +1076,9 @@ def test_strict_wsdl_accepts_every_reply(emu: SalesforceEmulator, sf: Salesforce
     """Acceptance: one of each Metadata operation, type, error result and fault, all parsed strictly."""
     md = sf.mdapi
     query = md._client.get_type("ns0:ListMetadataQuery")
-    for type_name in (
-        "StandardValueSet",
-        "BusinessProcess",
-        "RecordType",
-        "CustomField",
-        "GlobalValueSet",
-        "ValidationRule",
-        "Flow",
-        "WorkflowRule",
-        "PermissionSet",
-    ):
-        listed = [p.fullName for p in md.list_metadata([query(type=type_name)])] or [
-            "OpportunityStage",
-            "CaseStatus",
-        ]
-        read_all(sf, type_name, listed + ["Missing.Component"])
+    for type_name in SUPPORTED_TYPES:
+        listed = [p.fullName for p in md.list_metadata([query(type=type_name)])]
+        read_all(sf, type_name, [*listed, "Missing.Component"])
     md.describe_metadata()
     md.GlobalValueSet.upsert(
         [

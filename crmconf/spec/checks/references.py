@@ -10,6 +10,7 @@ from crmconf.spec.model import (
     Automation,
     DateReached,
     FieldChanged,
+    RecordCreated,
     SetField,
     StaleInStage,
     StageEntered,
@@ -103,7 +104,7 @@ def _trigger_references(ctx: CheckContext, automation: Automation) -> Iterator[D
                 f"date_reached needs a date field, but {obj}.{args.field} is {ftype}",
                 ctx.at(address, "trigger", key, "field"),
             )
-    elif trigger is not None and trigger.record_created.where:
+    elif isinstance(trigger, RecordCreated) and trigger.record_created.where:
         for name in trigger.record_created.where:
             yield from _field_exists(ctx, obj, name, ctx.at(address, "trigger", "record_created", "where", name, key=True))
 

@@ -1,0 +1,93 @@
+"""`crmconf audit --offline` on 1,000 automations, in-process (median of 3). The goal is under 1 s."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import statistics
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from crmconf.cli import run as crmconf
+
+AUTOMATIONS = 1_000
+AS_OF = date(2026, 11, 23)
+
+CONFIG = """\
+version: 1
+default_target: local
+targets:
+  local: {provider: local}
+policies: {automation_review_every: 90d, require_automation_owner: true}
+"""
+
+PIPELINE = """\
+pipelines:
+  - name: new_business
+    object: deal
+    label: New Business
+    stages:
+      - {name: discovery, label: Discovery, probability: 10}
+      - {name: proposal, label: Proposal Sent, probability: 60}
+      - {name: closed_won, label: Closed Won, probability: 100, outcome: won}
+      - {name: closed_lost, label: Closed Lost, probability: 0, outcome: lost}
+"""
+
+
+def automations_yaml(count: int, today: date) -> str:
+    """A realistic mix: compiled and bound, recent and overdue reviews, a few never reviewed."""
+    lines = ["automations:\n"]
+    for i in range(count):
+        # Reviews spread over the last 200 days (never after today: validation refuses future dates).
+        reviewed = today - timedelta(days=i % 200)
+        lines.append(f"  - name: a_{i}\n")
+        if i % 10 == 9:
+            lines.append(f'    binds: {{local: Vendor_Flow_{i}, hubspot: "{100000 + i}"}}\n')
+        else:
+            lines.append(
+                "    object: deal\n    trigger: {stage_entered: new_business.proposal}\n"
+                f"    actions: [{{create_task: {{subject: Follow up {i}, due_in: 3d}}}}]\n"
+            )
+        lines.append(
+            f"    owner: owner{i % 17}@acme.example\n    team: sales\n"
+            f"    purpose: Purpose of automation {i}\n"
+        )
+        if i % 50 != 0:
+            lines.append(f"    reviewed: {reviewed.isoformat()}\n")
+    return "".join(lines)
+
+
+def workspace(root: Path, count: int = AUTOMATIONS) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "crmconf.yaml").write_text(CONFIG)
+    (root / "pipelines.yaml").write_text(PIPELINE)
+    (root / "automations.yaml").write_text(automations_yaml(count, date.today()))
+    return root
+
+
+def _time_audit(root: Path) -> float:
+    sink = io.StringIO()
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(io.StringIO()):
+        code = crmconf(["audit", str(root), "--offline", "--as-of", AS_OF.isoformat(), "--format", "text"])
+    elapsed = time.perf_counter() - start
+    assert code in (0, 3), f"audit exited {code}"
+    assert sink.getvalue().count("\n") > AUTOMATIONS, "the audit did not list every automation"
+    return elapsed
+
+
+def run() -> dict[str, float]:
+    os.environ.pop("CRMCONF_TODAY", None)  # the generated reviews are relative to the real today
+    with tempfile.TemporaryDirectory(prefix="crmconf-audit-bench-") as tmp:
+        root = workspace(Path(tmp) / "ws")
+        _time_audit(root)  # warm-up: imports and first-call caches are not what is measured
+        times = [_time_audit(root) for _ in range(3)]
+    return {"audit_offline_1000_s": statistics.median(times)}
+
+
+if __name__ == "__main__":
+    for name, seconds in run().items():
+        print(f"{name}: {seconds:.3f} s (goal < 1 s)")
