@@ -2,6 +2,9 @@
 
 Built-in providers register through the same group as third-party ones, so `crmconf-pipedrive`
 plugs in by declaring an entry point. A plugin that fails to import is reported, never fatal.
+
+The whole contract a provider must honour (addresses, attrs vocabulary, automations for the audit,
+batching, export for `crmconf import`, errors and secrets) is written down in docs/provider-contract.md.
 """
 
 from __future__ import annotations

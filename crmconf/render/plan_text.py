@@ -38,8 +38,27 @@ def change_lines(c: Change, paint: bool = False) -> Iterator[str]:
                 yield f"      + {attr.name}: {value(attr.after)}"
         elif c.action is Action.DELETE:
             continue
+        elif isinstance(attr.before, list) and isinstance(attr.after, list):
+            yield f"      ~ {attr.name}: {list_change(attr.before, attr.after)}"
         else:
             yield f"      ~ {attr.name}: {value(attr.before)} -> {value(attr.after)}"
+
+
+def _item_key(item: JSON) -> str:
+    if isinstance(item, str):
+        return item
+    return str(item["value"]) if isinstance(item, dict) and "value" in item else json.dumps(item, sort_keys=True)
+
+
+def list_change(before: list[JSON], after: list[JSON]) -> str:
+    """What a list change means to a reader: items added, removed, changed, or only reordered."""
+    old = {_item_key(i): i for i in before}
+    new = {_item_key(i): i for i in after}
+    parts = [f"+ {k}" for k in new if k not in old] + [f"- {k}" for k in old if k not in new]
+    parts += [f"~ {k} {value(old[k])} -> {value(new[k])}" for k in new if k in old and old[k] != new[k]]
+    if not parts:
+        return "reordered to " + ", ".join(new)
+    return "; ".join(parts)
 
 
 def render(plan: Plan, *, color: bool = False) -> str:

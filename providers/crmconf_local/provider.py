@@ -19,6 +19,7 @@ from crmconf.providers import CONCERNS, ProviderContext, Support
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
 from crmconf_local import org as store
+from crmconf_local.export import export as export_sections
 
 DEFAULT_PATH = ".crmconf/local-org.json"
 FAULTS_ENV = "CRMCONF_LOCAL_FAULTS"  # comma-separated addresses whose apply fails: for tests and drills
@@ -32,6 +33,8 @@ class LocalProvider:
         "properties": {"path": {"type": "string", "minLength": 1}},
         "additionalProperties": False,
     }
+
+    batch_size: ClassVar[int] = 500  # one atomic write per batch instead of one per change
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx
@@ -62,20 +65,44 @@ class LocalProvider:
             yield
 
     def apply(self, change: Change) -> None:
+        [err] = self.apply_batch([change])
+        if err is not None:
+            raise err
+
+    def batchable(self, change: Change) -> bool:
+        return True
+
+    def apply_batch(self, changes: list[Change]) -> list[ProviderError | None]:
+        """Apply in memory, then write once; if the write fails, every change of the batch failed."""
         org = self._org if self._org is not None else store.load(self.path)
-        if change.address in self._faults:
-            raise ProviderError("injected fault", context=f"local: {change.address}")
-        {
-            Action.CREATE: self._create,
-            Action.UPDATE: self._update,
-            Action.REPLACE: self._replace,
-            Action.DELETE: self._delete,
-        }[change.action](org, change)
-        store.save(self.path, org)
+        results = [self._apply_one(org, change) for change in changes]
+        try:
+            store.save(self.path, org)
+        except OSError as exc:
+            self._org = None  # memory no longer matches the file: reload on next use
+            return [ProviderError(f"cannot write {self.path}: {exc.strerror}", context="local")] * len(changes)
         self._org = org
+        return results
+
+    def _apply_one(self, org: dict[str, Any], change: Change) -> ProviderError | None:
+        if change.address in self._faults:
+            return ProviderError("injected fault", context=f"local: {change.address}")
+        try:
+            {
+                Action.CREATE: self._create,
+                Action.UPDATE: self._update,
+                Action.REPLACE: self._replace,
+                Action.DELETE: self._delete,
+            }[change.action](org, change)
+        except ProviderError as exc:
+            return exc
+        return None
 
     def close(self) -> None:
         self._org = None
+
+    def export(self, snapshot: Snapshot) -> dict[str, Any]:
+        return export_sections(snapshot)
 
     # --- reading --------------------------------------------------------------------------------
 
