@@ -25,11 +25,11 @@ STEPS: list[tuple[str, list[str], set[int]]] = [
 ]
 
 
-def main() -> int:
-    os.chdir(ROOT)
-    state = ROOT / "specs" / ".crmconf"
+def main(root: Path = ROOT) -> int:
+    os.chdir(root)
+    state = root / "specs" / ".crmconf"
     state.mkdir(exist_ok=True)
-    shutil.copyfile(ROOT / "demo" / "seed-org.json", state / "local-org.json")
+    shutil.copyfile(root / "demo" / "seed-org.json", state / "local-org.json")
     (state / "journal.jsonl").unlink(missing_ok=True)
     print(f"Seeded the local org {state / 'local-org.json'} from demo/seed-org.json\n", flush=True)
     for title, args, expected in STEPS:

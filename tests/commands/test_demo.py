@@ -1,0 +1,47 @@
+"""`make demo` keeps telling its story: a real diff from the drifted seed, then a clean second plan."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from crmconf import demo
+from tests.conftest import CLI
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def demo_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(REPO / "specs", tmp_path / "specs", ignore=shutil.ignore_patterns(".crmconf"))
+    shutil.copytree(REPO / "demo", tmp_path / "demo")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_seed_drifts_in_every_way_the_demo_promises(cli: CLI, demo_root: Path) -> None:
+    state = demo_root / "specs" / ".crmconf"
+    state.mkdir()
+    shutil.copyfile(demo_root / "demo" / "seed-org.json", state / "local-org.json")
+    plan = json.loads(cli("plan", "specs", "--format", "json").out)
+    by_address = {c["address"]: c for c in plan["changes"]}
+    assert by_address["pipeline.new_business.stage.demo"]["before"]["label"] == "Opp Demo"  # avoided term
+    assert "options" in by_address["field.deal.loss_reason"]["changed"]  # options missing live
+    retired = by_address["pipeline.new_business.stage.qualification"]
+    assert retired["action"] == "delete" and retired["migrate_to"] == "pipeline.new_business.stage.discovery"
+    assert "record(s) move to" in retired["impact"]
+    assert [u["address"] for u in plan["unmanaged"]] == ["automation.legacy_opp_scoring"]  # live, in no spec
+
+
+def test_demo_runs_end_to_end(demo_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CRMCONF_TODAY", "2026-11-23")
+    assert demo.main(demo_root) == 0
+    out = capsys.readouterr().out
+    assert "Plan: 1 to add, 4 to change, 1 to destroy." in out
+    assert out.rstrip().endswith("specs/.crmconf/journal.jsonl.")
+    org = json.loads((demo_root / "specs" / ".crmconf" / "local-org.json").read_text())
+    qualification = [d for d in org["records"]["deal"] if d["stage"] == "qualification"]
+    assert qualification == []  # the deals really moved
