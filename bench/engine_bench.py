@@ -50,8 +50,13 @@ SIZES = {"1k": 1_000, "10k": 10_000, "50k": 50_000}
 
 def workspace(tmp: Path, fields: int) -> Path:
     scale = fields / 10_000
-    return generate(tmp / f"ws-{fields}", fields=fields, pipelines=max(1, int(200 * scale)),
-                    automations=max(1, int(1000 * scale)), permissions=max(1, int(50 * scale)))
+    return generate(
+        tmp / f"ws-{fields}",
+        fields=fields,
+        pipelines=max(1, int(200 * scale)),
+        automations=max(1, int(1000 * scale)),
+        permissions=max(1, int(50 * scale)),
+    )
 
 
 def run(sizes: tuple[str, ...] = ("1k", "10k", "50k")) -> dict[str, Figure]:

@@ -21,8 +21,12 @@ def run_snippet(code: str, *, repeat: int = 3, env: dict[str, str] | None = None
     """`code` must print one JSON object with at least {"seconds": ...} as its last line."""
     times, peaks, extra = [], [], {}
     for _ in range(repeat):
-        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                env={**os.environ, **(env or {})})
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+        )
         assert proc.stdout is not None
         out = proc.stdout.read().decode()
         _, status, usage = os.wait4(proc.pid, 0)

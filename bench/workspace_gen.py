@@ -19,7 +19,9 @@ policies: {automation_review_every: 90d, require_automation_owner: true}
 def _field(i: int) -> str:
     kind = TYPES[i % len(TYPES)]
     options = ", options: [Alpha, Beta, Gamma, Delta]" if kind == "picklist" else ""
-    return f"    - {{name: f_{i}, label: Field {i}, type: {kind}, help_text: What field {i} records{options}}}\n"
+    return (
+        f"    - {{name: f_{i}, label: Field {i}, type: {kind}, help_text: What field {i} records{options}}}\n"
+    )
 
 
 def generate(root: Path, *, fields: int, pipelines: int, automations: int, permissions: int) -> Path:
@@ -36,10 +38,14 @@ def generate(root: Path, *, fields: int, pipelines: int, automations: int, permi
         (root / f"fields-{obj}.yaml").write_text(f"fields:\n  {obj}:\n{body}")
     lines = ["pipelines:\n"]
     for p in range(pipelines):
-        lines.append(f"  - name: p_{p}\n    object: deal\n    label: Pipeline {p}\n    owners: [sales]\n    stages:\n")
+        lines.append(
+            f"  - name: p_{p}\n    object: deal\n    label: Pipeline {p}\n    owners: [sales]\n    stages:\n"
+        )
         for s, prob in enumerate((10, 30, 60, 80)):
-            lines.append(f"      - {{name: s_{s}, label: Stage {s}, probability: {prob}, owner_team: sales, "
-                         f"exit_criteria: Criteria {s}, require: [amount, f_{s * 10}]}}\n")
+            lines.append(
+                f"      - {{name: s_{s}, label: Stage {s}, probability: {prob}, owner_team: sales, "
+                f"exit_criteria: Criteria {s}, require: [amount, f_{s * 10}]}}\n"
+            )
         lines.append("      - {name: won, label: Won, probability: 100, outcome: won}\n")
         lines.append("      - {name: lost, label: Lost, probability: 0, outcome: lost}\n")
     (root / "pipelines.yaml").write_text("".join(lines))
@@ -54,7 +60,9 @@ def generate(root: Path, *, fields: int, pipelines: int, automations: int, permi
     lines = ["permissions:\n"]
     for s in range(permissions):
         fields_part = ", ".join(f"deal.f_{i}: edit" for i in range(s % 20, s % 20 + 20))
-        lines.append(f"  - name: ps_{s}\n    label: Permission {s}\n    objects: {{deal: [read, edit], contact: [read]}}\n"
-                     f"    fields: {{{fields_part}}}\n")
+        lines.append(
+            f"  - name: ps_{s}\n    label: Permission {s}\n    objects: {{deal: [read, edit], contact: [read]}}\n"
+            f"    fields: {{{fields_part}}}\n"
+        )
     (root / "permissions.yaml").write_text("".join(lines))
     return root

@@ -46,7 +46,9 @@ def cli(ctx: click.Context, color: str) -> None:
 
 @cli.command()
 @click.argument("root", type=DIR, default=".")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True
+)
 @click.option("--strict", is_flag=True, help="Warnings fail validation too.")
 @click.pass_context
 def validate(ctx: click.Context, root: Path, fmt: str, strict: bool) -> int:
@@ -58,9 +60,16 @@ def validate(ctx: click.Context, root: Path, fmt: str, strict: bool) -> int:
 
 
 @cli.command()
-@click.option("--kind", type=click.Choice(["config", "spec"]), default="spec", show_default=True,
-              help="config: crmconf.yaml; spec: the section files.")
-@click.option("--out", type=DIR, default=None, help="Write both schemas into this folder instead of printing.")
+@click.option(
+    "--kind",
+    type=click.Choice(["config", "spec"]),
+    default="spec",
+    show_default=True,
+    help="config: crmconf.yaml; spec: the section files.",
+)
+@click.option(
+    "--out", type=DIR, default=None, help="Write both schemas into this folder instead of printing."
+)
 @click.pass_context
 def schema(ctx: click.Context, kind: str, out: Path | None) -> int:
     """Print the JSON Schema of the spec language (for editors and CI)."""
@@ -81,24 +90,31 @@ def init(ctx: click.Context, root: Path, force: bool) -> int:
     return command.run(root, today=today(), force=force, console=_console(ctx))
 
 
-TARGET = click.option("--target", "-t", default=None, help="A target from crmconf.yaml (default: default_target).")
+TARGET = click.option(
+    "--target", "-t", default=None, help="A target from crmconf.yaml (default: default_target)."
+)
 PLAN_FORMAT = click.Choice(["text", "json", "markdown"])
 
 
 @cli.command()
 @click.argument("root", type=DIR, default=".")
 @TARGET
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Save the plan as JSON.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Save the plan as JSON."
+)
 @click.option("--format", "fmt", type=PLAN_FORMAT, default="text", show_default=True)
 @click.option("--detailed-exitcode", "detailed", is_flag=True, help="Exit 0 no changes, 1 error, 2 changes.")
 @click.pass_context
-def plan(ctx: click.Context, root: Path, target: str | None, out: Path | None, fmt: str, detailed: bool) -> int:
+def plan(
+    ctx: click.Context, root: Path, target: str | None, out: Path | None, fmt: str, detailed: bool
+) -> int:
     """Show what would change in the CRM, and why."""
     from crmconf.clock import today
     from crmconf.commands import plan as command
 
-    return command.run(root, target=target, out=out, fmt=fmt, detailed=detailed, today=today(),
-                       console=_console(ctx))
+    return command.run(
+        root, target=target, out=out, fmt=fmt, detailed=detailed, today=today(), console=_console(ctx)
+    )
 
 
 @cli.command()
@@ -108,14 +124,27 @@ def plan(ctx: click.Context, root: Path, target: str | None, out: Path | None, f
 @click.option("--auto-approve", is_flag=True, help="Do not ask for approval.")
 @click.option("--allow-destroy", is_flag=True, help="Allow deletions and other destructive changes.")
 @click.pass_context
-def apply(ctx: click.Context, planfile: Path | None, root: Path, target: str | None, auto_approve: bool,
-          allow_destroy: bool) -> int:
+def apply(
+    ctx: click.Context,
+    planfile: Path | None,
+    root: Path,
+    target: str | None,
+    auto_approve: bool,
+    allow_destroy: bool,
+) -> int:
     """Apply the spec (or exactly a saved PLANFILE) to the CRM."""
     from crmconf.clock import today
     from crmconf.commands import apply as command
 
-    return command.run(root, planfile=planfile, target=target, auto_approve=auto_approve,
-                       allow_destroy=allow_destroy, today=today(), console=_console(ctx))
+    return command.run(
+        root,
+        planfile=planfile,
+        target=target,
+        auto_approve=auto_approve,
+        allow_destroy=allow_destroy,
+        today=today(),
+        console=_console(ctx),
+    )
 
 
 @cli.command()
@@ -206,17 +235,20 @@ def _report_spec_error(exc: SpecError, console: Console) -> int:
         return sources.line(d.location) if sources is not None and d.location else ""
 
     console.err(render_diagnostics.text(exc.diagnostics, line_of, color=console.color))
-    console.err(f"error {exc.code}: the workspace is invalid ({len(exc.diagnostics)} error(s)); run `crmconf validate`")
+    console.err(
+        f"error {exc.code}: the workspace is invalid ({len(exc.diagnostics)} error(s)); run `crmconf validate`"
+    )
     return exc.exit_code
 
 
 def _report_bug(console: Console) -> int:
     log = Path(tempfile.gettempdir()) / f"crmconf-crash-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
     try:
-        log.write_text(f"crmconf {__version__}\nargv: {sys.argv}\n\n{traceback.format_exc()}", encoding="utf-8")
+        log.write_text(
+            f"crmconf {__version__}\nargv: {sys.argv}\n\n{traceback.format_exc()}", encoding="utf-8"
+        )
         where = f"details are in {log}"
     except OSError:
         where = "the details could not be written to a log file"
     console.err(f"crmconf hit an internal error (this is a bug, not your input); {where}")
     return EXIT_BUG
-

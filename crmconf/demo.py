@@ -17,9 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
 STEPS: list[tuple[str, list[str], set[int]]] = [
     ("Validate the workspace", ["validate", "specs"], {0}),
     ("Plan: what differs between the spec and the (drifted) org", ["plan", "specs"], {0}),
-    ("Apply without --allow-destroy: refused, nothing changes", ["apply", "--dir", "specs", "--auto-approve"], {1}),
-    ("Apply, allowing the stage removal (its deals move per migrate_to)",
-     ["apply", "--dir", "specs", "--auto-approve", "--allow-destroy"], {0}),
+    (
+        "Apply without --allow-destroy: refused, nothing changes",
+        ["apply", "--dir", "specs", "--auto-approve"],
+        {1},
+    ),
+    (
+        "Apply, allowing the stage removal (its deals move per migrate_to)",
+        ["apply", "--dir", "specs", "--auto-approve", "--allow-destroy"],
+        {0},
+    ),
     ("Plan again: nothing left to do", ["plan", "specs", "--detailed-exitcode"], {0}),
     ("The quarterly automation audit against the org", ["audit", "specs"], {0, 3}),
 ]
@@ -38,7 +45,10 @@ def main(root: Path = ROOT) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         if code not in expected:
-            print(f"\ndemo: `crmconf {' '.join(args)}` exited {code}, expected {sorted(expected)}", file=sys.stderr)
+            print(
+                f"\ndemo: `crmconf {' '.join(args)}` exited {code}, expected {sorted(expected)}",
+                file=sys.stderr,
+            )
             return 1
     print("\nDone. The journal of what was applied is in specs/.crmconf/journal.jsonl.")
     return 0

@@ -106,7 +106,9 @@ def discover() -> Discovered:
 def open_provider(spec: Spec, sources: Sources, root: Path, target: str | None) -> tuple[str, Provider]:
     name = target or spec.config.default_target
     if name not in spec.config.targets:
-        raise UsageError(f"unknown target {name!r}; targets in crmconf.yaml: {', '.join(sorted(spec.config.targets))}")
+        raise UsageError(
+            f"unknown target {name!r}; targets in crmconf.yaml: {', '.join(sorted(spec.config.targets))}"
+        )
     settings = spec.config.targets[name]
     found = discover()
     cls = found.providers.get(settings.provider)
@@ -125,8 +127,14 @@ def _check_settings(cls: type[Provider], target: str, settings: Mapping[str, Any
     for err in sorted(validator.iter_errors(dict(settings)), key=lambda e: list(e.absolute_path)):
         path = ("targets", target, "settings", *err.absolute_path)
         where = config.locate(tuple(path)) if config else None
-        problems.append(error("S210", f"target {target}: settings: {err.message}", where,
-                              hint=f"see the {cls.name} provider's settings in docs/providers.md"))
+        problems.append(
+            error(
+                "S210",
+                f"target {target}: settings: {err.message}",
+                where,
+                hint=f"see the {cls.name} provider's settings in docs/providers.md",
+            )
+        )
     if problems:
         exc = SpecError(problems)
         exc.sources = sources  # type: ignore[attr-defined]

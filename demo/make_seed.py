@@ -33,16 +33,30 @@ def build() -> dict:
     nb = objects["pipeline.new_business"]["attrs"]
     nb["stages"] = [nb["stages"][0], "qualification", *nb["stages"][1:]]
     objects["pipeline.new_business.stage.qualification"] = {
-        "kind": "stage", "parent": "pipeline.new_business", "label": "Qualification",
-        "attrs": {"label": "Qualification", "probability": 20, "outcome": None, "owner_team": "sdr",
-                  "exit_criteria": None, "require": [], "description": None, "position": 1},
+        "kind": "stage",
+        "parent": "pipeline.new_business",
+        "label": "Qualification",
+        "attrs": {
+            "label": "Qualification",
+            "probability": 20,
+            "outcome": None,
+            "owner_team": "sdr",
+            "exit_criteria": None,
+            "require": [],
+            "description": None,
+            "position": 1,
+        },
         **STAMP,
     }
     # 5. an automation someone switched on in the admin screens: live, in no spec, unowned
     objects["automation.legacy_opp_scoring"] = {
-        "kind": "automation", "parent": None, "label": "Legacy Opp scoring",
+        "kind": "automation",
+        "parent": None,
+        "label": "Legacy Opp scoring",
         "attrs": {"status": "active", "description": "Scores every Opp nightly (2023 pilot)"},
-        "version": 9, "updated_at": "2025-02-11T16:40:00+00:00", "updated_by": "former.admin@acme.example",
+        "version": 9,
+        "updated_at": "2025-02-11T16:40:00+00:00",
+        "updated_by": "former.admin@acme.example",
     }
     # 6. a permission set missing a field grant
     objects.pop("permission.customer_success", None)
@@ -52,15 +66,27 @@ def build() -> dict:
 def _deals() -> list[dict]:
     stages = ["discovery", "qualification", "qualification", "demo", "proposal", "negotiation", "closed_won"]
     reasons = ["Price", "No budget", "Chose competitor", None]
-    deals = [{"id": f"deal-{i:03}", "pipeline": "new_business", "stage": stages[i % len(stages)]} for i in range(21)]
-    deals += [{"id": f"deal-{i:03}", "pipeline": "new_business", "stage": "closed_lost",
-               "loss_reason": reasons[i % len(reasons)]} for i in range(21, 29)]
+    deals = [
+        {"id": f"deal-{i:03}", "pipeline": "new_business", "stage": stages[i % len(stages)]}
+        for i in range(21)
+    ]
+    deals += [
+        {
+            "id": f"deal-{i:03}",
+            "pipeline": "new_business",
+            "stage": "closed_lost",
+            "loss_reason": reasons[i % len(reasons)],
+        }
+        for i in range(21, 29)
+    ]
     return deals
 
 
 def _users(ws) -> list[dict]:  # type: ignore[no-untyped-def]
     owners = sorted({a.owner for a in ws.spec.automations if a.owner})
-    return [{"email": o, "active": True} for o in owners] + [{"email": "former.admin@acme.example", "active": False}]
+    return [{"email": o, "active": True} for o in owners] + [
+        {"email": "former.admin@acme.example", "active": False}
+    ]
 
 
 if __name__ == "__main__":

@@ -18,8 +18,16 @@ from crmconf.ui import Console
 from crmconf.validation import Validated, require_valid
 
 
-def run(root: Path, *, planfile: Path | None, target: str | None, auto_approve: bool, allow_destroy: bool,
-        today: date, console: Console) -> int:
+def run(
+    root: Path,
+    *,
+    planfile: Path | None,
+    target: str | None,
+    auto_approve: bool,
+    allow_destroy: bool,
+    today: date,
+    console: Console,
+) -> int:
     ws = require_valid(root, today)
     if planfile is not None:
         saved = load_plan(planfile)
@@ -45,8 +53,10 @@ def run(root: Path, *, planfile: Path | None, target: str | None, auto_approve: 
 
 def _confirm(console: Console) -> None:
     if not console.interactive():
-        raise UsageError("no terminal to ask for approval: review the plan, then run with --auto-approve "
-                         "(or apply a saved plan file)")
+        raise UsageError(
+            "no terminal to ask for approval: review the plan, then run with --auto-approve "
+            "(or apply a saved plan file)"
+        )
     if not click.confirm("Apply these changes?", default=False, err=True):
         raise UsageError("not approved; nothing was applied")
 
@@ -57,7 +67,9 @@ def _execute(ws: Validated, plan: Plan, provider: Provider, console: Console, ki
     def progress(result: Result) -> None:
         mark = {"applied": "ok", "failed": "FAILED", "skipped": "skipped", "not-attempted": "not attempted"}
         detail = f": {result.detail}" if result.detail else ""
-        console.err(f"  {mark[result.outcome.value]:>13}  {result.change.action.value} {result.change.address}{detail}")
+        console.err(
+            f"  {mark[result.outcome.value]:>13}  {result.change.action.value} {result.change.address}{detail}"
+        )
 
     report = apply_plan(plan, provider, journal, progress=progress)
     report = verify(report, provider.fetch(kinds))

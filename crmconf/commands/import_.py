@@ -37,15 +37,20 @@ def run(root: Path, *, target: str | None, out: Path, force: bool, today: Any, c
     write_workspace(out, name, settings.model_dump(exclude_none=True), sections)
     result, diagnostics, _ = validate(out, today)
     errors = [d for d in diagnostics if d.is_error]
-    counts = ", ".join(f"{len(v) if isinstance(v, list) else sum(map(len, v.values()))} {k}"
-                       for k, v in sections.items() if v)
+    counts = ", ".join(
+        f"{len(v) if isinstance(v, list) else sum(map(len, v.values()))} {k}"
+        for k, v in sections.items()
+        if v
+    )
     console.err(f"imported {counts or 'nothing'} from target {name} into {out}")
     if result is None:
         for d in errors:
             console.err(f"{d.location}: {d.code}: {d.message}")
         console.err("the imported workspace does not validate: this is a provider bug, please report it")
         return 1
-    console.err(f"next: review owners and purposes, then `crmconf plan {out} --target {name}` (expect no changes)")
+    console.err(
+        f"next: review owners and purposes, then `crmconf plan {out} --target {name}` (expect no changes)"
+    )
     return 0
 
 

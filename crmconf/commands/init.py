@@ -15,7 +15,9 @@ def run(root: Path, *, today: date, force: bool, console: Console) -> int:
     names = sorted(t.name for t in templates.iterdir() if t.name.endswith(".yaml"))
     clashes = [n for n in names if (root / n).exists()]
     if clashes and not force:
-        raise UsageError(f"{root} already has {', '.join(clashes)}; nothing was written (use --force to overwrite)")
+        raise UsageError(
+            f"{root} already has {', '.join(clashes)}; nothing was written (use --force to overwrite)"
+        )
     root.mkdir(parents=True, exist_ok=True)
     for name in names:
         text = templates.joinpath(name).read_text(encoding="utf-8").replace("{{today}}", today.isoformat())

@@ -31,8 +31,16 @@ def show(plan: Plan, fmt: str, console: Console) -> None:
         console.out(plan_text.render(plan, color=console.color))
 
 
-def run(root: Path, *, target: str | None, out: Path | None, fmt: str, detailed: bool, today: date,
-        console: Console) -> int:
+def run(
+    root: Path,
+    *,
+    target: str | None,
+    out: Path | None,
+    fmt: str,
+    detailed: bool,
+    today: date,
+    console: Console,
+) -> int:
     plan = build(root, target, today)
     show(plan, fmt, console)
     if out is not None:

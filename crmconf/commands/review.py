@@ -113,5 +113,6 @@ def _log(root: Path, entry: dict[str, object]) -> None:
         with path.open("a", encoding="utf-8") as handle:  # one line per review: appends never interleave
             handle.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
     except OSError as exc:
-        raise UsageError(f"the review is recorded in {entry['file']}, but {path} could not be appended to: "
-                         f"{exc.strerror}") from exc
+        raise UsageError(
+            f"the review is recorded in {entry['file']}, but {path} could not be appended to: {exc.strerror}"
+        ) from exc

@@ -61,7 +61,12 @@ def run(root: Path, *, base: str, fmt: str, detailed: bool, today: date, console
     head = require_valid(root, today)
     head_resources = compile_spec(head.spec, head.sources)
     result = diff(head_resources, as_snapshot(_base_resources(root, base, today)), prune=frozenset(KINDS))
-    plan = Plan(target=f"spec@{base}", provider="spec", changes=result.changes, diagnostics=head.diagnostics,
-                spec_digest=head.digest)
+    plan = Plan(
+        target=f"spec@{base}",
+        provider="spec",
+        changes=result.changes,
+        diagnostics=head.diagnostics,
+        spec_digest=head.digest,
+    )
     show(plan, fmt, console)
     return 2 if detailed and plan.has_changes else 0

@@ -56,7 +56,9 @@ def refuse_destroy(plan: Plan, allow_destroy: bool) -> None:
 def apply_plan(
     plan: Plan, provider: Provider, journal: Journal, *, progress: Callable[[Result], None] = lambda r: None
 ) -> Report:
-    journal.begin(target=plan.target, provider=plan.provider, plan_digest=plan_digest(plan), changes=len(plan.changes))
+    journal.begin(
+        target=plan.target, provider=plan.provider, plan_digest=plan_digest(plan), changes=len(plan.changes)
+    )
     run = _Run(provider, journal, progress)
     with provider.session():
         for batch in batches(plan.changes, getattr(provider, "batch_size", 1), provider):
@@ -113,7 +115,9 @@ class _Run:
             return True
         failed = [d for d in (*change.depends_on, change.parent or "") if d in self.blocked]
         if failed:
-            self._record(Result(change, Outcome.SKIPPED, f"depends on {', '.join(failed)}, which did not apply"))
+            self._record(
+                Result(change, Outcome.SKIPPED, f"depends on {', '.join(failed)}, which did not apply")
+            )
             return True
         return False
 

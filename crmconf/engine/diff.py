@@ -23,7 +23,9 @@ class DiffResult:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def diff(resources: Iterable[Resource], snapshot: Snapshot, *, prune: frozenset[str] = frozenset()) -> DiffResult:
+def diff(
+    resources: Iterable[Resource], snapshot: Snapshot, *, prune: frozenset[str] = frozenset()
+) -> DiffResult:
     desired = {r.address: r for r in resources}
     changes = [c for r in desired.values() if (c := _compare(r, snapshot.get(r.address))) is not None]
     retired, unmanaged, diagnostics = _leftovers(desired, snapshot, prune)
@@ -48,7 +50,9 @@ def _compare(resource: Resource, live: LiveObject | None) -> Change | None:
         attrs = tuple(AttrChange(k, None, v) for k, v in resource.attrs.items())
         return Change(action=Action.CREATE, before=None, after=resource.attrs, attrs=attrs, **common)  # type: ignore[arg-type]
     changed = tuple(
-        AttrChange(k, live.attrs.get(k), v) for k, v in resource.attrs.items() if not same(live.attrs.get(k), v)
+        AttrChange(k, live.attrs.get(k), v)
+        for k, v in resource.attrs.items()
+        if not same(live.attrs.get(k), v)
     )
     if not changed:
         return None
@@ -57,14 +61,26 @@ def _compare(resource: Resource, live: LiveObject | None) -> Change | None:
     if replace:
         impact = _records(live) or ""
         return Change(
-            action=Action.REPLACE, before=before, after=resource.attrs, attrs=changed, destructive=True,
-            impact=f"{', '.join(replace)} cannot change in place; the object is recreated" + (f" ({impact})" if impact else ""),
-            meta=live.meta, **common,  # type: ignore[arg-type]
+            action=Action.REPLACE,
+            before=before,
+            after=resource.attrs,
+            attrs=changed,
+            destructive=True,
+            impact=f"{', '.join(replace)} cannot change in place; the object is recreated"
+            + (f" ({impact})" if impact else ""),
+            meta=live.meta,
+            **common,  # type: ignore[arg-type]
         )
     impact = _removed_options_in_use(changed, live)
     return Change(
-        action=Action.UPDATE, before=before, after=resource.attrs, attrs=changed, destructive=bool(impact),
-        impact=impact, meta=live.meta, **common,  # type: ignore[arg-type]
+        action=Action.UPDATE,
+        before=before,
+        after=resource.attrs,
+        attrs=changed,
+        destructive=bool(impact),
+        impact=impact,
+        meta=live.meta,
+        **common,  # type: ignore[arg-type]
     )
 
 
@@ -95,7 +111,9 @@ def _leftovers(
     retired: list[Change] = []
     unmanaged: list[Unmanaged] = []
     diagnostics: list[Diagnostic] = []
-    pruned = {a for a, o in snapshot.objects.items() if a not in desired and o.parent is None and o.kind in prune}
+    pruned = {
+        a for a, o in snapshot.objects.items() if a not in desired and o.parent is None and o.kind in prune
+    }
     for address, live in snapshot.objects.items():
         if address in desired:
             continue
@@ -126,10 +144,21 @@ def _retire(live: LiveObject, parent: Resource | None) -> tuple[Change, Diagnost
             hint=f"add `migrate_to: {{{live.address.rsplit('.', 1)[-1]}: <stage>}}` to the pipeline",
         )
     change = Change(
-        address=live.address, kind=live.kind, action=Action.DELETE, before=live.attrs, after=None,
-        attrs=tuple(AttrChange(k, v, None) for k, v in live.attrs.items()), source=parent.source if parent else None,
-        destructive=True, impact=impact, depends_on=(target,) if target else (), owners=parent.owners if parent else (),
-        parent=live.parent, migrate_to=target, meta=live.meta, label=live.label,
+        address=live.address,
+        kind=live.kind,
+        action=Action.DELETE,
+        before=live.attrs,
+        after=None,
+        attrs=tuple(AttrChange(k, v, None) for k, v in live.attrs.items()),
+        source=parent.source if parent else None,
+        destructive=True,
+        impact=impact,
+        depends_on=(target,) if target else (),
+        owners=parent.owners if parent else (),
+        parent=live.parent,
+        migrate_to=target,
+        meta=live.meta,
+        label=live.label,
     )
     return change, problem
 

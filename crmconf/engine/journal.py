@@ -36,17 +36,29 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, (json.dumps({"run": self.run_id, "time": _now(), **record}, default=str) + "\n").encode())
+            os.write(
+                fd, (json.dumps({"run": self.run_id, "time": _now(), **record}, default=str) + "\n").encode()
+            )
             os.fsync(fd)
         finally:
             os.close(fd)
 
     def begin(self, *, target: str, provider: str, plan_digest: str, changes: int) -> None:
-        self._append({"event": "begin", "user": _user(), "target": target, "provider": provider,
-                      "plan_digest": plan_digest, "changes": changes})
+        self._append(
+            {
+                "event": "begin",
+                "user": _user(),
+                "target": target,
+                "provider": provider,
+                "plan_digest": plan_digest,
+                "changes": changes,
+            }
+        )
 
     def change(self, address: str, action: str, outcome: str, detail: str = "") -> None:
-        self._append({"event": "change", "address": address, "action": action, "outcome": outcome, "detail": detail})
+        self._append(
+            {"event": "change", "address": address, "action": action, "outcome": outcome, "detail": detail}
+        )
 
     def end(self, counts: dict[str, int], verified: bool) -> None:
         self._append({"event": "end", "counts": counts, "verified": verified})

@@ -47,9 +47,17 @@ def compile_spec(spec: Spec, sources: Sources, *, provider: str = "local") -> li
 def _term(term: Term, sources: Sources) -> Resource:
     address = f"term.{term_key(term.term)}"
     return Resource(
-        address, "term",
-        {"term": term.term, "definition": term.definition, "owners": list(term.owners), "avoid": list(term.avoid)},
-        source=sources.locate(f"term.{term.term.lower()}"), owners=term.owners, label=term.term,
+        address,
+        "term",
+        {
+            "term": term.term,
+            "definition": term.definition,
+            "owners": list(term.owners),
+            "avoid": list(term.avoid),
+        },
+        source=sources.locate(f"term.{term.term.lower()}"),
+        owners=term.owners,
+        label=term.term,
     )
 
 
@@ -68,29 +76,57 @@ def field_attrs(f: FieldSpec) -> dict[str, Any]:
 
 def _field(obj: str, f: FieldSpec, sources: Sources) -> Resource:
     address = f"field.{obj}.{f.name}"
-    return Resource(address, "field", field_attrs(f), source=sources.locate(address), owners=f.owners,
-                    replace_on=("type",), label=f.label)
+    return Resource(
+        address,
+        "field",
+        field_attrs(f),
+        source=sources.locate(address),
+        owners=f.owners,
+        replace_on=("type",),
+        label=f.label,
+    )
 
 
 def _pipeline(p: Pipeline, sources: Sources, declared: set[str]) -> list[Resource]:
     address = f"pipeline.{p.name}"
     owners = tuple(dict.fromkeys([*p.owners, *(s.owner_team for s in p.stages if s.owner_team)]))
     pipeline = Resource(
-        address, "pipeline",
-        {"object": p.object, "label": p.label, "description": p.description, "stages": [s.name for s in p.stages]},
-        source=sources.locate(address), owners=owners, replace_on=("object",), label=p.label,
+        address,
+        "pipeline",
+        {
+            "object": p.object,
+            "label": p.label,
+            "description": p.description,
+            "stages": [s.name for s in p.stages],
+        },
+        source=sources.locate(address),
+        owners=owners,
+        replace_on=("object",),
+        label=p.label,
         migrations={f"{address}.stage.{old}": f"{address}.stage.{new}" for old, new in p.migrate_to.items()},
     )
     stages = [
         Resource(
-            f"{address}.stage.{s.name}", "stage",
+            f"{address}.stage.{s.name}",
+            "stage",
             {
-                "label": s.label, "probability": s.probability, "outcome": s.outcome, "owner_team": s.owner_team,
-                "exit_criteria": s.exit_criteria, "require": list(s.require), "description": s.description,
+                "label": s.label,
+                "probability": s.probability,
+                "outcome": s.outcome,
+                "owner_team": s.owner_team,
+                "exit_criteria": s.exit_criteria,
+                "require": list(s.require),
+                "description": s.description,
                 "position": i,
             },
-            depends_on=(address, *(f"field.{p.object}.{r}" for r in s.require if f"field.{p.object}.{r}" in declared)),
-            source=sources.locate(f"{address}.stage.{s.name}"), owners=owners, parent=address, label=s.label,
+            depends_on=(
+                address,
+                *(f"field.{p.object}.{r}" for r in s.require if f"field.{p.object}.{r}" in declared),
+            ),
+            source=sources.locate(f"{address}.stage.{s.name}"),
+            owners=owners,
+            parent=address,
+            label=s.label,
         )
         for i, s in enumerate(p.stages)
     ]
@@ -127,17 +163,30 @@ def _automation(a: Automation, sources: Sources, declared: set[str], provider: s
             "actions": [act.model_dump(mode="json") for act in a.actions],
         }
     owners = tuple(x for x in (a.team, a.owner) if x)
-    return Resource(address, "automation", attrs, depends_on=automation_refs(a, declared),
-                    source=sources.locate(f"automation.{a.name}"), owners=owners, label=a.name)
+    return Resource(
+        address,
+        "automation",
+        attrs,
+        depends_on=automation_refs(a, declared),
+        source=sources.locate(f"automation.{a.name}"),
+        owners=owners,
+        label=a.name,
+    )
 
 
 def _permission(p: PermissionSet, sources: Sources, declared: set[str]) -> Resource:
     address = f"permission.{p.name}"
     fields = {ref: access for ref, access in sorted(p.fields.items())}
     return Resource(
-        address, "permission",
-        {"label": p.label, "description": p.description,
-         "objects": {obj: sorted(acc) for obj, acc in sorted(p.objects.items())}, "fields": fields},
+        address,
+        "permission",
+        {
+            "label": p.label,
+            "description": p.description,
+            "objects": {obj: sorted(acc) for obj, acc in sorted(p.objects.items())},
+            "fields": fields,
+        },
         depends_on=tuple(f"field.{ref}" for ref in fields if f"field.{ref}" in declared),
-        source=sources.locate(address), label=p.label,
+        source=sources.locate(address),
+        label=p.label,
     )

@@ -59,14 +59,18 @@ def fingerprints_now(plan: Plan, snapshot: Snapshot) -> dict[str, str]:
 def assert_fresh(plan: Plan, ws: Validated, target: str, provider: str, snapshot: Snapshot) -> None:
     """A saved plan applies exactly, or not at all: refuse it when anything it relied on moved."""
     if (plan.target, plan.provider) != (target, provider):
-        raise StalePlanError(f"the plan was made for target {plan.target} ({plan.provider}), not {target} ({provider})")
+        raise StalePlanError(
+            f"the plan was made for target {plan.target} ({plan.provider}), not {target} ({provider})"
+        )
     if plan.spec_digest != ws.digest:
         raise StalePlanError("the specs changed since the plan was made; run `crmconf plan` again")
     now = fingerprints_now(plan, snapshot)
     moved = sorted(a for a, fp in plan.fingerprints.items() if now[a] != fp)
     if moved:
         shown = ", ".join(moved[:5]) + (f" and {len(moved) - 5} more" if len(moved) > 5 else "")
-        raise StalePlanError(f"the live CRM changed since the plan was made ({shown}); run `crmconf plan` again")
+        raise StalePlanError(
+            f"the live CRM changed since the plan was made ({shown}); run `crmconf plan` again"
+        )
 
 
 # --- serialisation ------------------------------------------------------------------------------
@@ -102,14 +106,23 @@ def change_to_dict(c: Change) -> dict[str, Any]:
 
 def change_from_dict(d: Mapping[str, Any]) -> Change:
     before, after = d["before"], d["after"]
-    attrs = tuple(
-        AttrChange(n, (before or {}).get(n), (after or {}).get(n)) for n in d.get("changed", [])
-    )
+    attrs = tuple(AttrChange(n, (before or {}).get(n), (after or {}).get(n)) for n in d.get("changed", []))
     return Change(
-        address=d["address"], kind=d["kind"], action=Action(d["action"]), before=before, after=after, attrs=attrs,
-        source=_unloc(d.get("source")), destructive=bool(d.get("destructive")), impact=d.get("impact", ""),
-        depends_on=tuple(d.get("depends_on", ())), owners=tuple(d.get("owners", ())), parent=d.get("parent"),
-        migrate_to=d.get("migrate_to"), meta=d.get("meta", {}), label=d.get("label", ""),
+        address=d["address"],
+        kind=d["kind"],
+        action=Action(d["action"]),
+        before=before,
+        after=after,
+        attrs=attrs,
+        source=_unloc(d.get("source")),
+        destructive=bool(d.get("destructive")),
+        impact=d.get("impact", ""),
+        depends_on=tuple(d.get("depends_on", ())),
+        owners=tuple(d.get("owners", ())),
+        parent=d.get("parent"),
+        migrate_to=d.get("migrate_to"),
+        meta=d.get("meta", {}),
+        label=d.get("label", ""),
     )
 
 
@@ -123,14 +136,24 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "summary": plan.counts,
         "changes": [change_to_dict(c) for c in plan.changes],
         "manual_steps": [
-            {"address": m.address, "title": m.title, "instructions": m.instructions, "source": _loc(m.source),
-             "owners": list(m.owners)}
+            {
+                "address": m.address,
+                "title": m.title,
+                "instructions": m.instructions,
+                "source": _loc(m.source),
+                "owners": list(m.owners),
+            }
             for m in plan.manual
         ],
         "unmanaged": [{"address": u.address, "kind": u.kind, "label": u.label} for u in plan.unmanaged],
         "diagnostics": [
-            {"code": d.code, "severity": d.severity.value, "message": d.message, "location": _loc(d.location),
-             "hint": d.hint}
+            {
+                "code": d.code,
+                "severity": d.severity.value,
+                "message": d.message,
+                "location": _loc(d.location),
+                "hint": d.hint,
+            }
             for d in plan.diagnostics
         ],
         "fingerprints": dict(plan.fingerprints),
@@ -138,29 +161,45 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 
 
 def plan_digest(plan: Plan) -> str:
-    return hashlib.sha256(json.dumps(plan_to_dict(plan), sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(plan_to_dict(plan), sort_keys=True, default=str).encode()).hexdigest()[
+        :16
+    ]
 
 
 def save_plan(plan: Plan, path: Path) -> None:
-    path.write_text(json.dumps(plan_to_dict(plan), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(plan_to_dict(plan), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+    )
 
 
 def load_plan(path: Path) -> Plan:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format_version") != PLAN_FORMAT:
-            raise UsageError(f"{path} is a plan of format {data.get('format_version')!r}; this crmconf reads {PLAN_FORMAT}")
+            raise UsageError(
+                f"{path} is a plan of format {data.get('format_version')!r}; this crmconf reads {PLAN_FORMAT}"
+            )
         return Plan(
             target=data["target"],
             provider=data["provider"],
             changes=tuple(change_from_dict(c) for c in data["changes"]),
             manual=tuple(
-                ManualStep(m["address"], m["title"], m["instructions"], _unloc(m.get("source")), tuple(m.get("owners", ())))
+                ManualStep(
+                    m["address"],
+                    m["title"],
+                    m["instructions"],
+                    _unloc(m.get("source")),
+                    tuple(m.get("owners", ())),
+                )
                 for m in data.get("manual_steps", [])
             ),
-            unmanaged=tuple(Unmanaged(u["address"], u["kind"], u.get("label", "")) for u in data.get("unmanaged", [])),
+            unmanaged=tuple(
+                Unmanaged(u["address"], u["kind"], u.get("label", "")) for u in data.get("unmanaged", [])
+            ),
             diagnostics=tuple(
-                Diagnostic(d["code"], Severity(d["severity"]), d["message"], _unloc(d.get("location")), d.get("hint"))
+                Diagnostic(
+                    d["code"], Severity(d["severity"]), d["message"], _unloc(d.get("location")), d.get("hint")
+                )
                 for d in data.get("diagnostics", [])
             ),
             fingerprints=data["fingerprints"],

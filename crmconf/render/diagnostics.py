@@ -41,7 +41,9 @@ def summary(diagnostics: Sequence[Diagnostic], strict: bool) -> str:
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
     if errors or (strict and warnings):
-        return f"invalid: {errors} error(s), {warnings} warning(s)" + (" (--strict)" if strict and not errors else "")
+        return f"invalid: {errors} error(s), {warnings} warning(s)" + (
+            " (--strict)" if strict and not errors else ""
+        )
     return "valid" + (f" with {warnings} warning(s)" if warnings else "")
 
 

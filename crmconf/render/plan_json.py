@@ -7,8 +7,12 @@ import json
 from crmconf.engine.changes import Action, Plan
 from crmconf.engine.plan import plan_to_dict
 
-ACTIONS = {Action.CREATE: ["create"], Action.UPDATE: ["update"], Action.DELETE: ["delete"],
-           Action.REPLACE: ["delete", "create"]}
+ACTIONS = {
+    Action.CREATE: ["create"],
+    Action.UPDATE: ["update"],
+    Action.DELETE: ["delete"],
+    Action.REPLACE: ["delete", "create"],
+}
 
 
 def render(plan: Plan) -> str:

@@ -12,14 +12,25 @@ MARKER = "<!-- crmconf-plan -->"
 def _diff_lines(c: Change) -> list[str]:
     lines = [line.strip() for line in change_lines(c)]
     prefix = {Action.CREATE: "+", Action.DELETE: "-", Action.REPLACE: "-", Action.UPDATE: "!"}[c.action]
-    return [f"{prefix} {lines[0]}", *(f"{' ' if c.action is Action.UPDATE else prefix}   {x}" for x in lines[1:])]
+    return [
+        f"{prefix} {lines[0]}",
+        *(f"{' ' if c.action is Action.UPDATE else prefix}   {x}" for x in lines[1:]),
+    ]
 
 
 def render(plan: Plan, *, title: str | None = None) -> str:
-    head = [MARKER, f"### {title or f'crmconf plan: `{plan.target}` ({plan.provider})'}", "", f"**{summary(plan)}**", ""]
+    head = [
+        MARKER,
+        f"### {title or f'crmconf plan: `{plan.target}` ({plan.provider})'}",
+        "",
+        f"**{summary(plan)}**",
+        "",
+    ]
     destructive = [c for c in plan.changes if c.destructive]
     if destructive:
-        head.append(f"> [!WARNING]\n> {len(destructive)} destructive change(s): applying needs `--allow-destroy`.")
+        head.append(
+            f"> [!WARNING]\n> {len(destructive)} destructive change(s): applying needs `--allow-destroy`."
+        )
         head.extend(f"> - `{c.address}`: {c.impact}" for c in destructive)
         head.append("")
     signoff = plan.signoff()
@@ -58,10 +69,18 @@ def _fit(head: list[str], body: list[str], tail: list[str]) -> str:
         block: list[str] = []
         if lines or cut:
             count = len(lines) + cut
-            block = [f"<details><summary>Show the plan ({count} lines)</summary>", "", "```diff", *lines, "```"]
+            block = [
+                f"<details><summary>Show the plan ({count} lines)</summary>",
+                "",
+                "```diff",
+                *lines,
+                "```",
+            ]
             if cut:
-                block.append(f"\n*{cut} more line(s) were cut to fit GitHub's comment limit; run `crmconf plan` "
-                             "for the whole plan.*")
+                block.append(
+                    f"\n*{cut} more line(s) were cut to fit GitHub's comment limit; run `crmconf plan` "
+                    "for the whole plan.*"
+                )
             block += ["", "</details>", ""]
         return "\n".join([*head, *block, *tail]).rstrip() + "\n"
 

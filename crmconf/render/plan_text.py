@@ -47,7 +47,9 @@ def change_lines(c: Change, paint: bool = False) -> Iterator[str]:
 def _item_key(item: JSON) -> str:
     if isinstance(item, str):
         return item
-    return str(item["value"]) if isinstance(item, dict) and "value" in item else json.dumps(item, sort_keys=True)
+    return (
+        str(item["value"]) if isinstance(item, dict) and "value" in item else json.dumps(item, sort_keys=True)
+    )
 
 
 def list_change(before: list[JSON], after: list[JSON]) -> str:
@@ -76,12 +78,16 @@ def render(plan: Plan, *, color: bool = False) -> str:
             out.append(f"      {m.instructions}")
         out.append("")
     if plan.unmanaged:
-        out.append(f"Unmanaged: {len(plan.unmanaged)} live object(s) in no spec (never deleted unless pruned):")
+        out.append(
+            f"Unmanaged: {len(plan.unmanaged)} live object(s) in no spec (never deleted unless pruned):"
+        )
         out.extend(f"  ? {u.address}" + (f"  {u.label!r}" if u.label else "") for u in plan.unmanaged)
         out.append("")
     for d in plan.diagnostics:
         where = f"{d.location}: " if d.location else ""
-        out.append(f"{where}{d.severity.value} {d.code}: {d.message}" + (f"\n  hint: {d.hint}" if d.hint else ""))
+        out.append(
+            f"{where}{d.severity.value} {d.code}: {d.message}" + (f"\n  hint: {d.hint}" if d.hint else "")
+        )
     if plan.diagnostics:
         out.append("")
     out.append(summary(plan))

@@ -16,8 +16,8 @@ from typing import Any
 
 from ruamel.yaml.cyaml import CSafeLoader
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from crmconf.spec.diagnostics import Diagnostic, Location, error
 
@@ -85,9 +85,7 @@ def read_source(path: Path, name: str) -> SourceFile:
 
 
 def parse_text(text: str, name: str) -> SourceFile:
-    if not text.strip() or all(
-        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
-    ):
+    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise LoadError(
             error(
                 "L105",
@@ -138,7 +136,9 @@ def _decode(raw: bytes, name: str) -> str:
     if "\x00" in text:
         offset = text.index("\x00")
         line = text.count("\n", 0, offset) + 1
-        raise LoadError(error("L101", "the file contains a NUL byte: it is not a text file", Location(name, line, 1)))
+        raise LoadError(
+            error("L101", "the file contains a NUL byte: it is not a text file", Location(name, line, 1))
+        )
     return text
 
 
@@ -152,17 +152,24 @@ def _compose(text: str, name: str) -> Node:
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
         raise LoadError(
-            error("L101", f"the file contains a control character ({exc.character!r}) YAML does not allow",
-                  Location(name, line, column), hint="remove it; YAML files are printable text")
+            error(
+                "L101",
+                f"the file contains a control character ({exc.character!r}) YAML does not allow",
+                Location(name, line, column),
+                hint="remove it; YAML files are printable text",
+            )
         ) from exc
     except YAMLError as exc:
         raise LoadError(error("L102", f"invalid YAML: {exc}", Location(name, 1, 1))) from exc
     except RecursionError as exc:
-        raise LoadError(error("L108", f"nesting deeper than {MAX_DEPTH} levels", Location(name, 1, 1))) from exc
+        raise LoadError(
+            error("L108", f"nesting deeper than {MAX_DEPTH} levels", Location(name, 1, 1))
+        ) from exc
     finally:
         loader.dispose()
-    if node is None or (isinstance(node, ScalarNode) and node.tag.endswith(":null")):
+    if node is None or (isinstance(node, ScalarNode) and str(node.tag).endswith(":null")):
         raise LoadError(error("L105", "the file is empty", Location(name, 1, 1)))
+    assert isinstance(node, Node)
     return node
 
 
@@ -231,6 +238,7 @@ class _Builder:
             return self._mapping(node, path, depth)
         if isinstance(node, SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
         return self._scalar(node)
 
     def _mapping(self, node: MappingNode, path: Path_, depth: int) -> dict[str, Any]:
@@ -270,7 +278,9 @@ class _Builder:
         if not isinstance(node, ScalarNode):
             raise LoadError(error("L102", "a mapping key must be a plain value", self._loc(node)))
         value = self._scalar(node)
-        return value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+        return (
+            value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+        )
 
     def _scalar(self, node: ScalarNode) -> Any:
         if node.tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:null"):
@@ -278,7 +288,9 @@ class _Builder:
         try:
             value = self.constructor.construct_object(node, deep=True)
         except (YAMLError, ValueError, OverflowError) as exc:
-            raise LoadError(error("L102", f"invalid value {node.value!r}: {str(exc).splitlines()[0]}", self._loc(node))) from exc
+            raise LoadError(
+                error("L102", f"invalid value {node.value!r}: {str(exc).splitlines()[0]}", self._loc(node))
+            ) from exc
         if isinstance(value, dt.datetime) and node.value.strip().count(":") == 0:
             return value.date()
         if isinstance(value, bytes | set):

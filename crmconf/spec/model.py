@@ -153,7 +153,9 @@ class FieldSpec(Strict):
     required: bool = False
     help_text: Text | None = None
     options: (
-        tuple[Annotated[Option, BeforeValidator(_option_from_scalar, json_schema_input_type=str | Option)], ...]
+        tuple[
+            Annotated[Option, BeforeValidator(_option_from_scalar, json_schema_input_type=str | Option)], ...
+        ]
         | None
     ) = None
     format: Literal["e164"] | None = None
@@ -267,7 +269,9 @@ Trigger = Annotated[
     ),
 ]
 
-Assignee = Annotated[str, StringConstraints(pattern=r"^(record_owner|team:[a-z][a-z0-9_-]*|[^@\s]+@[^@\s]+)$")]
+Assignee = Annotated[
+    str, StringConstraints(pattern=r"^(record_owner|team:[a-z][a-z0-9_-]*|[^@\s]+@[^@\s]+)$")
+]
 
 
 class CreateTaskArgs(Strict):
@@ -326,9 +330,12 @@ class Automation(Strict):
     object: ObjectName | None = None
     trigger: Trigger | None = None
     actions: tuple[Action, ...] = ()
-    binds: Annotated[
-        dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], Label], Field(min_length=1)
-    ] | None = None
+    binds: (
+        Annotated[
+            dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], Label], Field(min_length=1)
+        ]
+        | None
+    ) = None
     owner: str | None = None
     team: Team | None = None
     purpose: Text | None = None

@@ -8,7 +8,7 @@ from typing import Any
 from crmconf.spec.model import ConfigFile, SectionFile
 
 SCHEMA_ID = "https://crmconf.dev/schema/v1"
-KINDS = {"config": ConfigFile, "spec": SectionFile}
+KINDS: dict[str, type[SectionFile]] = {"config": ConfigFile, "spec": SectionFile}
 
 
 def schema(kind: str) -> dict[str, Any]:

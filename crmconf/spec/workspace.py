@@ -19,7 +19,16 @@ from pydantic_core import ErrorDetails
 
 from crmconf.spec.diagnostics import Diagnostic, Location, error
 from crmconf.spec.load import CONFIG_NAMES, LoadError, Path_, SourceFile, read_source, workspace_files
-from crmconf.spec.model import ACTIONS, CONFIG_KEYS, SECTIONS, TRIGGERS, ConfigFile, SectionFile, Spec, WorkspaceConfig
+from crmconf.spec.model import (
+    ACTIONS,
+    CONFIG_KEYS,
+    SECTIONS,
+    TRIGGERS,
+    ConfigFile,
+    SectionFile,
+    Spec,
+    WorkspaceConfig,
+)
 
 
 @dataclass
@@ -127,7 +136,14 @@ def _unknown_top_keys(source: SourceFile, data: dict[str, Any], is_config: bool)
         hint = _did_you_mean(key, allowed) or f"sections are: {', '.join(SECTIONS)}"
         if key in CONFIG_KEYS:
             hint = f"`{key}` belongs in crmconf.yaml"
-        found.append(error("S201", f"unknown top-level key {key!r} in {where}", source.locate((key,), key=True), hint=hint))
+        found.append(
+            error(
+                "S201",
+                f"unknown top-level key {key!r} in {where}",
+                source.locate((key,), key=True),
+                hint=hint,
+            )
+        )
     return found
 
 
@@ -164,7 +180,9 @@ def _clean_loc(loc: tuple[str | int, ...]) -> Path_:
     parts = [p for p in loc if not (isinstance(p, str) and p.startswith(("function-", "tagged-union[")))]
     while parts and parts[-1] in _UNION_MEMBERS:
         parts.pop()
-    return tuple(p for i, p in enumerate(parts) if not (i + 1 < len(parts) and parts[i + 1] == p and p in _TAGS))
+    return tuple(
+        p for i, p in enumerate(parts) if not (i + 1 < len(parts) and parts[i + 1] == p and p in _TAGS)
+    )
 
 
 _UNION_MEMBERS = frozenset(("str", "int", "float", "bool", "none", "[key]", "Option"))
@@ -229,7 +247,12 @@ def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 # --- merging -------------------------------------------------------------------------------------
 
-_NAMED = {"terminology": ("term", "term"), "pipelines": ("pipeline", "name"), "automations": ("automation", "name"), "permissions": ("permission", "name")}
+_NAMED = {
+    "terminology": ("term", "term"),
+    "pipelines": ("pipeline", "name"),
+    "automations": ("automation", "name"),
+    "permissions": ("permission", "name"),
+}
 
 
 def _merge(
@@ -253,14 +276,21 @@ def _merge(
         for obj, specs in model.fields.items():
             for index, spec_field in enumerate(specs):
                 address = f"field.{obj}.{spec_field.name}"
-                if _claim(sources, diagnostics, address, source, ("fields", obj, index), f"field {obj}.{spec_field.name}"):
+                if _claim(
+                    sources,
+                    diagnostics,
+                    address,
+                    source,
+                    ("fields", obj, index),
+                    f"field {obj}.{spec_field.name}",
+                ):
                     fields.setdefault(obj, []).append(spec_field)
     if diagnostics or config is None:
         return None
     return Spec.model_construct(
         config=config,
         terminology=tuple(merged["terminology"]),
-        fields={obj: tuple(items) for obj, items in fields.items()},
+        fields={obj: tuple(items) for obj, items in fields.items()},  # type: ignore[misc]
         pipelines=tuple(merged["pipelines"]),
         automations=tuple(merged["automations"]),
         permissions=tuple(merged["permissions"]),

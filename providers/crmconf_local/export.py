@@ -10,8 +10,14 @@ from crmconf.engine.resource import LiveObject, Snapshot
 
 def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
     """Drop what the spec language would default anyway, so the YAML reads like a person wrote it."""
-    defaults: dict[str, Any] = {"required": False, "unique": False, "hidden": False, "require": [], "owners": [],
-                                "avoid": []}
+    defaults: dict[str, Any] = {
+        "required": False,
+        "unique": False,
+        "hidden": False,
+        "require": [],
+        "owners": [],
+        "avoid": [],
+    }
     return {k: v for k, v in data.items() if v is not None and not (k in defaults and v == defaults[k])}
 
 
@@ -21,19 +27,36 @@ def _field(obj: LiveObject) -> dict[str, Any]:
     name = obj.address.split(".", 2)[2]
     out = {"name": name, **_clean(attrs)}
     if options:
-        out["options"] = [_clean({"value": o["value"], "label": o["label"] if o["label"] != o["value"] else None,
-                                  "hidden": o.get("hidden", False)}) for o in options]
+        out["options"] = [
+            _clean(
+                {
+                    "value": o["value"],
+                    "label": o["label"] if o["label"] != o["value"] else None,
+                    "hidden": o.get("hidden", False),
+                }
+            )
+            for o in options
+        ]
     return out
 
 
 def _pipeline(obj: LiveObject, stages: dict[str, LiveObject]) -> dict[str, Any]:
     name = obj.address.removeprefix("pipeline.")
-    ordered = [stages[f"{obj.address}.stage.{s}"] for s in obj.attrs["stages"] if f"{obj.address}.stage.{s}" in stages]
+    ordered = [
+        stages[f"{obj.address}.stage.{s}"]
+        for s in obj.attrs["stages"]
+        if f"{obj.address}.stage.{s}" in stages
+    ]
     return {
         "name": name,
         **_clean({k: obj.attrs[k] for k in ("object", "label", "description")}),
-        "stages": [{"name": s.address.rsplit(".", 1)[1], **_clean({k: v for k, v in s.attrs.items() if k != "position"})}
-                   for s in ordered],
+        "stages": [
+            {
+                "name": s.address.rsplit(".", 1)[1],
+                **_clean({k: v for k, v in s.attrs.items() if k != "position"}),
+            }
+            for s in ordered
+        ],
     }
 
 
@@ -41,8 +64,15 @@ def _automation(obj: LiveObject) -> dict[str, Any]:
     name = obj.address.removeprefix("automation.")
     attrs = dict(obj.attrs)
     if attrs.get("trigger") is None:
-        return {"name": name, "binds": {"local": name}, **_clean({k: attrs.get(k) for k in ("status", "description")})}
-    return {"name": name, **_clean({k: attrs.get(k) for k in ("description", "object", "trigger", "actions", "status")})}
+        return {
+            "name": name,
+            "binds": {"local": name},
+            **_clean({k: attrs.get(k) for k in ("status", "description")}),
+        }
+    return {
+        "name": name,
+        **_clean({k: attrs.get(k) for k in ("description", "object", "trigger", "actions", "status")}),
+    }
 
 
 def export(snapshot: Snapshot) -> dict[str, Any]:
@@ -57,6 +87,9 @@ def export(snapshot: Snapshot) -> dict[str, Any]:
         "fields": fields,
         "pipelines": [_pipeline(o, stages) for o in objects if o.kind == "pipeline"],
         "automations": [_automation(o) for o in objects if o.kind == "automation"],
-        "permissions": [{"name": o.address.removeprefix("permission."), **_clean(dict(o.attrs))}
-                        for o in objects if o.kind == "permission"],
+        "permissions": [
+            {"name": o.address.removeprefix("permission."), **_clean(dict(o.attrs))}
+            for o in objects
+            if o.kind == "permission"
+        ],
     }

@@ -28,7 +28,9 @@ def load(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProviderError(f"cannot read the local org {path}: {exc}", context="local") from exc
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
-        raise ProviderError(f"{path} is not a crmconf local org (format_version {FORMAT_VERSION})", context="local")
+        raise ProviderError(
+            f"{path} is not a crmconf local org (format_version {FORMAT_VERSION})", context="local"
+        )
     for key, default in empty_org().items():
         data.setdefault(key, default)
     return data
@@ -65,7 +67,9 @@ def locked(path: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise LockedError(f"another crmconf apply holds the lock on {path}; try again when it ends") from exc
+            raise LockedError(
+                f"another crmconf apply holds the lock on {path}; try again when it ends"
+            ) from exc
         yield
     finally:
         os.close(fd)

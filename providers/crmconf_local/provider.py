@@ -80,7 +80,9 @@ class LocalProvider:
             store.save(self.path, org)
         except OSError as exc:
             self._org = None  # memory no longer matches the file: reload on next use
-            return [ProviderError(f"cannot write {self.path}: {exc.strerror}", context="local")] * len(changes)
+            return [ProviderError(f"cannot write {self.path}: {exc.strerror}", context="local")] * len(
+                changes
+            )
         self._org = org
         return results
 
@@ -108,9 +110,14 @@ class LocalProvider:
 
     def _live(self, address: str, obj: Mapping[str, Any], org: Mapping[str, Any]) -> LiveObject:
         return LiveObject(
-            address, obj["kind"], obj["attrs"], version=str(obj.get("version", 0)), parent=obj.get("parent"),
+            address,
+            obj["kind"],
+            obj["attrs"],
+            version=str(obj.get("version", 0)),
+            parent=obj.get("parent"),
             meta={"updated_at": obj.get("updated_at"), "updated_by": obj.get("updated_by")},
-            usage=_usage(address, obj, org), label=str(obj.get("label") or obj["attrs"].get("label") or ""),
+            usage=_usage(address, obj, org),
+            label=str(obj.get("label") or obj["attrs"].get("label") or ""),
         )
 
     # --- writing --------------------------------------------------------------------------------
@@ -125,7 +132,12 @@ class LocalProvider:
         if change.address in org["objects"]:
             raise ProviderError("already exists", context=f"local: create {change.address}")
         org["objects"][change.address] = self._stamp(
-            {"kind": change.kind, "attrs": dict(change.after or {}), "parent": change.parent, "label": change.label}
+            {
+                "kind": change.kind,
+                "attrs": dict(change.after or {}),
+                "parent": change.parent,
+                "label": change.label,
+            }
         )
 
     def _update(self, org: dict[str, Any], change: Change) -> None:
@@ -163,7 +175,9 @@ def _stage_of(address: str) -> tuple[str, str] | None:
 def _usage(address: str, obj: Mapping[str, Any], org: Mapping[str, Any]) -> dict[str, int]:
     records: dict[str, list[dict[str, Any]]] = org["records"]
     if obj["kind"] == "stage" and (where := _stage_of(address)):
-        count = sum(1 for recs in records.values() for r in recs if (r.get("pipeline"), r.get("stage")) == where)
+        count = sum(
+            1 for recs in records.values() for r in recs if (r.get("pipeline"), r.get("stage")) == where
+        )
         return {"records": count}
     if obj["kind"] == "field" and obj["attrs"].get("options"):
         _, obj_name, field = address.split(".", 2)
@@ -173,18 +187,26 @@ def _usage(address: str, obj: Mapping[str, Any], org: Mapping[str, Any]) -> dict
             for v in value if isinstance(value, list) else [value]:
                 if v is not None:
                     counts[f"option:{v}"] = counts.get(f"option:{v}", 0) + 1
-        return {k: n for k, n in counts.items() if k.removeprefix("option:") in option_values(obj["attrs"]["options"])}
+        return {
+            k: n
+            for k, n in counts.items()
+            if k.removeprefix("option:") in option_values(obj["attrs"]["options"])
+        }
     return {}
 
 
 def _move_records(org: dict[str, Any], change: Change) -> None:
     where = _stage_of(change.address)
-    held = [r for recs in org["records"].values() for r in recs if (r.get("pipeline"), r.get("stage")) == where]
+    held = [
+        r for recs in org["records"].values() for r in recs if (r.get("pipeline"), r.get("stage")) == where
+    ]
     if not held:
         return
     target = _stage_of(change.migrate_to or "")
     if target is None or f"pipeline.{target[0]}.stage.{target[1]}" not in org["objects"]:
-        raise ProviderError(f"{len(held)} record(s) still sit in this stage and no migrate_to stage exists",
-                            context=f"local: delete {change.address}")
+        raise ProviderError(
+            f"{len(held)} record(s) still sit in this stage and no migrate_to stage exists",
+            context=f"local: delete {change.address}",
+        )
     for record in held:
         record["pipeline"], record["stage"] = target

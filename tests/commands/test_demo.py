@@ -36,7 +36,9 @@ def test_seed_drifts_in_every_way_the_demo_promises(cli: CLI, demo_root: Path) -
     assert [u["address"] for u in plan["unmanaged"]] == ["automation.legacy_opp_scoring"]  # live, in no spec
 
 
-def test_demo_runs_end_to_end(demo_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_runs_end_to_end(
+    demo_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("CRMCONF_TODAY", "2026-11-23")
     assert demo.main(demo_root) == 0
     out = capsys.readouterr().out

@@ -64,8 +64,7 @@ def test_markdown_has_every_section_and_a_mermaid_block_per_pipeline(handbook: P
     )
     assert (
         "| 1 | Discovery | 10% | Amount, Lead Source | Budget, authority, need and timeline confirmed "
-        "| sales |"
-        in md
+        "| sales |" in md
     )
     assert "| 3 | Closed Won (won) | 100% |" in md
     assert "| **proposal_follow_up** | deal | enters stage new_business.proposal → create task" in md

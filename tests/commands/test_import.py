@@ -18,7 +18,13 @@ def test_import_then_plan_is_empty(cli: CLI, tmp_path: Path) -> None:
     ran = cli("import", "--dir", source, "--out", out)
     assert ran.code == 0, ran.err
     assert {p.name for p in out.glob("*.yaml")} == {
-        "crmconf.yaml", "terminology.yaml", "fields.yaml", "pipelines.yaml", "automations.yaml", "permissions.yaml"}
+        "crmconf.yaml",
+        "terminology.yaml",
+        "fields.yaml",
+        "pipelines.yaml",
+        "automations.yaml",
+        "permissions.yaml",
+    }
     (out / ".crmconf").mkdir()
     shutil.copyfile(source / ".crmconf" / "local-org.json", out / ".crmconf" / "local-org.json")
     assert cli("validate", out).code == 0

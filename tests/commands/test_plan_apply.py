@@ -71,7 +71,9 @@ def test_destroy_is_refused_without_flag_and_records_move(cli: CLI, workspace: P
     (workspace / "automations.yaml").unlink()
     assert cli("apply", "--dir", workspace, "--auto-approve").code == 0
     data = org(workspace)
-    data["records"] = {"deal": [{"id": f"d{i}", "pipeline": "new_business", "stage": "demo"} for i in range(3)]}
+    data["records"] = {
+        "deal": [{"id": f"d{i}", "pipeline": "new_business", "stage": "demo"} for i in range(3)]
+    }
     write_org(workspace, data)
     text = STAGES_WITH_DEMO.replace("      - {name: demo, label: Demo, probability: 30}\n", "")
     (workspace / "pipelines.yaml").write_text(text)
@@ -97,13 +99,19 @@ def test_saved_plan_applies_exactly_and_refuses_when_stale(cli: CLI, workspace: 
     assert cli("apply", planfile, "--dir", workspace).code == 0
     assert cli("plan", workspace, "--detailed-exitcode").code == 0
 
-    (workspace / "fields.yaml").write_text((workspace / "fields.yaml").read_text().replace("Amount", "Deal Amount"))
+    (workspace / "fields.yaml").write_text(
+        (workspace / "fields.yaml").read_text().replace("Amount", "Deal Amount")
+    )
     assert cli("plan", workspace, "--out", planfile).code == 0
     data = org(workspace)
     data["objects"]["field.deal.amount"]["attrs"]["label"] = "Edited by hand"
     write_org(workspace, data)
     live_moved = cli("apply", planfile, "--dir", workspace)
-    assert live_moved.code == 1 and "live CRM changed" in live_moved.err and "field.deal.amount" in live_moved.err
+    assert (
+        live_moved.code == 1
+        and "live CRM changed" in live_moved.err
+        and "field.deal.amount" in live_moved.err
+    )
     assert org(workspace)["objects"]["field.deal.amount"]["attrs"]["label"] == "Edited by hand"
 
     assert cli("plan", workspace, "--out", planfile).code == 0
@@ -142,7 +150,9 @@ def test_drift_reports_unmanaged_and_changes(cli: CLI, workspace: Path) -> None:
     assert cli("drift", workspace).code == 0
     data = org(workspace)
     data["objects"]["automation.shadow_router"] = {
-        "kind": "automation", "attrs": {"status": "active", "description": "Opp router"}, "label": "Opp router",
+        "kind": "automation",
+        "attrs": {"status": "active", "description": "Opp router"},
+        "label": "Opp router",
         "version": 1,
     }
     write_org(workspace, data)

@@ -35,10 +35,16 @@ def fields(draw: st.DrawFn) -> list[dict[str, Any]]:
     out = []
     for name in chosen:
         kind = draw(st.sampled_from(FIELD_TYPES))
-        f: dict[str, Any] = {"name": f"f_{name}", "label": draw(labels), "type": kind,
-                             "required": draw(st.booleans())}
+        f: dict[str, Any] = {
+            "name": f"f_{name}",
+            "label": draw(labels),
+            "type": kind,
+            "required": draw(st.booleans()),
+        }
         if kind == "picklist":
-            f["options"] = draw(st.lists(st.sampled_from(["A", "B", "C", "D"]), unique=True, min_size=1, max_size=4))
+            f["options"] = draw(
+                st.lists(st.sampled_from(["A", "B", "C", "D"]), unique=True, min_size=1, max_size=4)
+            )
         out.append(f)
     return out
 
@@ -46,36 +52,73 @@ def fields(draw: st.DrawFn) -> list[dict[str, Any]]:
 @st.composite
 def pipeline(draw: st.DrawFn, name: str, deal_fields: list[str]) -> dict[str, Any]:
     middle = draw(st.lists(names, unique=True, max_size=3))
-    stages = [{"name": f"s_{n}", "label": draw(labels), "probability": draw(st.integers(1, 99)),
-               "require": draw(st.lists(st.sampled_from(["amount", "close_date", *deal_fields]), unique=True, max_size=2))}
-              for n in middle]
-    stages += [{"name": "won", "label": "Won", "probability": 100, "outcome": "won"},
-               {"name": "lost", "label": "Lost", "probability": 0, "outcome": "lost"}]
+    stages = [
+        {
+            "name": f"s_{n}",
+            "label": draw(labels),
+            "probability": draw(st.integers(1, 99)),
+            "require": draw(
+                st.lists(st.sampled_from(["amount", "close_date", *deal_fields]), unique=True, max_size=2)
+            ),
+        }
+        for n in middle
+    ]
+    stages += [
+        {"name": "won", "label": "Won", "probability": 100, "outcome": "won"},
+        {"name": "lost", "label": "Lost", "probability": 0, "outcome": "lost"},
+    ]
     order = draw(st.permutations(stages))
-    return {"name": name, "object": "deal", "label": draw(labels), "owners": draw(st.lists(st.sampled_from(["sales", "revops"]), unique=True)),
-            "stages": list(order)}
+    return {
+        "name": name,
+        "object": "deal",
+        "label": draw(labels),
+        "owners": draw(st.lists(st.sampled_from(["sales", "revops"]), unique=True)),
+        "stages": list(order),
+    }
 
 
 @st.composite
 def workspaces(draw: st.DrawFn) -> dict[str, Any]:
     deal_fields = draw(fields())
-    pipelines = [draw(pipeline(f"p_{n}", [f["name"] for f in deal_fields]))
-                 for n in draw(st.lists(names, unique=True, max_size=2))]
+    pipelines = [
+        draw(pipeline(f"p_{n}", [f["name"] for f in deal_fields]))
+        for n in draw(st.lists(names, unique=True, max_size=2))
+    ]
     automations = []
     for i, p in enumerate(pipelines):
         stage = draw(st.sampled_from(p["stages"]))["name"]
-        automations.append({
-            "name": f"a_{i}", "object": "deal", "trigger": {"stage_entered": f"{p['name']}.{stage}"},
-            "actions": [{"create_task": {"subject": draw(labels), "due_in": f"{draw(st.integers(0, 9))}d"}}],
-            "owner": "owner@acme.example", "purpose": "p", "reviewed": "2026-11-01",
-            "status": draw(st.sampled_from(["active", "inactive"])),
-        })
-    permissions = [{"name": "rep", "label": draw(labels), "objects": {"deal": draw(st.lists(
-        st.sampled_from(["read", "edit", "create"]), unique=True, min_size=1))},
-        "fields": {f"deal.{f['name']}": draw(st.sampled_from(["read", "edit"])) for f in deal_fields[:2]}}]
+        automations.append(
+            {
+                "name": f"a_{i}",
+                "object": "deal",
+                "trigger": {"stage_entered": f"{p['name']}.{stage}"},
+                "actions": [
+                    {"create_task": {"subject": draw(labels), "due_in": f"{draw(st.integers(0, 9))}d"}}
+                ],
+                "owner": "owner@acme.example",
+                "purpose": "p",
+                "reviewed": "2026-11-01",
+                "status": draw(st.sampled_from(["active", "inactive"])),
+            }
+        )
+    permissions = [
+        {
+            "name": "rep",
+            "label": draw(labels),
+            "objects": {
+                "deal": draw(st.lists(st.sampled_from(["read", "edit", "create"]), unique=True, min_size=1))
+            },
+            "fields": {f"deal.{f['name']}": draw(st.sampled_from(["read", "edit"])) for f in deal_fields[:2]},
+        }
+    ]
     terms = [{"term": draw(labels), "definition": "d", "owners": ["sales"]}] if draw(st.booleans()) else []
-    return {"fields": {"deal": deal_fields}, "pipelines": pipelines, "automations": automations,
-            "permissions": permissions if draw(st.booleans()) else [], "terminology": terms}
+    return {
+        "fields": {"deal": deal_fields},
+        "pipelines": pipelines,
+        "automations": automations,
+        "permissions": permissions if draw(st.booleans()) else [],
+        "terminology": terms,
+    }
 
 
 def _write(root: Path, sections: dict[str, Any]) -> None:

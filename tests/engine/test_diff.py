@@ -16,8 +16,13 @@ CASES = YAML(typ="safe").load(Path(__file__).with_name("diff_cases.yaml"))
 
 def _resource(d: dict[str, Any]) -> Resource:
     return Resource(
-        d["address"], d["kind"], d["attrs"], depends_on=tuple(d.get("depends_on", ())), parent=d.get("parent"),
-        replace_on=tuple(d.get("replace_on", ())), migrations=d.get("migrations", {}),
+        d["address"],
+        d["kind"],
+        d["attrs"],
+        depends_on=tuple(d.get("depends_on", ())),
+        parent=d.get("parent"),
+        replace_on=tuple(d.get("replace_on", ())),
+        migrations=d.get("migrations", {}),
     )
 
 
@@ -32,8 +37,14 @@ def test_diff_case(case: dict[str, Any]) -> None:
     result = diff([_resource(r) for r in case["desired"]], snapshot, prune=frozenset(case.get("prune", ())))
 
     got = [
-        {"address": c.address, "action": c.action.value, "destructive": c.destructive, "migrate_to": c.migrate_to,
-         "changed": [a.name for a in c.attrs], "impact": c.impact}
+        {
+            "address": c.address,
+            "action": c.action.value,
+            "destructive": c.destructive,
+            "migrate_to": c.migrate_to,
+            "changed": [a.name for a in c.attrs],
+            "impact": c.impact,
+        }
         for c in result.changes
     ]
     assert [g["address"] for g in got] == [e["address"] for e in case["expect"]]

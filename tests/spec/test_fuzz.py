@@ -28,10 +28,21 @@ EXAMPLES = int(os.environ.get("CRMCONF_FUZZ_EXAMPLES", "2000"))
 SAFE = YAML(typ="safe")
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(10**20), 10**20), st.floats(allow_nan=True),
-    st.text(max_size=30), st.dates(), st.just(""), st.just("90d"), st.just("new_business.proposal"),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.dates(),
+    st.just(""),
+    st.just("90d"),
+    st.just("new_business.proposal"),
 )
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=6)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
 
 
 def _paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -76,10 +87,10 @@ def text_mutation(draw: st.DrawFn) -> str:
     if how == "insert":
         return text[:at] + draw(st.text(max_size=20)) + text[at:]
     if how == "splice":
-        return text[:at] + draw(st.text(max_size=10)) + text[at + draw(st.integers(0, 40)):]
+        return text[:at] + draw(st.text(max_size=10)) + text[at + draw(st.integers(0, 40)) :]
     lines = text.splitlines(keepends=True)
     i = draw(st.integers(0, len(lines) - 1))
-    return "".join([*lines[: i + 1], lines[i], *lines[i + 1:]])
+    return "".join([*lines[: i + 1], lines[i], *lines[i + 1 :]])
 
 
 @st.composite

@@ -33,17 +33,27 @@ def check(ctx: CheckContext) -> Iterator[Diagnostic]:
                     hint="add `owner: <e-mail>`: every automation needs someone accountable",
                 )
         elif not EMAIL.match(automation.owner):
-            yield error("I502", f"owner {automation.owner!r} is not an e-mail address", ctx.at(address, "owner"))
+            yield error(
+                "I502", f"owner {automation.owner!r} is not an e-mail address", ctx.at(address, "owner")
+            )
         if not automation.purpose:
-            yield warning("I505", f"automation {automation.name} states no purpose", ctx.at(address),
-                          hint="add `purpose:`, one sentence on why it exists")
+            yield warning(
+                "I505",
+                f"automation {automation.name} states no purpose",
+                ctx.at(address),
+                hint="add `purpose:`, one sentence on why it exists",
+            )
         yield from _review(ctx, automation, address)
 
 
 def _review(ctx: CheckContext, automation: Automation, address: str) -> Iterator[Diagnostic]:
     if automation.reviewed is None:
-        yield warning("I504", f"automation {automation.name} has never been reviewed", ctx.at(address),
-                      hint=f"review it, then `crmconf review {automation.name} --by <e-mail>`")
+        yield warning(
+            "I504",
+            f"automation {automation.name} has never been reviewed",
+            ctx.at(address),
+            hint=f"review it, then `crmconf review {automation.name} --by <e-mail>`",
+        )
         return
     if automation.reviewed > ctx.today:
         yield error(

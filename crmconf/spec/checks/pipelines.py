@@ -63,8 +63,11 @@ def _outcomes(ctx: CheckContext, pipeline: Pipeline) -> Iterator[Diagnostic]:
             )
     for index, stage in enumerate(pipeline.stages):
         if pipeline.object == "deal" and stage.outcome == "closed":
-            yield error("R305", "deal stages close as `won` or `lost`, not `closed`",
-                        ctx.at(address, "stages", index, "outcome"))
+            yield error(
+                "R305",
+                "deal stages close as `won` or `lost`, not `closed`",
+                ctx.at(address, "stages", index, "outcome"),
+            )
         elif pipeline.object != "deal" and stage.outcome in ("won", "lost"):
             yield error(
                 "R305",
@@ -79,15 +82,27 @@ def _probabilities(ctx: CheckContext, pipeline: Pipeline) -> Iterator[Diagnostic
         where = ctx.at(address, "stages", index, "probability")
         if pipeline.object != "deal":
             if stage.probability is not None:
-                yield warning("R308", f"probability only applies to deal stages; {pipeline.object} stages ignore it", where)
+                yield warning(
+                    "R308",
+                    f"probability only applies to deal stages; {pipeline.object} stages ignore it",
+                    where,
+                )
             continue
         if stage.probability is None:
-            yield error("R308", f"deal stage {pipeline.name}.{stage.name} needs a probability (0-100)",
-                        ctx.at(address, "stages", index), hint="add `probability: <0-100>`")
+            yield error(
+                "R308",
+                f"deal stage {pipeline.name}.{stage.name} needs a probability (0-100)",
+                ctx.at(address, "stages", index),
+                hint="add `probability: <0-100>`",
+            )
         elif stage.outcome == "won" and stage.probability != 100:
-            yield warning("R308", f"the won stage {stage.name} has probability {stage.probability}; expected 100", where)
+            yield warning(
+                "R308", f"the won stage {stage.name} has probability {stage.probability}; expected 100", where
+            )
         elif stage.outcome == "lost" and stage.probability != 0:
-            yield warning("R308", f"the lost stage {stage.name} has probability {stage.probability}; expected 0", where)
+            yield warning(
+                "R308", f"the lost stage {stage.name} has probability {stage.probability}; expected 0", where
+            )
 
 
 def _migrations(ctx: CheckContext, pipeline: Pipeline) -> Iterator[Diagnostic]:

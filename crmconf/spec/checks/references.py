@@ -12,8 +12,8 @@ from crmconf.spec.model import (
     FieldChanged,
     RecordCreated,
     SetField,
-    StaleInStage,
     StageEntered,
+    StaleInStage,
 )
 
 
@@ -28,10 +28,21 @@ def check(ctx: CheckContext) -> Iterator[Diagnostic]:
 def _default_target(ctx: CheckContext) -> Iterator[Diagnostic]:
     config = ctx.spec.config
     if config.default_target not in config.targets:
-        where = next((s.locate(("default_target",)) for n, s in ctx.sources.files.items() if n.startswith("crmconf.y")), None)
-        yield error("R313", f"default_target {config.default_target!r} is not one of the targets",
-                    where, hint=ctx.suggest(config.default_target, list(config.targets))
-                    or "targets: " + ", ".join(sorted(config.targets)))
+        where = next(
+            (
+                s.locate(("default_target",))
+                for n, s in ctx.sources.files.items()
+                if n.startswith("crmconf.y")
+            ),
+            None,
+        )
+        yield error(
+            "R313",
+            f"default_target {config.default_target!r} is not one of the targets",
+            where,
+            hint=ctx.suggest(config.default_target, list(config.targets))
+            or "targets: " + ", ".join(sorted(config.targets)),
+        )
 
 
 def _stage_requirements(ctx: CheckContext) -> Iterator[Diagnostic]:
@@ -89,10 +100,16 @@ def _trigger_references(ctx: CheckContext, automation: Automation) -> Iterator[D
         where = ctx.at(address, "trigger", "stale_in_stage", "pipeline")
         named = ctx.spec.pipeline(name)
         if named is None:
-            yield error("R303", f"trigger names pipeline {name!r}, which is not defined", where,
-                        hint=ctx.suggest(name, [p.name for p in ctx.spec.pipelines]))
+            yield error(
+                "R303",
+                f"trigger names pipeline {name!r}, which is not defined",
+                where,
+                hint=ctx.suggest(name, [p.name for p in ctx.spec.pipelines]),
+            )
         elif named.object != obj:
-            yield error("R303", f"automation is on {obj} but pipeline {name!r} is a {named.object} pipeline", where)
+            yield error(
+                "R303", f"automation is on {obj} but pipeline {name!r} is a {named.object} pipeline", where
+            )
     elif isinstance(trigger, FieldChanged | DateReached):
         args = trigger.field_changed if isinstance(trigger, FieldChanged) else trigger.date_reached
         key = "field_changed" if isinstance(trigger, FieldChanged) else "date_reached"
@@ -106,7 +123,9 @@ def _trigger_references(ctx: CheckContext, automation: Automation) -> Iterator[D
             )
     elif isinstance(trigger, RecordCreated) and trigger.record_created.where:
         for name in trigger.record_created.where:
-            yield from _field_exists(ctx, obj, name, ctx.at(address, "trigger", "record_created", "where", name, key=True))
+            yield from _field_exists(
+                ctx, obj, name, ctx.at(address, "trigger", "record_created", "where", name, key=True)
+            )
 
 
 def _action_references(ctx: CheckContext, automation: Automation) -> Iterator[Diagnostic]:
@@ -134,8 +153,12 @@ def _permission_references(ctx: CheckContext) -> Iterator[Diagnostic]:
             obj, _, name = ref.partition(".")
             where = ctx.at(f"permission.{perm.name}", "fields", ref, key=True)
             if obj not in ctx.field_types:
-                yield error("R304", f"permission {perm.name} names unknown object {obj!r}", where,
-                            hint=ctx.suggest(obj, list(ctx.field_types)))
+                yield error(
+                    "R304",
+                    f"permission {perm.name} names unknown object {obj!r}",
+                    where,
+                    hint=ctx.suggest(obj, list(ctx.field_types)),
+                )
             else:
                 yield from _field_exists(ctx, obj, name, where)
             if obj in ctx.field_types and obj not in perm.objects:

@@ -61,7 +61,11 @@ def labels(spec: Spec) -> Iterator[tuple[str, Path_, str]]:
     for a in spec.automations:
         for index, action in enumerate(a.actions):
             if isinstance(action, CreateTask):
-                yield f"automation.{a.name}", ("actions", index, "create_task", "subject"), action.create_task.subject
+                yield (
+                    f"automation.{a.name}",
+                    ("actions", index, "create_task", "subject"),
+                    action.create_task.subject,
+                )
 
 
 def diagnostic(v: Violation, what: str, where: Location | None) -> Diagnostic:

@@ -1,0 +1,345 @@
+"""The connection to HubSpot, its settings, and the provider's ONE retry policy.
+
+urllib3 inside the generated client would otherwise retry some calls by itself (GETs on 429 with
+Retry-After, dropped connections), so the client is built with `retry=Retry(total=False)` and every
+call goes through `Client.call`, which owns the policy:
+
+- 429: never processed by HubSpot, so always retried (any method), waiting Retry-After (or the
+  rate-limit window, or the backoff) — a DAILY limit stops the run at once (LimitExceededError);
+- 5xx, timeouts, dropped connections: retried only for idempotent calls (GET, PUT, DELETE, reads
+  sent as POST such as search and batch/read); a non-idempotent write whose answer was lost raises
+  `Uncertain`, and `Client.write` reads back before deciding to send it again (nothing applied twice);
+- exponential backoff with jitter, bounded attempts; every error names HubSpot's correlationId.
+
+The v4 flows API is not in the generated SDK: it is called with the SDK's own raw request builder
+(the one behind `HubSpot.api_request`), sent through one keep-alive session with a timeout, because
+`api_request` itself has no timeout and prints transport errors to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import requests
+import urllib3
+from hubspot import HubSpot
+from hubspot.utils.requests.http_request_builder import Request
+from urllib3.util.retry import Retry
+
+from crmconf.errors import AuthError, LimitExceededError, ProviderError, UsageError
+
+log = logging.getLogger("crmconf.hubspot")
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "https://api.hubapi.com"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TOKENISH = re.compile(r"^(pat-|Bearer\s)|^[A-Za-z0-9]{8}-[A-Za-z0-9]{4}-", re.IGNORECASE)
+
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        # No `pattern` here on purpose: a jsonschema message would echo a pasted token back.
+        "token_env": {"type": "string", "minLength": 1,
+                      "description": "NAME of the environment variable holding a private-app token"},
+        "base_url": {"type": "string", "minLength": 1, "description": "API root (an emulator in tests)"},
+        "timeout": {"type": "number", "exclusiveMinimum": 0, "description": "seconds per request"},
+        "strict_decoding": {"type": "boolean",
+                            "description": "decode responses with the client's validation on (tests)"},
+        "retry": {
+            "type": "object",
+            "properties": {
+                "max_attempts": {"type": "integer", "minimum": 1, "maximum": 20},
+                "base_delay": {"type": "number", "minimum": 0},
+                "max_delay": {"type": "number", "minimum": 0},
+            },
+            "additionalProperties": False,
+        },
+    },
+    "required": ["token_env"],
+    "additionalProperties": False,
+}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 30.0  # caps every wait, Retry-After included (lower it only against an emulator)
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Exponential with equal jitter: half the step is fixed, half random (attempt counts from 1)."""
+        step = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return step / 2 + rng.uniform(0, step / 2)
+
+
+@dataclass(frozen=True)
+class Settings:
+    token_env: str
+    base_url: str = DEFAULT_BASE_URL
+    timeout: float = 30.0
+    strict_decoding: bool = False
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+def parse_settings(target: str, raw: Mapping[str, Any]) -> Settings:
+    """Settings already passed SETTINGS_SCHEMA; refuse a token pasted where its variable's name goes."""
+    env = str(raw["token_env"])
+    if _TOKENISH.search(env) or not _ENV_NAME.match(env):
+        # Never echo the value: it may be the secret itself.
+        raise UsageError(
+            f"target {target}: settings.token_env must be the NAME of an environment variable (for example "
+            "HUBSPOT_TOKEN), not a token; remove the token from crmconf.yaml, revoke it if it was committed, "
+            "and export it in that variable instead"
+        )
+    retry = RetryPolicy(**{k: raw.get("retry", {})[k] for k in ("max_attempts", "base_delay", "max_delay")
+                           if k in raw.get("retry", {})})
+    return Settings(token_env=env, base_url=str(raw.get("base_url") or DEFAULT_BASE_URL).rstrip("/"),
+                    timeout=float(raw.get("timeout", 30.0)), strict_decoding=bool(raw.get("strict_decoding")),
+                    retry=retry)
+
+
+class Uncertain(ProviderError):
+    """A write whose answer was lost (timeout, dropped connection, 5xx): it may or may not have happened."""
+
+
+class Refused(ProviderError):
+    """HubSpot answered with a 4xx; callers branch on `status` and `category` (409 exists, 404 gone...)."""
+
+    def __init__(self, message: str, *, context: str, status: int, category: str) -> None:
+        super().__init__(message, context=context)
+        self.status, self.category = status, category
+
+
+@dataclass(frozen=True)
+class _Failure:
+    status: int  # 0: no HTTP answer at all
+    message: str
+    category: str = ""
+    correlation_id: str = ""
+    retry_after: float | None = None
+    daily: bool = False
+
+    def describe(self) -> str:
+        parts = [f"HTTP {self.status}" if self.status else "no answer"]
+        if self.category:
+            parts.append(self.category)
+        if self.correlation_id:
+            parts.append(f"correlationId {self.correlation_id}")
+        return f"{self.message} ({', '.join(parts)})"
+
+
+class HttpError(Exception):
+    """A non-2xx answer of the raw flows API, shaped like the SDK's ApiException (status/body/headers)."""
+
+    def __init__(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status, self.body, self.headers = status, body, headers
+
+
+def _json(raw: Any) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except (TypeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    raw = headers.get("Retry-After")
+    if raw:
+        try:
+            return max(0.0, float(raw))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(raw).timestamp() - time.time())
+            except (TypeError, ValueError):
+                return None
+    # No Retry-After: when the rolling window is exhausted, wait for (a tenth of) it to roll.
+    if headers.get("X-HubSpot-RateLimit-Remaining") == "0":
+        interval = headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
+        if interval and interval.isdigit():
+            return int(interval) / 10_000
+    if headers.get("X-HubSpot-RateLimit-Secondly-Remaining") == "0":
+        return 1.0
+    return None
+
+
+def _failure(exc: BaseException) -> _Failure | None:
+    """What went wrong, when it is a vendor or transport failure (None: a bug, let it surface)."""
+    status = getattr(exc, "status", None)
+    if isinstance(status, int) and status > 0 and hasattr(exc, "body"):
+        headers = getattr(exc, "headers", None) or {}
+        body = _json(getattr(exc, "body", None))
+        message = str(body.get("message") or getattr(exc, "reason", "") or "request failed")
+        daily = body.get("policyName") == "DAILY" or headers.get("X-HubSpot-RateLimit-Daily-Remaining") == "0"
+        return _Failure(status, message, str(body.get("category") or body.get("errorType") or ""),
+                        str(body.get("correlationId") or headers.get("X-HubSpot-Correlation-Id") or ""),
+                        _retry_after(headers) if status == 429 else None, daily and status == 429)
+    if isinstance(exc, urllib3.exceptions.HTTPError | requests.exceptions.RequestException):
+        kind = "timed out" if isinstance(exc, urllib3.exceptions.TimeoutError | requests.exceptions.Timeout) \
+            else "connection failed"
+        return _Failure(0, f"{kind}: {type(exc).__name__}")
+    return None
+
+
+class Client:
+    """One HubSpot account: the SDK's API objects (built once) and the retry loop around every call."""
+
+    def __init__(self, settings: Settings, *, sleep: Callable[[float], None] = time.sleep,
+                 rng: random.Random | None = None) -> None:
+        self.settings = settings
+        self.policy = settings.retry
+        self.requests = 0  # every HTTP attempt, retries included (benchmarks and tests read it)
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._token: str | None = None
+        self._sdk: HubSpot | None = None
+        self._apis: dict[str, Any] = {}
+        self._session: requests.Session | None = None
+
+    # --- connection ---------------------------------------------------------------------------
+
+    @property
+    def token(self) -> str:
+        if self._token is None:
+            value = os.environ.get(self.settings.token_env, "").strip()
+            if not value:
+                raise AuthError(f"the environment variable {self.settings.token_env} is not set; export a HubSpot "
+                                "private-app token in it", context="hubspot")
+            self._token = value
+        return self._token
+
+    def api(self, name: str) -> Any:
+        """A generated API object, created once (each SDK accessor would build a new connection pool)."""
+        if name not in self._apis:
+            if self._sdk is None:
+                self._sdk = HubSpot(access_token=self.token, host=self.settings.base_url,
+                                    base_url=self.settings.base_url, retry=Retry(total=False),
+                                    client_side_validation=self.settings.strict_decoding)
+            crm, settings = self._sdk.crm, self._sdk.settings
+            factories: dict[str, Callable[[], Any]] = {
+                "properties": lambda: crm.properties.core_api,
+                "property_batch": lambda: crm.properties.batch_api,
+                "groups": lambda: crm.properties.groups_api,
+                "pipelines": lambda: crm.pipelines.pipelines_api,
+                "stages": lambda: crm.pipelines.pipeline_stages_api,
+                "search": lambda: crm.objects.search_api,
+                "records": lambda: crm.objects.batch_api,
+                "owners": lambda: crm.owners.owners_api,
+                "users": lambda: settings.users.users_api,
+                "roles": lambda: settings.users.roles_api,
+                "teams": lambda: settings.users.teams_api,
+            }
+            self._apis[name] = factories[name]()
+        return self._apis[name]
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        self._apis.clear()
+        self._sdk = None
+
+    # --- the retry policy -----------------------------------------------------------------------
+
+    def call(self, what: str, fn: Callable[..., T], *args: Any, idempotent: bool, **kwargs: Any) -> T:
+        """Run one SDK call under the policy; `what` names the operation in errors (never a secret)."""
+        return self._run(what, lambda: fn(*args, _request_timeout=self.settings.timeout, **kwargs), idempotent)
+
+    def flows(self, method: str, path: str = "", *, body: Any = None, qs: Mapping[str, Any] | None = None,
+              idempotent: bool) -> Any:
+        """The v4 automation API (not in the generated SDK): JSON in, JSON out, same policy."""
+        def send() -> Any:
+            options: dict[str, Any] = {"method": method, "path": f"/automation/v4/flows{path}"}
+            if body is not None:
+                options["body"] = body
+            if qs:
+                options["qs"] = dict(qs)
+            request = Request({"access_token": self.token, "base_url": self.settings.base_url}, options)
+            if self._session is None:
+                self._session = requests.Session()
+            response = self._session.request(request.get_method(), request.get_url(), timeout=self.settings.timeout,
+                                             **request.get_options_for_sending())
+            if not 200 <= response.status_code < 300:
+                raise HttpError(response.status_code, response.content, response.headers)
+            return response.json() if response.content else None
+
+        return self._run(f"{method} /automation/v4/flows{path}", send, idempotent)
+
+    def _run(self, what: str, send: Callable[[], T], idempotent: bool) -> T:
+        rate_limited = 0
+        transient = 0
+        while True:
+            self.requests += 1
+            try:
+                return send()
+            except Exception as exc:
+                failure = _failure(exc)
+                if failure is None:
+                    raise
+                wait = self._decide(what, failure, idempotent, rate_limited, transient, exc)
+                if failure.status == 429:
+                    rate_limited += 1
+                else:
+                    transient += 1
+                log.debug("hubspot: %s failed (%s); retrying in %.3fs", what, failure.describe(), wait)
+                self._sleep(wait)
+
+    def _decide(self, what: str, failure: _Failure, idempotent: bool, rate_limited: int, transient: int,
+                exc: BaseException) -> float:
+        """How long to wait before the next attempt, or raise when there must be none."""
+        context = f"hubspot: {what}"
+        if failure.status == 429:
+            if failure.daily:
+                raise LimitExceededError(f"the daily API limit is used up: {self._clean(failure.describe())}",
+                                         context=context) from exc
+            if rate_limited + 1 >= self.policy.max_attempts:
+                raise LimitExceededError(
+                    f"still rate limited after {rate_limited + 1} attempts: {self._clean(failure.describe())}",
+                    context=context) from exc
+            backoff = self.policy.backoff(rate_limited + 1, self._rng)
+            return min(self.policy.max_delay, max(failure.retry_after or 0.0, backoff))
+        if failure.status in (401, 403):
+            hint = (f"check the private-app token in ${self.settings.token_env}" if failure.status == 401
+                    else "the private app lacks a scope this needs")
+            raise AuthError(f"{self._clean(failure.describe())}; {hint}", context=context) from exc
+        if failure.status == 0 or failure.status >= 500:
+            if not idempotent:
+                raise Uncertain(self._clean(failure.describe()), context=context, retryable=True) from exc
+            if transient + 1 >= self.policy.max_attempts:
+                raise ProviderError(f"gave up after {transient + 1} attempts: {self._clean(failure.describe())}",
+                                    context=context, retryable=True) from exc
+            return self.policy.backoff(transient + 1, self._rng)
+        raise Refused(self._clean(failure.describe()), context=context, status=failure.status,
+                      category=failure.category) from exc
+
+    def write(self, what: str, send: Callable[[], T], reconcile: Callable[[], T | None]) -> T:
+        """A non-idempotent write: when its answer is lost, read back; send again only if it did not happen."""
+        last: Uncertain | None = None
+        for attempt in range(1, self.policy.max_attempts + 1):
+            try:
+                return send()
+            except Uncertain as exc:
+                last = exc
+                found = reconcile()
+                if found is not None:
+                    log.debug("hubspot: %s had happened although its answer was lost", what)
+                    return found
+                self._sleep(self.policy.backoff(attempt, self._rng))
+        raise ProviderError(f"the outcome stayed unknown after {self.policy.max_attempts} attempts "
+                            f"(each checked by reading back first): {last}", context=f"hubspot: {what}")
+
+    def _clean(self, text: str) -> str:
+        """Belt and braces: no message leaves with the token in it."""
+        return text.replace(self._token, "***") if self._token else text
