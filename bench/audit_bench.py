@@ -11,18 +11,12 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench.workspace_gen import CONFIG
 from crmconf.cli import run as crmconf
 
 AUTOMATIONS = 1_000
 AS_OF = date(2026, 11, 23)
 
-CONFIG = """\
-version: 1
-default_target: local
-targets:
-  local: {provider: local}
-policies: {automation_review_every: 90d, require_automation_owner: true}
-"""
 
 PIPELINE = """\
 pipelines:

@@ -63,6 +63,22 @@ class InventoryEntry:
     next_review: date | None
     status: str
 
+    def cells(self) -> list[str]:
+        """The inventory row after the name, as plain text, for every handbook format."""
+        how = self.trigger + (" → " + "; ".join(self.actions) if self.actions else "")
+        if self.kind == "bound":
+            how = "bound: " + ", ".join(f"{p} {v}" for p, v in self.binds)
+        return [
+            self.object or "",
+            how,
+            self.owner or "",
+            self.team or "",
+            self.purpose or "",
+            self.reviewed.isoformat() if self.reviewed else "never",
+            self.next_review.isoformat() if self.next_review else "",
+            self.status,
+        ]
+
 
 @dataclass(frozen=True)
 class Handbook:

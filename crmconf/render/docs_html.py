@@ -98,20 +98,7 @@ def _process(p: ProcessMap) -> list[str]:
 
 
 def _inventory_row(a: InventoryEntry) -> str:
-    how = a.trigger + (" → " + "; ".join(a.actions) if a.actions else "")
-    if a.kind == "bound":
-        how = "bound: " + ", ".join(f"{p} {v}" for p, v in a.binds)
-    values = [
-        a.object or "",
-        how,
-        a.owner or "",
-        a.team or "",
-        a.purpose or "",
-        a.reviewed.isoformat() if a.reviewed else "never",
-        a.next_review.isoformat() if a.next_review else "",
-        a.status,
-    ]
-    return f"<tr><td><code>{e(a.name)}</code></td>" + "".join(f"<td>{e(v)}</td>" for v in values) + "</tr>"
+    return f"<tr><td><code>{e(a.name)}</code></td>" + "".join(f"<td>{e(v)}</td>" for v in a.cells()) + "</tr>"
 
 
 def render(book: Handbook) -> str:

@@ -88,21 +88,7 @@ def _process(p: ProcessMap) -> list[str]:
 
 
 def _inventory_row(a: InventoryEntry) -> str:
-    how = a.trigger + (" → " + "; ".join(a.actions) if a.actions else "")
-    if a.kind == "bound":
-        how = "bound: " + ", ".join(f"{p} {v}" for p, v in a.binds)
-    values = [
-        f"**{a.name}**",
-        a.object or "",
-        how,
-        a.owner or "",
-        a.team or "",
-        a.purpose or "",
-        a.reviewed.isoformat() if a.reviewed else "never",
-        a.next_review.isoformat() if a.next_review else "",
-        a.status,
-    ]
-    return "| " + " | ".join(v if v.startswith("**") else cell(v) for v in values) + " |"
+    return f"| **{a.name}** | " + " | ".join(cell(v) for v in a.cells()) + " |"
 
 
 def render(book: Handbook) -> str:
