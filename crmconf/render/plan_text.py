@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from crmconf.engine.changes import SYMBOLS, Action, Change, Plan
 from crmconf.engine.resource import JSON
 
+UNMANAGED_SHOWN = 50  # a vendor org can hold thousands; the plan must stay readable
 COLORS = {Action.CREATE: "32", Action.UPDATE: "33", Action.DELETE: "31", Action.REPLACE: "35"}
 
 
@@ -81,7 +82,10 @@ def render(plan: Plan, *, color: bool = False) -> str:
         out.append(
             f"Unmanaged: {len(plan.unmanaged)} live object(s) in no spec (never deleted unless pruned):"
         )
-        out.extend(f"  ? {u.address}" + (f"  {u.label!r}" if u.label else "") for u in plan.unmanaged)
+        shown = plan.unmanaged[:UNMANAGED_SHOWN]
+        out.extend(f"  ? {u.address}" + (f"  {u.label!r}" if u.label else "") for u in shown)
+        if len(plan.unmanaged) > len(shown):
+            out.append(f"  ... and {len(plan.unmanaged) - len(shown)} more (all of them: --format json)")
         out.append("")
     for d in plan.diagnostics:
         where = f"{d.location}: " if d.location else ""

@@ -49,3 +49,17 @@ def test_markdown_is_cut_to_githubs_limit_with_a_notice() -> None:
     assert len(md) <= plan_markdown.LIMIT
     assert "were cut to fit GitHub's comment limit" in md
     assert md.count("```") == 2  # the diff block is still closed
+
+
+def test_a_long_unmanaged_list_is_cut_in_text() -> None:
+    from crmconf.engine.changes import Unmanaged
+
+    p = Plan(
+        target="t",
+        provider="p",
+        changes=(),
+        unmanaged=tuple(Unmanaged(f"field.deal.u{i}", "field", "") for i in range(120)),
+    )
+    text = plan_text.render(p)
+    assert text.count("  ? field.deal.u") == plan_text.UNMANAGED_SHOWN
+    assert "... and 70 more (all of them: --format json)" in text
