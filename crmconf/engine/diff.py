@@ -135,6 +135,9 @@ def _retire(live: LiveObject, parent: Resource | None) -> tuple[Change, Diagnost
     impact = "no records are affected"
     if records and target:
         impact = f"{records} record(s) move to {target}"
+    elif records and live.kind == "field":
+        # A field's values cannot move anywhere (no migrate_to): destructive, never a plan error.
+        impact = f"{records} record(s) lose their value"
     elif records:
         impact = f"{records} record(s) sit here and have nowhere to go"
         problem = error(

@@ -1,4 +1,4 @@
-"""Checks of the live side that need no vendor knowledge: the glossary and automation owners."""
+"""Checks of the live side that need no vendor knowledge: the glossary, automation owners, roles."""
 
 from __future__ import annotations
 
@@ -49,4 +49,24 @@ def check(spec: Spec, sources: Sources, snapshot: Snapshot, desired: set[str]) -
                         hint="hand the automation to an active user and update `owner`",
                     )
                 )
+    found.extend(_missing_roles(spec, sources, snapshot))
     return found
+
+
+def _missing_roles(spec: Spec, sources: Sources, snapshot: Snapshot) -> Iterator[Diagnostic]:
+    """Where permission sets are set up by hand (a manual step), say which ones do not exist yet.
+
+    A provider that can list its CRM's roles but not define them puts their names in facts["roles"];
+    a permission set matches a role by label or by name, ignoring case."""
+    roles = snapshot.facts.get("roles")
+    if not isinstance(roles, list | tuple):
+        return
+    known = {str(r).casefold() for r in roles}
+    for p in spec.permissions:
+        if p.label.casefold() not in known and p.name.casefold() not in known:
+            yield warning(
+                "P302",
+                f"permission set {p.name}: no role named {p.label!r} exists in the live CRM",
+                sources.locate(f"permission.{p.name}"),
+                hint="create it by hand (see the manual step), or match `label` to the role's name",
+            )

@@ -77,7 +77,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Exponential with equal jitter: half the step is fixed, half random (attempt counts from 1)."""
-        step = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        step = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
         return step / 2 + rng.uniform(0, step / 2)
 
 
@@ -187,8 +187,10 @@ def _failure(exc: BaseException) -> _Failure | None:
                         str(body.get("correlationId") or headers.get("X-HubSpot-Correlation-Id") or ""),
                         _retry_after(headers) if status == 429 else None, daily and status == 429)
     if isinstance(exc, urllib3.exceptions.HTTPError | requests.exceptions.RequestException):
-        kind = "timed out" if isinstance(exc, urllib3.exceptions.TimeoutError | requests.exceptions.Timeout) \
-            else "connection failed"
+        # urllib3's NewConnectionError (refused, unreachable) subclasses its TimeoutError: test it first.
+        timed_out = isinstance(exc, urllib3.exceptions.TimeoutError | requests.exceptions.Timeout) \
+            and not isinstance(exc, urllib3.exceptions.NewConnectionError)
+        kind = "timed out" if timed_out else "connection failed"
         return _Failure(0, f"{kind}: {type(exc).__name__}")
     return None
 

@@ -194,14 +194,21 @@ def compiled_name(flow_label: str | None) -> str | None:
 
 
 # --- where things live in HubSpot's settings (for manual steps) ----------------------------------
+SEP = " \u203a "  # HubSpot's breadcrumb separator, as its help pages print it
+
+
+def ui_path(*parts: str) -> str:
+    return SEP.join(parts)
+
 
 def pipelines_path(obj: str, pipeline_label: str) -> str:
-    return f"Settings › Objects › {PLURAL_LABELS[obj]} › Pipelines › {pipeline_label}"
+    return ui_path("Settings", "Objects", PLURAL_LABELS[obj], "Pipelines", pipeline_label)
 
 
 def record_form_path(obj: str) -> str:
-    return f"Settings › Objects › {PLURAL_LABELS[obj]} › Record customization › Create {SINGULAR_LABELS[obj]} form"
+    return ui_path("Settings", "Objects", PLURAL_LABELS[obj], "Record customization",
+                   f"Create {SINGULAR_LABELS[obj]} form")
 
 
 def property_path(obj: str, label: str) -> str:
-    return f"Settings › Properties › {SINGULAR_LABELS[obj].capitalize()} properties › {label}"
+    return ui_path("Settings", "Properties", f"{SINGULAR_LABELS[obj].capitalize()} properties", label)

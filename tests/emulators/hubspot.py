@@ -440,6 +440,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "emulated-hubspot"
     sys_version = ""
     timeout = 30  # an idle keep-alive connection is dropped after this
+    # Headers and body go out in two writes; with Nagle on, the body waits for the client's delayed
+    # ACK (~40 ms a response), a stall no production HTTP server has. Latency is the `latency_s` switch.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:

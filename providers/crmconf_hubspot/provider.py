@@ -1,0 +1,85 @@
+"""`provider: hubspot`: pipelines, properties and workflows of a HubSpot portal, through hubspot-api-client.
+
+Settings (crmconf.yaml, `targets.<name>.settings`):
+    token_env        NAME of the environment variable holding a private-app token (required)
+    base_url         API root, default https://api.hubapi.com (an emulator in tests)
+    timeout          seconds per request, default 30
+    strict_decoding  decode answers with the client's validation on (tests), default false
+    retry            {max_attempts: 6, base_delay: 0.5, max_delay: 30} (keep delays tiny in tests)
+See docs/providers/hubspot.md for the name <-> id mapping and what becomes a manual step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+from crmconf.engine.changes import Action, Change
+from crmconf.engine.resource import Compiled, Snapshot
+from crmconf.errors import ProviderError
+from crmconf.providers import ProviderContext, Support
+from crmconf.spec.model import Spec
+from crmconf.spec.workspace import Sources
+from crmconf_hubspot.apply import Applier, State
+from crmconf_hubspot.client import SETTINGS_SCHEMA, Client, parse_settings
+from crmconf_hubspot.compile import Desired, compile_spec
+from crmconf_hubspot.export import export
+from crmconf_hubspot.fetch import BATCH, Fetcher, Registry
+
+
+class HubSpotProvider:
+    name: ClassVar[str] = "hubspot"
+    capabilities: ClassVar[Mapping[str, Support]] = {
+        "pipelines": Support.MANAGED,
+        "fields": Support.MANAGED,
+        "required_fields": Support.MANUAL,
+        "stage_requirements": Support.MANUAL,
+        "terminology": Support.READ_ONLY,
+        "automations": Support.MANAGED,
+        "permissions": Support.MANUAL,
+        "owners": Support.READ_ONLY,
+    }
+    settings_schema: ClassVar[Mapping[str, Any]] = SETTINGS_SCHEMA
+    kinds: ClassVar[frozenset[str]] = frozenset({"field", "pipeline", "stage", "automation"})
+    batch_size: ClassVar[int] = BATCH
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        self.ctx = ctx
+        self.settings = parse_settings(ctx.target, ctx.settings)
+        self.client = Client(self.settings)
+        # What the last compile asked for and the ids the last fetch found: compile -> fetch -> apply
+        # run on one instance (plan and apply both compile first), so fetch can name live objects with
+        # spec names and read only what the plan needs.
+        self._state = State(self.client, Desired(), Registry())
+
+    # --- the protocol ---------------------------------------------------------------------------
+
+    def compile(self, spec: Spec, sources: Sources) -> Compiled:
+        compiled, self._state.desired = compile_spec(spec, sources)
+        return compiled
+
+    def fetch(self, kinds: frozenset[str]) -> Snapshot:
+        snapshot, self._state.registry = Fetcher(self.client, self._state.desired, kinds).run()
+        return snapshot
+
+    def apply(self, change: Change) -> None:
+        Applier(self._state).apply(change)
+
+    def batchable(self, change: Change) -> bool:
+        """Custom properties are created and archived in bulk (HubSpot's batch endpoints)."""
+        return (change.kind == "field" and change.action in (Action.CREATE, Action.DELETE)
+                and "type" in (change.after or change.before or {}) and not change.meta.get("hubspot_defined"))
+
+    def apply_batch(self, changes: list[Change]) -> list[ProviderError | None]:
+        return Applier(self._state).apply_batch(changes)
+
+    def export(self, snapshot: Snapshot) -> dict[str, Any]:
+        return export(snapshot, self.name)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        yield
+
+    def close(self) -> None:
+        self.client.close()

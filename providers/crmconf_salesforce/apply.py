@@ -1,0 +1,357 @@
+"""Changes as Salesforce calls: Metadata upserts 10 at a time, one value-set write per batch, records moved first.
+
+`apply_batch` receives runs of same-kind, same-action, independent changes (the engine groups them)
+and returns one result per change. Components that need no merge with live state (validation
+rules, compiled flows, new fields) are written straight; the rest are read, merged and written
+back, so attributes crmconf does not manage survive (a field's length, a record type's picklist
+defaults, a permission set's other grants). A LimitExceededError or AuthError marks the change that
+met it and every later one in the batch, so the journal says exactly what landed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from crmconf.engine.changes import Action, Change
+from crmconf.errors import AuthError, LimitExceededError, ProviderError
+from crmconf_salesforce import stages
+from crmconf_salesforce.client import SalesforceClient, by_name
+from crmconf_salesforce.compile import State
+from crmconf_salesforce.flows import clean
+from crmconf_salesforce.mapping import (
+    ACCESS_FLAGS,
+    FIELD_TYPES,
+    FLOW_PREFIX,
+    OBJECTS,
+    UNIQUE_TYPES,
+    custom_api_name,
+    field_api,
+    title_name,
+)
+
+Result = ProviderError | None
+STOPPERS = (LimitExceededError, AuthError)
+
+
+def _name(address: str) -> str:
+    return address.rsplit(".", 1)[-1]
+
+
+def _automation_kind(change: Change) -> str:
+    attrs = change.after or change.before or {}
+    if "definition" in attrs or change.meta.get("compiled"):
+        return "compiled"
+    api = change.address.removeprefix("automation.")
+    return "workflow_rule" if "." in api or change.meta.get("kind") == "workflow_rule" else "flow"
+
+
+class Applier:
+    def __init__(self, client: SalesforceClient, state: Callable[[], State | None]) -> None:
+        self.client = client
+        self.state = state
+        self.stages = stages.Stages(client, state)
+
+    # --- what may share a call -------------------------------------------------------------------
+
+    def batchable(self, change: Change) -> bool:
+        if change.action is Action.REPLACE:
+            return False
+        if change.kind == "automation":
+            return _automation_kind(change) == "compiled" and change.action is not Action.DELETE
+        return change.kind in ("field", "stage", "pipeline", "validation_rule", "permission")
+
+    def apply(self, change: Change) -> None:
+        result = self.apply_batch([change])[0]
+        if result is not None:
+            raise result
+
+    def apply_batch(self, changes: list[Change]) -> list[Result]:
+        kind, action = changes[0].kind, changes[0].action
+        handler = self._handlers().get((kind, action))
+        if handler is None:
+            return [ProviderError(f"crmconf cannot {action.value} a Salesforce {kind}", context=f"salesforce {c.address}")
+                    for c in changes]
+        try:
+            return handler(changes)
+        except STOPPERS as stop:
+            return [stop] * len(changes)
+
+    def _handlers(self) -> dict[tuple[str, Action], Callable[[list[Change]], list[Result]]]:
+        return {
+            ("field", Action.CREATE): self.upsert_fields,
+            ("field", Action.UPDATE): self.upsert_fields,
+            ("field", Action.REPLACE): self.replace_fields,
+            ("field", Action.DELETE): self.delete_fields,
+            ("stage", Action.CREATE): self.stages.upsert,
+            ("stage", Action.UPDATE): self.stages.upsert,
+            ("stage", Action.DELETE): self.stages.retire,
+            ("pipeline", Action.CREATE): self.stages.upsert_pipelines,
+            ("pipeline", Action.UPDATE): self.stages.upsert_pipelines,
+            ("pipeline", Action.DELETE): self.stages.refuse_pipeline,
+            ("pipeline", Action.REPLACE): self.stages.refuse_pipeline,
+            ("validation_rule", Action.CREATE): self.upsert_rules,
+            ("validation_rule", Action.UPDATE): self.upsert_rules,
+            ("validation_rule", Action.DELETE): self.delete_rules,
+            ("automation", Action.CREATE): self.automations,
+            ("automation", Action.UPDATE): self.automations,
+            ("automation", Action.DELETE): self.automations,
+            ("permission", Action.CREATE): self.upsert_permissions,
+            ("permission", Action.UPDATE): self.upsert_permissions,
+            ("permission", Action.DELETE): self.delete_permissions,
+        }
+
+    def _outcomes(self, changes: list[Change], names: list[str], results: list[Any], what: str) -> list[Result]:
+        """One result per change, matched by full name."""
+        assert len(changes) == len(names)
+        keyed = by_name(results, names)
+        out: list[Result] = []
+        for name in names:
+            r = keyed.get(name.lower())
+            if r is None:
+                out.append(ProviderError("Salesforce returned no result for it", context=f"salesforce {what} {name}"))
+            elif not r.ok:
+                out.append(ProviderError(r.message, context=f"salesforce {what} {name}"))
+            else:
+                out.append(None)
+        return out
+
+    # --- fields ----------------------------------------------------------------------------------
+
+    def _field_name(self, change: Change) -> str:
+        if change.meta.get("api_name"):
+            return str(change.meta["api_name"])
+        _, obj, name = change.address.split(".", 2)
+        return f"{OBJECTS[obj]}.{custom_api_name(name)}"
+
+    def upsert_fields(self, changes: list[Change]) -> list[Result]:
+        names = [self._field_name(c) for c in changes]
+        updates = [n for c, n in zip(changes, names, strict=True) if c.action is Action.UPDATE]
+        live = dict(zip((n.lower() for n in updates), self.client.md_read("CustomField", updates), strict=True))
+        comps: list[dict[str, Any]] = []
+        out: list[Result] = []
+        for change, name in zip(changes, names, strict=True):
+            try:
+                comps.append(_field_component(change, name, live.get(name.lower())))
+                out.append(None)
+            except ProviderError as err:
+                out.append(err)
+        written = [n for n, r in zip(names, out, strict=True) if r is None]
+        results = self.client.md_write("upsertMetadata", "CustomField", comps) if comps else []
+        done = iter(self._outcomes([c for c, r in zip(changes, out, strict=True) if r is None], written, results,
+                                   "upsert field"))
+        return [r if r is not None else next(done) for r in out]
+
+    def replace_fields(self, changes: list[Change]) -> list[Result]:
+        out: list[Result] = []
+        for change in changes:
+            name = self._field_name(change)
+            deleted = self.client.md_delete("CustomField", [name])
+            if not deleted or not deleted[0].ok:
+                out.append(ProviderError(deleted[0].message if deleted else "no result",
+                                         context=f"salesforce delete field {name} (to recreate it)"))
+                continue
+            created = self.client.md_write("upsertMetadata", "CustomField", [_field_component(change, name, None)])
+            out.extend(self._outcomes([change], [name], created, "recreate field"))
+        return out
+
+    def delete_fields(self, changes: list[Change]) -> list[Result]:
+        names = [self._field_name(c) for c in changes]
+        return self._outcomes(changes, names, self.client.md_delete("CustomField", names), "delete field")
+
+    # --- validation rules ------------------------------------------------------------------------
+
+    def upsert_rules(self, changes: list[Change]) -> list[Result]:
+        comps = []
+        for c in changes:
+            a = c.after or {}
+            comps.append(clean({"fullName": a["name"], "active": bool(a.get("active")),
+                                    "errorConditionFormula": a["formula"], "errorMessage": a["message"],
+                                    "errorDisplayField": a.get("display_field"), "description": a.get("description")}))
+        names = [str(c["fullName"]) for c in comps]
+        out = self._outcomes(changes, names, self.client.md_write("upsertMetadata", "ValidationRule", comps),
+                             "upsert validation rule")
+        # A renamed rule (its stage's value changed): the old one goes once the new one stands.
+        stale = [str(c.meta["full_name"]) for c, r in zip(changes, out, strict=True)
+                 if r is None and c.meta.get("full_name") and str(c.meta["full_name"]).lower() != str(
+                     (c.after or {}).get("name", "")).lower()]
+        if stale:
+            self.client.md_delete("ValidationRule", stale)
+        return out
+
+    def delete_rules(self, changes: list[Change]) -> list[Result]:
+        names = [str(c.meta.get("full_name") or (c.before or {}).get("name")) for c in changes]
+        return self._outcomes(changes, names, self.client.md_delete("ValidationRule", names), "delete validation rule")
+
+    # --- automations -----------------------------------------------------------------------------
+
+    def automations(self, changes: list[Change]) -> list[Result]:
+        compiled = [c for c in changes if _automation_kind(c) == "compiled" and c.action is not Action.DELETE]
+        out: dict[str, Result] = {}
+        if compiled:
+            names = [FLOW_PREFIX + c.address.removeprefix("automation.") for c in compiled]
+            comps = [_flow_component(c, n) for c, n in zip(compiled, names, strict=True)]
+            results = self.client.md_write("upsertMetadata", "Flow", comps)
+            out.update(zip((c.address for c in compiled), self._outcomes(compiled, names, results, "deploy flow"),
+                           strict=True))
+        for c in changes:
+            if c.address in out:
+                continue
+            try:
+                self._one_automation(c)
+                out[c.address] = None
+            except STOPPERS:
+                raise
+            except ProviderError as err:
+                out[c.address] = err
+        return [out[c.address] for c in changes]
+
+    def _one_automation(self, c: Change) -> None:
+        kind = _automation_kind(c)
+        api = str(c.meta.get("api_name") or c.address.removeprefix("automation."))
+        context = f"salesforce {c.address}"
+        if c.action is Action.CREATE:
+            raise ProviderError(
+                f"the org has no {'workflow rule' if kind == 'workflow_rule' else 'flow'} named {api}; a bound "
+                "automation is inventoried, not created: fix `binds`, or build it in Salesforce", context=context)
+        if c.action is Action.DELETE:
+            if kind != "compiled":
+                raise ProviderError("crmconf never deletes flows or workflow rules it did not build", context=context)
+            if c.meta.get("active_version_id"):
+                self.client.tooling_patch(f"sobjects/FlowDefinition/{c.meta['definition_id']}",
+                                          {"Metadata": {"activeVersionNumber": 0}}, "deactivate flow")
+            _check(self.client.md_delete("Flow", [api]), context)
+            return
+        changed = {a.name for a in c.attrs}
+        after = c.after or {}
+        if kind == "workflow_rule":
+            self._workflow_rule(c, api, after, context)
+            return
+        if "description" in changed:
+            self._flow_description(c, api, after.get("description"), context)
+        if "status" in changed:
+            number = 0
+            if after.get("status") == "active":
+                rows = self.client.query(
+                    f"SELECT Id, LatestVersion.VersionNumber FROM FlowDefinition WHERE DeveloperName = '{api}'",
+                    tooling=True)
+                if not rows:
+                    raise ProviderError(f"flow {api} is gone", context=context)
+                number = int(rows[0]["LatestVersion"]["VersionNumber"])
+            self.client.tooling_patch(f"sobjects/FlowDefinition/{c.meta['definition_id']}",
+                                      {"Metadata": {"activeVersionNumber": number}},
+                                      "activate flow" if number else "deactivate flow")
+
+    def _workflow_rule(self, c: Change, api: str, after: Mapping[str, Any], context: str) -> None:
+        if after.get("status") == "active":
+            raise ProviderError("workflow rules are retired: crmconf only deactivates them; rebuild it as a flow",
+                                context=context)
+        live = self.client.md_read("WorkflowRule", [api])[0]
+        if live is None:
+            raise ProviderError(f"workflow rule {api} is gone", context=context)
+        _check(self.client.md_write("updateMetadata", "WorkflowRule", [{**clean(live), "active": False}]), context)
+
+    def _flow_description(self, c: Change, api: str, description: Any, context: str) -> None:
+        """A description lives on a flow version: write it to the latest version, keeping its state.
+
+        The latest version is the one FlowDefinitionView describes. An active latest version is
+        redeployed active (a new version, same content); a draft is rewritten in place; an obsolete
+        one becomes a new draft, so nothing inactive is switched on by a description change.
+        """
+        latest = self.client.md_read("Flow", [api])[0]
+        if latest is None:
+            raise ProviderError(f"flow {api} is gone", context=context)
+        is_active_latest = c.meta.get("active_version_id") and c.meta.get("active_version_id") == c.meta.get(
+            "latest_version_id")
+        status = "Active" if is_active_latest else ("Draft" if latest.get("status") != "InvalidDraft" else "InvalidDraft")
+        comp = {**clean(latest), "description": description, "status": status}
+        _check(self.client.md_write("upsertMetadata", "Flow", [clean(comp)]), context)
+
+    # --- permissions -----------------------------------------------------------------------------
+
+    def upsert_permissions(self, changes: list[Change]) -> list[Result]:
+        names = [str(c.meta.get("api_name") or title_name(_name(c.address))) for c in changes]
+        updates = [n for c, n in zip(changes, names, strict=True) if c.action is Action.UPDATE]
+        live = dict(zip((n.lower() for n in updates), self.client.md_read("PermissionSet", updates), strict=True))
+        state = self.state()
+        required = state.required if state else set()
+        comps = [_permission_component(c, n, live.get(n.lower()), required) for c, n in zip(changes, names, strict=True)]
+        return self._outcomes(changes, names, self.client.md_write("upsertMetadata", "PermissionSet", comps),
+                              "upsert permission set")
+
+    def delete_permissions(self, changes: list[Change]) -> list[Result]:
+        names = [str(c.meta.get("api_name") or title_name(_name(c.address))) for c in changes]
+        return self._outcomes(changes, names, self.client.md_delete("PermissionSet", names), "delete permission set")
+
+
+def _check(results: list[Any], context: str) -> None:
+    if not results or not results[0].ok:
+        raise ProviderError(results[0].message if results else "no result", context=context)
+
+
+def _field_component(change: Change, name: str, live: Mapping[str, Any] | None) -> dict[str, Any]:
+    after = change.after or {}
+    spec_type = str(after["type"])
+    sf_type, extras = FIELD_TYPES[spec_type]
+    comp: dict[str, Any] = clean(dict(live)) if live else {"type": sf_type, **extras}
+    comp.update(fullName=name, label=after["label"], required=bool(after.get("required")))
+    if live is None or change.action is Action.REPLACE:
+        comp.update(type=sf_type, **extras)
+    comp.pop("inlineHelpText", None)
+    if after.get("help_text"):
+        comp["inlineHelpText"] = after["help_text"]
+    if spec_type in UNIQUE_TYPES:
+        comp["unique"] = bool(after.get("unique"))
+    options = after.get("options")
+    if options:
+        live_set = (comp.get("valueSet") or {}).get("valueSetName")
+        if live_set:
+            if (change.before or {}).get("options") != options:
+                raise ProviderError(
+                    f"its values come from the global value set {live_set}; crmconf does not edit global value sets "
+                    "(other fields share them): change the values in Setup", context=f"salesforce field {name}")
+        else:
+            comp["valueSet"] = {"restricted": True, "valueSetDefinition": {"sorted": False, "value": [
+                {"fullName": o["value"], "label": o.get("label") or o["value"], "default": False,
+                 "isActive": not o.get("hidden")} for o in options]}}
+    return comp
+
+
+def _flow_component(change: Change, name: str) -> dict[str, Any]:
+    after = change.after or {}
+    live_active = (change.before or {}).get("status") == "active"
+    status = "Active" if after.get("status") == "active" else ("Obsolete" if live_active else "Draft")
+    return clean({**after["definition"], "fullName": name, "status": status, "description": after.get("description")})
+
+
+def _permission_component(change: Change, name: str, live: Mapping[str, Any] | None,
+                          required: set[str]) -> dict[str, Any]:
+    after = change.after or {}
+    comp: dict[str, Any] = clean(dict(live)) if live else {}
+    comp.update(fullName=name, label=after["label"])
+    if "description" in after:
+        comp["description"] = after["description"]
+    objects = {str(o["object"]): o for o in comp.get("objectPermissions") or []}
+    # A field the spec makes required takes no field-level security: a grant left on it from before
+    # would make Salesforce refuse the whole permission set.
+    fields = {str(f["field"]).lower(): f for f in comp.get("fieldPermissions") or []
+              if str(f["field"]).lower() not in required}
+    for key, value in after.items():
+        kind, _, ref = key.partition(".")
+        if kind == "objects":
+            sobject = OBJECTS[ref]
+            if value:
+                objects[sobject] = {"object": sobject, **{flag: a in value for a, flag in ACCESS_FLAGS.items()}}
+            else:
+                objects.pop(sobject, None)
+        elif kind == "fields":
+            obj, _, field = ref.partition(".")
+            api = field_api(obj, field)
+            full = f"{OBJECTS[obj]}.{api}"
+            if value in ("read", "edit"):
+                fields[full.lower()] = {"field": full, "readable": True, "editable": value == "edit"}
+            else:
+                fields.pop(full.lower(), None)
+    comp["objectPermissions"] = list(objects.values())
+    comp["fieldPermissions"] = list(fields.values())
+    return comp

@@ -1,0 +1,415 @@
+"""The connection to one Salesforce org, and every vendor error turned into a crmconf error.
+
+Everything that talks to Salesforce goes through `SalesforceClient`, so one place decides:
+- how we log in (a session id, or username/password/token, or a JWT bearer grant: the login flows
+  call the real login host through simple-salesforce); secrets come only from environment
+  variables and never appear in a message;
+- what an error means: REQUEST_LIMIT_EXCEEDED (REST 403, SOAP fault) stops the run cleanly
+  (`LimitExceededError`), an expired session is an `AuthError` that says which variable to renew,
+  a write result with success=false is a per-component failure, and anything else is a
+  `ProviderError` naming what was being done;
+- what is retried: reads only (a timeout or 5xx on a read is harmless to repeat; a write might have
+  landed, so it is reported, never repeated behind the user's back). The client library itself
+  retries nothing, so there is no double retry;
+- how calls are grouped: Metadata CRUD at most 10 components a call, listMetadata 3 queries a call,
+  SOQL followed page by page (nextRecordsUrl), several GETs in one Composite request (25 at most).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+import zeep
+import zeep.exceptions
+from requests.adapters import HTTPAdapter
+from simple_salesforce.api import Salesforce
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceGeneralError,
+    SalesforceRefusedRequest,
+)
+from zeep.helpers import serialize_object as _serialize
+
+from crmconf.errors import AuthError, LimitExceededError, ProviderError, UsageError
+
+T = TypeVar("T")
+
+
+def serialize(value: Any) -> Any:
+    """A zeep object as plain dicts and lists."""
+    return _serialize(value, dict)  # type: ignore[no-untyped-call]
+MD_BATCH = 10  # Metadata API: components per create/read/update/upsert/delete call
+LIST_BATCH = 3  # listMetadata: queries per call
+COMPOSITE_BATCH = 25  # Composite API: subrequests per call
+COLLECTION_BATCH = 200  # sObject Collections: records per call
+READ_RETRIES = 2
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+SETTINGS_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "properties": {
+        "instance_url": {"type": "string", "pattern": r"^https://[^\s/]+/?$"},
+        "api_version": {"type": "string", "pattern": r"^[0-9]{2}\.0$"},
+        "domain": {"type": "string", "pattern": r"^[A-Za-z0-9.-]+$"},
+        "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
+        "session_env": {"type": "string", "pattern": ENV_NAME},
+        "username_env": {"type": "string", "pattern": ENV_NAME},
+        "password_env": {"type": "string", "pattern": ENV_NAME},
+        "token_env": {"type": "string", "pattern": ENV_NAME},
+        "jwt_key_env": {"type": "string", "pattern": ENV_NAME},
+        "client_id_env": {"type": "string", "pattern": ENV_NAME},
+        "ca_bundle_env": {"type": "string", "pattern": ENV_NAME},
+    },
+    # No other keys: a literal token, password or session id in crmconf.yaml is refused.
+    "additionalProperties": False,
+    # Exactly one way to log in: a session id, a password login, or a JWT bearer grant.
+    "oneOf": [
+        {"required": ["session_env", "instance_url"]},
+        {"required": ["username_env", "password_env", "token_env"]},
+        {"required": ["jwt_key_env", "client_id_env", "username_env"]},
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_url: str
+    api_version: str
+    domain: str
+    timeout: float
+    env: Mapping[str, str]  # setting name (session_env, ...) -> environment variable name
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> Settings:
+        return cls(
+            instance_url=str(raw.get("instance_url", "")).rstrip("/"),
+            api_version=str(raw.get("api_version", "59.0")),
+            domain=str(raw.get("domain", "login")),
+            timeout=float(raw.get("timeout_seconds", 120)),
+            env={k: str(v) for k, v in raw.items() if k.endswith("_env")},
+        )
+
+    @property
+    def method(self) -> str:
+        if "session_env" in self.env:
+            return "session"
+        return "jwt" if "jwt_key_env" in self.env else "password"
+
+    def secret(self, key: str) -> str:
+        name = self.env[key]
+        value = os.environ.get(name, "")
+        if not value:
+            raise UsageError(f"the environment variable {name} ({key} in crmconf.yaml) is not set or empty")
+        return value
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """simple-salesforce and zeep send no timeout by default: a dead connection would hang a run."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    full_name: str
+    ok: bool
+    message: str = ""
+
+
+class SalesforceClient:
+    def __init__(self, settings: Settings, target: str) -> None:
+        self.settings = settings
+        self.target = target
+        self.requests = 0  # HTTP requests sent, for Snapshot.requests and the benchmark
+        self._sf: Salesforce | None = None
+
+    # --- connection ------------------------------------------------------------------------------
+
+    @property
+    def sf(self) -> Salesforce:
+        if self._sf is None:
+            self._sf = self._connect()
+        return self._sf
+
+    @property
+    def md(self) -> Any:
+        return self.sf.mdapi
+
+    def _connect(self) -> Salesforce:
+        s = self.settings
+        session = requests.Session()
+        session.mount("https://", _TimeoutAdapter(s.timeout))
+        if "ca_bundle_env" in s.env:
+            session.verify = s.secret("ca_bundle_env")
+            # requests would prefer REQUESTS_CA_BUNDLE from the environment over session.verify.
+            session.trust_env = False
+        with self.translating("logging in"):
+            if s.method == "session":
+                sf = Salesforce(instance_url=s.instance_url, session_id=s.secret("session_env"),
+                                session=session, version=s.api_version)
+            elif s.method == "password":
+                self.requests += 1
+                sf = Salesforce(username=s.secret("username_env"), password=s.secret("password_env"),
+                                security_token=s.secret("token_env"), domain=s.domain, session=session,
+                                version=s.api_version)
+            else:
+                self.requests += 1
+                sf = Salesforce(username=s.secret("username_env"), consumer_key=s.secret("client_id_env"),
+                                privatekey=s.secret("jwt_key_env"), domain=s.domain,
+                                instance_url=s.instance_url or None, session=session, version=s.api_version)
+            # sf.mdapi builds its own zeep client: give it our session (TLS trust, timeouts, pooling).
+            sf.mdapi._client.transport.session = session
+        return sf
+
+    def close(self) -> None:
+        if self._sf is not None:
+            self._sf.session.close()
+            self._sf = None
+
+    # --- errors ----------------------------------------------------------------------------------
+
+    def _auth_problem(self) -> str:
+        env = self.settings.env
+        if self.settings.method == "session":
+            return (f"the session in ${env['session_env']} expired or is not valid for {self.settings.instance_url}; "
+                    f"get a fresh session id (for example `sf org display --target-org <alias>`) and export it "
+                    f"as {env['session_env']}")
+        return (f"Salesforce no longer accepts the login of ${env['username_env']}; check the credentials in "
+                f"{', '.join(sorted(v for k, v in env.items() if k != 'ca_bundle_env'))}")
+
+    def translate(self, exc: BaseException, what: str) -> ProviderError:
+        """A vendor exception as a crmconf error: plain, with context, never holding a secret."""
+        context = f"salesforce {what}"
+        if isinstance(exc, ProviderError):
+            return exc
+        if isinstance(exc, SalesforceRefusedRequest) and "REQUEST_LIMIT_EXCEEDED" in _codes(exc.content):
+            return LimitExceededError(
+                f"Salesforce's API request limit is used up ({_rest_message(exc.content)}); nothing more was sent",
+                context=context,
+            )
+        if isinstance(exc, SalesforceExpiredSession):
+            return AuthError(self._auth_problem(), context=context)
+        if isinstance(exc, SalesforceAuthenticationFailed):
+            return AuthError(f"Salesforce refused the login: {exc.code}: {exc.message}", context=context)
+        if isinstance(exc, SalesforceError):
+            transient = isinstance(exc, SalesforceGeneralError) and exc.status >= 500
+            return ProviderError(f"HTTP {exc.status}: {_rest_message(exc.content)}", context=context,
+                                 retryable=transient)
+        if isinstance(exc, zeep.exceptions.Fault):
+            code = str(exc.code or "")
+            if code.endswith("REQUEST_LIMIT_EXCEEDED"):
+                return LimitExceededError(
+                    f"Salesforce's API request limit is used up ({exc.message}); nothing more was sent",
+                    context=context,
+                )
+            if code.endswith("INVALID_SESSION_ID"):
+                return AuthError(self._auth_problem(), context=context)
+            return ProviderError(f"{code}: {exc.message}", context=context,
+                                 retryable=code.endswith("UNKNOWN_EXCEPTION"))
+        if isinstance(exc, zeep.exceptions.Error):
+            return ProviderError(f"{type(exc).__name__}: {exc}", context=context)
+        if isinstance(exc, requests.exceptions.Timeout | requests.exceptions.ConnectionError):
+            return ProviderError(f"no answer from Salesforce ({type(exc).__name__})", context=context,
+                                 retryable=True)
+        if isinstance(exc, requests.exceptions.RequestException):
+            return ProviderError(f"{type(exc).__name__}: {exc}", context=context)
+        raise exc  # not a vendor error: a bug, let the CLI report it as one
+
+    @contextmanager
+    def translating(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except (SalesforceError, zeep.exceptions.Error, requests.exceptions.RequestException) as exc:
+            raise self.translate(exc, what) from None
+
+    def _call(self, what: str, fn: Callable[[], T], *, read: bool) -> T:
+        """One HTTP request: counted, translated, and retried when it is a read that failed transiently."""
+        attempt = 0
+        while True:
+            self.requests += 1
+            try:
+                with self.translating(what):
+                    return fn()
+            except ProviderError as err:
+                if not (read and err.retryable) or attempt >= READ_RETRIES:
+                    raise
+                attempt += 1
+                time.sleep(0.2 * attempt)
+
+    # --- REST ------------------------------------------------------------------------------------
+
+    def query(self, soql: str, *, tooling: bool = False) -> list[dict[str, Any]]:
+        """Every row of a SOQL query, following nextRecordsUrl page by page (2,000 rows a page)."""
+        what = "tooling query" if tooling else "query"
+        if tooling:
+            page = self._call(what, lambda: self.sf.restful("tooling/query/", params={"q": soql}), read=True)
+        else:
+            page = self._call(what, lambda: self.sf.query(soql), read=True)
+        return self.rest_of(page or {}, what)
+
+    def count(self, soql: str) -> int:
+        """SELECT COUNT() ... : the number of matching rows, in one request."""
+        page = self._call("count", lambda: self.sf.query(soql), read=True)
+        return int(page.get("totalSize", 0))
+
+    def rest_of(self, page: Mapping[str, Any], what: str = "query") -> list[dict[str, Any]]:
+        rows = list(page.get("records", []))
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            url = str(page["nextRecordsUrl"])
+            page = self._call(f"{what} (next page)", lambda u=url: self.sf.query_more(u, identifier_is_url=True),  # type: ignore[misc]
+                              read=True)
+            rows.extend(page.get("records", []))
+        return rows
+
+    def query_url(self, soql: str) -> str:
+        return f"/services/data/v{self.settings.api_version}/query/?q={quote(soql, safe='')}"
+
+    def describe_url(self, sobject: str) -> str:
+        return f"/services/data/v{self.settings.api_version}/sobjects/{sobject}/describe"
+
+    def composite_get(self, gets: Mapping[str, str], optional: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+        """Many GETs in few round trips: Composite requests of up to 25; query results fully paged.
+
+        A GET named in `optional` that answers 400 yields None instead of an error.
+        """
+        out: dict[str, Any] = {}
+        items = list(gets.items())
+        for i in range(0, len(items), COMPOSITE_BATCH):
+            chunk = items[i : i + COMPOSITE_BATCH]
+            body = {"allOrNone": False, "compositeRequest": [
+                {"method": "GET", "url": url, "referenceId": f"r{j}"} for j, (_, url) in enumerate(chunk)]}
+            reply = self._call("composite read", lambda b=body: self.sf.restful("composite", method="POST", json=b),  # type: ignore[misc]
+                               read=True) or {}
+            for (key, _), part in zip(chunk, reply.get("compositeResponse", []), strict=True):
+                status = int(part.get("httpStatusCode", 500))
+                if status == 400 and key in optional:
+                    out[key] = None
+                    continue
+                if status >= 400:
+                    raise self._sub_error(key, status, part.get("body"))
+                result = part.get("body")
+                if isinstance(result, Mapping) and "records" in result:
+                    result = {**result, "records": self.rest_of(result, key)}
+                out[key] = result
+        return out
+
+    def _sub_error(self, key: str, status: int, body: Any) -> ProviderError:
+        codes = _codes(body)
+        context = f"salesforce read {key}"
+        if "REQUEST_LIMIT_EXCEEDED" in codes:
+            return LimitExceededError(f"Salesforce's API request limit is used up ({_rest_message(body)})",
+                                      context=context)
+        if status == 401 or "INVALID_SESSION_ID" in codes:
+            return AuthError(self._auth_problem(), context=context)
+        return ProviderError(f"HTTP {status}: {_rest_message(body)}", context=context, retryable=status >= 500)
+
+    def update_records(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """sObject Collections PATCH, 200 records a call, each record succeeding or failing alone."""
+        results: list[dict[str, Any]] = []
+        for i in range(0, len(records), COLLECTION_BATCH):
+            chunk = records[i : i + COLLECTION_BATCH]
+            body = {"allOrNone": False, "records": chunk}
+            reply: Any = self._call("record update", lambda b=body: self.sf.restful(  # type: ignore[misc]
+                "composite/sobjects", method="PATCH", json=b), read=False)
+            results.extend(reply or [])
+        return results
+
+    def tooling_patch(self, path: str, body: Mapping[str, Any], what: str) -> None:
+        self._call(what, lambda: self.sf.toolingexecute(path, method="PATCH", data=dict(body)), read=False)
+
+    # --- Metadata API ----------------------------------------------------------------------------
+
+    def md_list(self, types: list[str]) -> list[dict[str, Any]]:
+        query = self.md._client.get_type("ns0:ListMetadataQuery")
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(types), LIST_BATCH):
+            queries = [query(type=t) for t in types[i : i + LIST_BATCH]]
+            got = self._call(f"listMetadata {', '.join(types[i:i + LIST_BATCH])}",
+                             lambda q=queries: self.md.list_metadata(q), read=True)  # type: ignore[misc]
+            out.extend(serialize(p) for p in got or [])
+        return out
+
+    def md_read(self, type_name: str, names: list[str]) -> list[dict[str, Any] | None]:
+        """Components by full name, in order; None where the org has no such component."""
+        out: list[dict[str, Any] | None] = []
+        for i in range(0, len(names), MD_BATCH):
+            chunk = names[i : i + MD_BATCH]
+            got = self._call(f"read {type_name}", lambda c=chunk: getattr(self.md, type_name).read(c),  # type: ignore[misc]
+                             read=True)
+            records = got if isinstance(got, list) else [got]  # simple-salesforce unwraps a single result
+            for record in records:
+                data = serialize(record) if record is not None else None
+                out.append(data if data and data.get("fullName") else None)
+        return out
+
+    def md_write(self, operation: str, type_name: str, components: list[dict[str, Any]]) -> list[WriteResult]:
+        """upsert/create/update, 10 a call, one result per component (success=false is not an exception).
+
+        simple-salesforce's MetadataType.upsert raises one bare Exception for a whole call; calling the
+        zeep service it wraps keeps the per-component results.
+        """
+        md = self.md
+        factory = getattr(md, type_name)
+        out: list[WriteResult] = []
+        for i in range(0, len(components), MD_BATCH):
+            typed = [factory(**c) for c in components[i : i + MD_BATCH]]
+            service = getattr(md._service, operation)
+            results = self._call(f"{operation} {type_name}", lambda t=typed, s=service: s(  # type: ignore[misc]
+                t, _soapheaders=[md._session_header]), read=False)
+            out.extend(_write_results(results))
+        return out
+
+    def md_delete(self, type_name: str, names: list[str]) -> list[WriteResult]:
+        md = self.md
+        out: list[WriteResult] = []
+        for i in range(0, len(names), MD_BATCH):
+            chunk = names[i : i + MD_BATCH]
+            results = self._call(f"delete {type_name}", lambda c=chunk: md._service.deleteMetadata(  # type: ignore[misc]
+                type_name, c, _soapheaders=[md._session_header]), read=False)
+            out.extend(_write_results(results))
+        return out
+
+
+def _write_results(results: Any) -> list[WriteResult]:
+    out = []
+    for r in results or []:
+        message = "; ".join(f"{e.statusCode}: {e.message}" for e in (r.errors or []))
+        out.append(WriteResult(str(r.fullName or ""), bool(r.success), message))
+    return out
+
+
+def _codes(content: Any) -> set[str]:
+    if isinstance(content, list):
+        return {str(e.get("errorCode")) for e in content if isinstance(e, Mapping)}
+    return set()
+
+
+def _rest_message(content: Any) -> str:
+    if isinstance(content, list) and content and isinstance(content[0], Mapping):
+        return "; ".join(f"{e.get('errorCode')}: {e.get('message')}" for e in content if isinstance(e, Mapping))
+    text = content.decode(errors="replace") if isinstance(content, bytes) else str(content)
+    return text[:500]
+
+
+def by_name(results: list[WriteResult], names: list[str]) -> dict[str, WriteResult]:
+    """Results keyed by lower-case full name (Salesforce may echo a name in its own case)."""
+    keyed = {r.full_name.lower(): r for r in results if r.full_name}
+    for name, r in zip(names, results, strict=False):
+        keyed.setdefault(name.lower(), r)
+    return keyed

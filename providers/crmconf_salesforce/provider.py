@@ -1,0 +1,81 @@
+"""`provider: salesforce`: crmconf against a Salesforce org, through simple-salesforce (REST + Metadata SOAP).
+
+The modules, one concern each: client.py (login, errors, batching of calls), mapping.py (names and
+types), compile.py + formulas.py + flows.py (spec -> resources), fetch.py (org -> live objects),
+apply.py + stages.py (changes -> calls), export.py (org -> spec, for `crmconf import`).
+docs/providers/salesforce.md explains the choices to users.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from crmconf.engine.changes import Change
+from crmconf.engine.resource import Compiled, Snapshot
+from crmconf.providers import ProviderContext, Support
+from crmconf.spec.model import Spec
+from crmconf.spec.workspace import Sources
+from crmconf_salesforce import export as exporting
+from crmconf_salesforce.apply import Applier
+from crmconf_salesforce.client import MD_BATCH, SETTINGS_SCHEMA, SalesforceClient, Settings
+from crmconf_salesforce.compile import State, compile_spec
+from crmconf_salesforce.fetch import KINDS, Reader
+
+
+class SalesforceProvider:
+    name: ClassVar[str] = "salesforce"
+    capabilities: ClassVar[Mapping[str, Support]] = {
+        "pipelines": Support.MANAGED,
+        "fields": Support.MANAGED,
+        "required_fields": Support.MANAGED,
+        "stage_requirements": Support.MANAGED,
+        "terminology": Support.READ_ONLY,
+        "automations": Support.MANAGED,
+        "permissions": Support.MANAGED,
+        "owners": Support.READ_ONLY,
+    }
+    settings_schema: ClassVar[Mapping[str, Any]] = SETTINGS_SCHEMA
+    kinds: ClassVar[frozenset[str]] = KINDS  # read every kind, so unmanaged objects are listed too
+    batch_size: ClassVar[int] = MD_BATCH  # the Metadata API takes 10 components a call
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        self.ctx = ctx
+        self.settings = Settings.parse(ctx.settings)
+        self.client = SalesforceClient(self.settings, ctx.target)
+        # What the last compile learned (which live objects are ours, stage API names, migrations).
+        # The engine always compiles before it fetches or applies; without it fetch reads everything.
+        self.state: State | None = None
+        self.applier = Applier(self.client, lambda: self.state)
+
+    # --- the protocol ---------------------------------------------------------------------------
+
+    def compile(self, spec: Spec, sources: Sources) -> Compiled:
+        compiled, self.state = compile_spec(spec, sources, self.settings.api_version)
+        return compiled
+
+    def fetch(self, kinds: frozenset[str]) -> Snapshot:
+        return Reader(self.client, self.state).fetch(kinds)
+
+    def session(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def batchable(self, change: Change) -> bool:
+        return self.applier.batchable(change)
+
+    def apply(self, change: Change) -> None:
+        self.applier.apply(change)
+
+    def apply_batch(self, changes: list[Change]) -> list[Any]:
+        return list(self.applier.apply_batch(changes))
+
+    def export(self, snapshot: Snapshot) -> dict[str, Any]:
+        """The org as spec sections. A snapshot read for a plan holds only what that spec manages in
+        depth, so export reads the whole org again (every custom field, flow and permission set)."""
+        if snapshot.facts.get("salesforce_depth") != "all":
+            snapshot = Reader(self.client, None).fetch(snapshot.kinds)
+        return exporting.export(snapshot)
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,200 @@
+"""Compile, the flow compiler and the settings, as pure functions (no HubSpot needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from crmconf_hubspot import HubSpotProvider, flows
+from crmconf_hubspot.client import parse_settings
+from crmconf_hubspot.compile import compile_spec
+from crmconf_hubspot.mapping import deal_outcome, slug, spec_type, stage_metadata
+
+from crmconf.errors import UsageError
+from crmconf.providers import CONCERNS, ProviderContext, Support
+from crmconf.spec.model import Automation
+from crmconf.validation import require_valid
+from tests.providers.hubspot.conftest import REPO, TODAY
+
+
+@pytest.fixture(scope="module")
+def compiled() -> tuple[object, object]:
+    ws = require_valid(REPO / "specs", TODAY)
+    return compile_spec(ws.spec, ws.sources)
+
+
+def test_capabilities_cover_every_concern() -> None:
+    caps = HubSpotProvider.capabilities
+    assert set(caps) == set(CONCERNS)
+    assert {c for c, s in caps.items() if s is Support.MANUAL} == {"required_fields", "stage_requirements",
+                                                                     "permissions"}
+    assert caps["terminology"] is Support.READ_ONLY and caps["owners"] is Support.READ_ONLY
+
+
+@pytest.mark.parametrize("value", ["pat-na1-0b8c5e4f-aaaa-bbbb-cccc-1234567890ab", "Bearer abc", "my-token"])
+def test_a_token_in_token_env_is_refused_without_being_repeated(value: str) -> None:
+    with pytest.raises(UsageError, match="must be the NAME of an environment variable") as caught:
+        parse_settings("hubspot-prod", {"token_env": value})
+    assert value not in str(caught.value)
+
+
+def test_settings_defaults_and_retry_overrides() -> None:
+    s = parse_settings("t", {"token_env": "HS_TOKEN", "retry": {"base_delay": 0.01}})
+    assert (s.base_url, s.timeout, s.strict_decoding) == ("https://api.hubapi.com", 30.0, False)
+    assert (s.retry.base_delay, s.retry.max_attempts, s.retry.max_delay) == (0.01, 6, 30.0)
+
+
+def test_specs_compile_to_hubspot_resources(compiled: tuple) -> None:  # type: ignore[type-arg]
+    result, desired = compiled
+    by_address = {r.address: r for r in result.resources}
+    assert by_address["field.deal.arr"].attrs == {
+        "label": "ARR", "type": "number", "help_text": "Annual recurring revenue once signed. Finance reconciles it "
+        "against billing monthly.", "options": None, "group": "commercial", "unique": False}
+    assert by_address["field.company.industry"].attrs.keys() == {"options"}  # HubSpot's own property
+    assert "field.deal.amount" not in by_address  # standard, nothing the API lets us manage
+    assert by_address["pipeline.new_business.stage.closed_won"].attrs == {
+        "label": "Closed Won", "position": 4, "probability": 100, "outcome": "won"}
+    assert by_address["pipeline.support.stage.resolved"].attrs["probability"] is None
+    assert "pipeline.lifecycle" not in by_address  # contacts: a manual step
+    assert by_address["automation.1500003"].attrs == {
+        "status": "active", "description": "Enrol the customer's contacts in the onboarding e-mail sequence on "
+        "Closed Won."}
+    assert by_address["automation.proposal_follow_up"].depends_on == ("pipeline.new_business.stage.proposal",)
+    assert desired.compiled == {"proposal_follow_up"} and desired.bound == {"1500003": "welcome_sequence"}
+    assert desired.standard == {("company", "industry"): "industry"}
+
+
+def test_what_has_no_api_becomes_a_manual_step_with_its_place(compiled: tuple) -> None:  # type: ignore[type-arg]
+    result, _ = compiled
+    steps = {(m.address, m.title): m.instructions for m in result.manual}
+    stages = steps[("pipeline.new_business", "Set the properties each stage of New Business requires")]
+    assert "Settings \u203a Objects \u203a Deals \u203a Pipelines \u203a New Business \u203a Edit stage properties" in stages
+    assert "Proposal Sent: Amount (amount), closedate, Seats (seats)" in stages
+    assert "Create deal form, mark Amount (amount) as required" in steps[("field.deal.amount", "Make Amount (amount) required")]
+    assert "'Customer Success' and grant" in steps[("permission.customer_success",
+                                                      "Set up the permission set Customer Success")]
+    assert "Lifecycle stages" in steps[("pipeline.lifecycle", "Set up the Contact Lifecycle as HubSpot lifecycle stages")]
+    built_by_hand = {a for a, t in steps if a.startswith("automation.")}
+    assert built_by_hand == {"automation.inbound_lead_routing", "automation.stalled_deal_alert",
+                             "automation.renewal_kickoff", "automation.customer_success_handoff"}
+    assert "named exactly '[crmconf] renewal_kickoff'" in steps[("automation.renewal_kickoff",
+                                                                 "Build the workflow [crmconf] renewal_kickoff by hand")]
+
+
+def test_unsupported_objects_are_said_not_skipped(tmp_path: Path) -> None:
+    (tmp_path / "crmconf.yaml").write_text("version: 1\n")
+    (tmp_path / "x.yaml").write_text(
+        "fields:\n  lead:\n    - {name: score, label: Score, type: number}\n"
+        "pipelines:\n  - name: onboarding\n    object: company\n    label: Onboarding\n"
+        "    stages: [{name: kickoff, label: Kick-off}]\n")
+    ws = require_valid(tmp_path, TODAY)
+    result, _ = compile_spec(ws.spec, ws.sources)
+    assert [(d.code, d.severity.value) for d in result.diagnostics] == [("P401", "warning"), ("P402", "warning")]
+    assert result.resources == ()
+
+
+# --- the flow compiler ------------------------------------------------------------------------------
+
+IDS = flows.Lookups(
+    stage_id={"new_business.proposal": "150000003"}.get,
+    stage_ref=lambda obj, sid: {"150000003": "new_business.proposal"}.get(sid),
+    owner_id={"maria@acme.example": "41000009"}, owner_email={"41000009": "maria@acme.example"},
+    user_id={"cfo@acme.example": "9100009"}, user_email={"9100009": "cfo@acme.example"},
+    team_id={"sales": "8001"}, team_name={"8001": "sales"},
+    property_type=lambda obj, prop: {"lead_source": "enumeration", "seats": "number"}.get(prop, "string"),
+)
+
+
+def automation(**data: object) -> Automation:
+    return Automation.model_validate({"name": "a", "object": "deal", "owner": "maria@acme.example", **data})
+
+
+ROUND_TRIPS = {
+    "stage entered, task for the owner": automation(
+        trigger={"stage_entered": "new_business.proposal"},
+        actions=[{"create_task": {"subject": "Follow up", "due_in": "3d"}}]),
+    "record created with conditions, three actions": automation(
+        object="contact", status="inactive", description="Route",
+        trigger={"record_created": {"where": {"lead_source": "Inbound", "seats": 10}}},
+        actions=[{"create_task": {"subject": "Call", "due_in": "12h", "assign_to": "maria@acme.example"}},
+                 {"set_field": {"field": "lead_source", "value": "Outbound"}},
+                 {"notify": {"to": ["team:sales", "record_owner", "cfo@acme.example"], "message": "New!"}}]),
+    "field changed to a value": automation(
+        trigger={"field_changed": {"field": "seats", "to": 100}},
+        actions=[{"set_field": {"field": "close_date", "value": None}}]),
+}
+
+
+@pytest.mark.parametrize("a", ROUND_TRIPS.values(), ids=ROUND_TRIPS.keys())
+def test_compiled_flows_read_back_to_the_same_automation(a: Automation) -> None:
+    assert flows.unsupported(a) is None
+    normal = flows.normalise(a)
+    body = flows.to_flow(a.name, normal, IDS)
+    assert body["name"] == "[crmconf] a" and body["isEnabled"] is (a.status == "active")
+    assert flows.from_flow(body, IDS) == normal
+
+
+def test_a_flow_body_speaks_v4() -> None:
+    body = flows.to_flow("a", flows.normalise(ROUND_TRIPS["stage entered, task for the owner"]), IDS)
+    assert (body["type"], body["objectTypeId"], body["flowType"]) == ("PLATFORM_FLOW", "0-3", "WORKFLOW")
+    (task,) = body["actions"]
+    assert task["actionTypeId"] == "0-3" and task["fields"]["due_time"]["delta"] == 3
+    assert task["fields"]["associations"][0]["target"]["associationTypeId"] == 216  # task -> deal
+    branch = body["enrollmentCriteria"]["listFilterBranch"]["filterBranches"][0]
+    assert branch["filters"][0]["property"] == "dealstage"
+    assert branch["filters"][0]["operation"]["values"] == ["150000003"]
+
+
+def test_hand_edits_read_back_as_unrecognised() -> None:
+    body = flows.to_flow("a", flows.normalise(ROUND_TRIPS["stage entered, task for the owner"]), IDS)
+    body["actions"][0]["actionTypeId"] = "0-4"
+    body["enrollmentCriteria"] = {"type": "EVENT_BASED"}
+    read = flows.from_flow(body, IDS)
+    assert read["trigger"] == {"unrecognised": "EVENT_BASED"} and read["actions"] == [
+        {"unrecognised": "action type 0-4"}]
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    ({"trigger": {"stale_in_stage": {"days": 3}}, "actions": [{"create_task": {"subject": "x"}}]}, "stale_in_stage"),
+    ({"trigger": {"record_created": {}}, "actions": [{"create_task": {"subject": "x", "assign_to": "team:sales"}}]},
+     "not teams"),
+    ({"trigger": {"record_created": {}}, "actions": [{"assign_round_robin": {"team": "sdr"}}]}, "assign_round_robin"),
+    ({"trigger": {"field_changed": {"field": "seats"}}, "actions": [{"create_task": {"subject": "x"}}]}, "without `to`"),
+])
+def test_what_cannot_compile_says_why(data: dict[str, object], reason: str) -> None:
+    assert reason in (flows.unsupported(automation(**data)) or "")
+
+
+# --- small mappings -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("label", "name"), [("Decision Maker Bought-In", "decision_maker_bought_in"),
+                                             ("2024 Renewals", "x_2024_renewals"), ("", "x")])
+def test_slug(label: str, name: str) -> None:
+    assert slug(label) == name
+
+
+@pytest.mark.parametrize(("meta", "outcome"), [({"isClosed": "true", "probability": "1.0"}, "won"),
+                                               ({"isClosed": "true", "probability": "0.0"}, "lost"),
+                                               ({"isClosed": "false", "probability": "1.0"}, None)])
+def test_deal_outcomes(meta: dict[str, str], outcome: str | None) -> None:
+    assert deal_outcome(meta) == outcome
+
+
+def test_stage_metadata() -> None:
+    assert stage_metadata("deal", 60, None) == {"probability": "0.6", "isClosed": "false"}
+    assert stage_metadata("deal", 100, "won") == {"probability": "1.0", "isClosed": "true"}
+    assert stage_metadata("ticket", None, "closed") == {"ticketState": "CLOSED"}
+
+
+@pytest.mark.parametrize(("hs", "spec"), [(("string", "phonenumber"), "text"), (("enumeration", "radio"), "picklist"),
+                                          (("enumeration", "checkbox"), "multipicklist"), (("bool", "booleancheckbox"),
+                                                                                             "boolean")])
+def test_live_types_collapse_like_spec_types(hs: tuple[str, str], spec: str) -> None:
+    assert spec_type(*hs) == spec
+
+
+def test_the_provider_needs_no_network_to_compile(tmp_path: Path) -> None:
+    provider = HubSpotProvider(ProviderContext("t", {"token_env": "NOT_SET_ANYWHERE"}, tmp_path))
+    ws = require_valid(REPO / "specs", TODAY)
+    assert provider.compile(ws.spec, ws.sources).resources
+    assert provider.client.requests == 0
