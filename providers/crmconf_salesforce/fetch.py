@@ -62,6 +62,8 @@ class Reader:
         self.client = client
         self.state = state  # None: read everything in depth (no spec to narrow it)
         self.objects: dict[str, LiveObject] = {}
+        self.pipeline_values: dict[str, tuple[str, Family, list[str]]] = {}  # pipeline -> process, values
+        self.stage_at: dict[tuple[str, str], str] = {}  # (pipeline, stage value) -> stage address
 
     @property
     def hinted(self) -> bool:
@@ -202,7 +204,6 @@ class Reader:
             for row in (results.get(f"stages:{family.sobject}") or {}).get("records", []):
                 value = str(row.get(family.field) or "").lower()
                 counts[(family.sobject, row.get("RecordTypeId"), value)] = int(row.get("n") or 0)
-        self.pipeline_values: dict[str, tuple[str, Family, list[str]]] = {}
         for row, full, comp in zip(processes, full_names, read, strict=True):
             if comp is None:
                 continue
@@ -234,6 +235,7 @@ class Reader:
                     while stage in taken:  # never mistake a live value for a different spec stage
                         stage += "_live"
                 taken.add(stage)
+                self.stage_at[(name, value)] = f"{address}.stage.{stage}"
                 records = sum(counts.get((family.sobject, rid, value.lower()), 0) for rid in rt_ids)
                 self.add(LiveObject(
                     f"{address}.stage.{stage}", "stage", _stage_attrs(family, v), parent=address,
@@ -246,10 +248,9 @@ class Reader:
         ours = [str(p["fullName"]) for p in rules if str(p["fullName"]).partition(".")[2].startswith(formulas.PREFIX)]
         read = dict(zip((n.lower() for n in ours), self.client.md_read("ValidationRule", ours), strict=True))
         owners: dict[str, tuple[str, str]] = {}
-        for name, (_full, family, stage_values) in getattr(self, "pipeline_values", {}).items():
+        for name, (_full, family, stage_values) in self.pipeline_values.items():
             for value in stage_values:
-                stage = next((o.address for o in self.objects.values() if o.kind == "stage"
-                              and o.parent == f"pipeline.{name}" and o.meta.get("full_name") == value), None)
+                stage = self.stage_at.get((name, value))
                 if stage:
                     owners[f"{family.sobject}.{formulas.rule_name(name, value)}".lower()] = (f"pipeline.{name}", stage)
         for props in rules:

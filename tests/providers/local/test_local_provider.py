@@ -6,6 +6,7 @@ import stat
 from pathlib import Path
 
 from crmconf_local import org as store
+
 from tests.conftest import CLI
 
 

@@ -72,7 +72,17 @@ def test_plan_apply_then_nothing_left(cli: CLI, emu: SalesforceEmulator, tmp_pat
     assert rows["welcome_sequence"]["updated_by"] == "Maria Lopez"  # the session's user changed it just now
     assert rows["automation.Route_Inbound_Leads"]["verdicts"] == ["orphan"]
     assert "missing" in rows["stalled_deal_alert"]["verdicts"]  # a manual step: nobody built it yet
-    assert_no_secret(emu, ws, planned, applied, again, audit)
+
+    # What crmconf built imports back as the same spec: processes, stage requirements, fields, grants.
+    out = tmp_path / "imported"
+    imported = cli("import", "--dir", ws, "--target", TARGET, "--out", out)
+    assert imported.code == 0, imported.err
+    pipelines = (out / "pipelines.yaml").read_text()
+    assert "label: Proposal Sent" in pipelines and "- contract_term_months" in pipelines  # a `require` list
+    planned_import = cli("plan", out, "--detailed-exitcode")
+    assert planned_import.code == 0, planned_import.out
+    assert_no_secret(emu, ws, planned, applied, again, audit, imported, planned_import)
+    assert_no_secret(emu, out)
 
 
 def test_an_interrupted_apply_reports_exactly_and_the_next_resumes(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from crmconf_salesforce import SalesforceProvider
+
 from crmconf.engine.resource import Compiled
 from crmconf.providers import ProviderContext
 from crmconf.validation import require_valid
-from crmconf_salesforce import SalesforceProvider
 from tests.providers.salesforce.conftest import REPO, TODAY
 
 
