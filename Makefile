@@ -28,7 +28,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 fuzz: $(STAMP)
-	CRMCONF_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q -m slow tests
+	CRMCONF_FUZZ_EXAMPLES=10000 CRMCONF_CONVERGENCE_EXAMPLES=500 $(BIN)/python -m pytest -n 2 -q \
+		tests/spec/test_fuzz.py tests/engine/test_convergence.py $(wildcard tests/providers/*/test_convergence_fuzz.py)
 
 clean:
 	rm -rf $(VENV) .crmconf .pytest_cache .mypy_cache .ruff_cache

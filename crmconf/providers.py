@@ -132,7 +132,7 @@ def _check_settings(cls: type[Provider], target: str, settings: Mapping[str, Any
                 "S210",
                 f"target {target}: settings: {err.message}",
                 where,
-                hint=f"see the {cls.name} provider's settings in docs/providers.md",
+                hint=f"the {cls.name} provider's settings are listed under `settings` in docs/spec-reference.md",
             )
         )
     if problems:

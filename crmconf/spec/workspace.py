@@ -84,8 +84,12 @@ def load_workspace(root: Path) -> Workspace:
         return Workspace(root, None, sources, diagnostics, "")
     digest = hashlib.sha256()
     parsed: list[tuple[SourceFile, SectionFile | ConfigFile]] = []
+    inside = root.resolve()
     for path in paths:
         name = path.relative_to(root).as_posix()
+        if not path.resolve().is_relative_to(inside):
+            diagnostics.append(_escapes(name))
+            continue
         try:
             source = read_source(path, name)
         except LoadError as exc:
@@ -98,6 +102,16 @@ def load_workspace(root: Path) -> Workspace:
             parsed.append((source, model))
     spec = _merge(parsed, sources, diagnostics) if not diagnostics else None
     return Workspace(root, spec, sources, diagnostics, digest.hexdigest())
+
+
+def _escapes(name: str) -> Diagnostic:
+    """A spec file that links outside the workspace: reading it would publish a file nobody reviewed."""
+    return error(
+        "L111",
+        "the file is a link to a place outside the workspace; crmconf reads only files inside it",
+        Location(name, 1, 1),
+        hint="copy the file into the workspace, or remove the link",
+    )
 
 
 def _validate_file(

@@ -140,3 +140,22 @@ def test_not_a_folder(
     code, payload, _ = _validate(tmp_path / "no-such-workspace", capsys, monkeypatch)
     assert code == 1
     assert [d["code"] for d in payload["diagnostics"]] == ["L109"]
+
+
+def test_a_spec_file_linking_outside_the_workspace_is_not_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Generated: a symlink's target depends on where the checkout lives."""
+    secret = tmp_path / "elsewhere" / "secret.yaml"
+    secret.parent.mkdir()
+    secret.write_text("terminology:\n  - {term: Hunter2, definition: a line that must never be printed.}\n")
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "crmconf.yaml").write_text("version: 1\n", encoding="utf-8")
+    (workspace / "glossary.yaml").symlink_to(secret)
+    (workspace / ".shared").mkdir()
+    (workspace / ".shared" / "terms.yaml").write_text("terminology:\n  - {term: Deal, definition: A qualified opportunity.}\n")
+    (workspace / "terms.yaml").symlink_to(workspace / ".shared" / "terms.yaml")  # staying inside is fine
+    code, payload, output = _validate(workspace, capsys, monkeypatch)
+    _check(code, payload, {"code": "L111", "file": "glossary.yaml", "line": 1}, output=output)
+    assert "Hunter2" not in output
