@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from crmconf.engine.apply import Outcome, Report, Result, apply_plan, refuse_destroy, verify
+from crmconf.engine.apply import Outcome, Report, Result, apply_plan, refuse_destroy, verify_by_reading
 from crmconf.engine.changes import Plan
 from crmconf.engine.journal import Journal
 from crmconf.engine.plan import assert_fresh, kinds_of, load_plan, make_plan
@@ -72,8 +72,8 @@ def _execute(ws: Validated, plan: Plan, provider: Provider, console: Console, ki
         )
 
     report = apply_plan(plan, provider, journal, progress=progress)
-    report = verify(report, provider.fetch(kinds))
-    journal.end({o.value: report.count(o) for o in Outcome}, verified=not report.unverified)
+    report = verify_by_reading(report, lambda: provider.fetch(kinds))
+    journal.end({o.value: report.count(o) for o in Outcome}, verified=report.verified)
     console.err(_summary(report))
     return 0 if report.ok else 1
 
@@ -83,6 +83,8 @@ def _summary(report: Report) -> str:
     lines = ["Apply: " + ", ".join(parts) + "."]
     if report.stopped:
         lines.append(f"Stopped early: {report.stopped}. Run `crmconf plan` later: it shows what is left.")
+    if report.unread:
+        lines.append(f"Not verified: re-reading the CRM failed ({report.unread}). Run `crmconf plan` later to confirm.")
     if report.unverified:
         lines.append("Not verified by re-reading the CRM: " + ", ".join(report.unverified))
     if not report.ok:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from crmconf.engine.changes import Action, Change, Plan
@@ -34,13 +34,18 @@ class Report:
     results: tuple[Result, ...]
     unverified: tuple[str, ...] = ()  # applied, but the re-fetch does not show the desired state
     stopped: str = ""  # why the run stopped early, if it did
+    unread: str = ""  # why the confirming re-read failed, if it did: nothing is known to be verified
 
     def count(self, outcome: Outcome) -> int:
         return sum(r.outcome is outcome for r in self.results)
 
     @property
+    def verified(self) -> bool:
+        return not self.unverified and not self.unread
+
+    @property
     def ok(self) -> bool:
-        return all(r.outcome is Outcome.APPLIED for r in self.results) and not self.unverified
+        return all(r.outcome is Outcome.APPLIED for r in self.results) and self.verified
 
 
 def refuse_destroy(plan: Plan, allow_destroy: bool) -> None:
@@ -160,3 +165,11 @@ def verify(report: Report, snapshot: Snapshot) -> Report:
         elif live is None or any(not same(live.attrs.get(k), v) for k, v in (r.change.after or {}).items()):
             unverified.append(r.change.address)
     return Report(report.results, tuple(unverified), report.stopped)
+
+
+def verify_by_reading(report: Report, read: Callable[[], Snapshot]) -> Report:
+    """`verify` on a fresh read; a read that fails leaves the report unverified, never unwritten."""
+    try:
+        return verify(report, read())
+    except ProviderError as exc:  # the changes stand whatever the read says; the journal must still end
+        return replace(report, unread=str(exc))

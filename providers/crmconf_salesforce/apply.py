@@ -311,9 +311,15 @@ def _field_component(change: Change, name: str, live: Mapping[str, Any] | None) 
                     f"its values come from the global value set {live_set}; crmconf does not edit global value sets "
                     "(other fields share them): change the values in Setup", context=f"salesforce field {name}")
         else:
+            # A value the spec drops is deactivated, never removed: records may still hold it, and
+            # Salesforce refuses to remove a value in use (fetch leaves such retired values out).
+            wanted = {str(o["value"]).lower() for o in options}
+            live_values = ((comp.get("valueSet") or {}).get("valueSetDefinition") or {}).get("value") or []
+            retired = [{**clean(dict(v)), "isActive": False, "default": False} for v in live_values
+                       if str(v.get("fullName")).lower() not in wanted]
             comp["valueSet"] = {"restricted": True, "valueSetDefinition": {"sorted": False, "value": [
                 {"fullName": o["value"], "label": o.get("label") or o["value"], "default": False,
-                 "isActive": not o.get("hidden")} for o in options]}}
+                 "isActive": not o.get("hidden")} for o in options] + retired}}
     return comp
 
 

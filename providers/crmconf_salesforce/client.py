@@ -61,6 +61,7 @@ SETTINGS_SCHEMA: Mapping[str, Any] = {
         "api_version": {"type": "string", "pattern": r"^[0-9]{2}\.0$"},
         "domain": {"type": "string", "pattern": r"^[A-Za-z0-9.-]+$"},
         "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
+        "retry_backoff_seconds": {"type": "number", "minimum": 0, "maximum": 60},
         "session_env": {"type": "string", "pattern": ENV_NAME},
         "username_env": {"type": "string", "pattern": ENV_NAME},
         "password_env": {"type": "string", "pattern": ENV_NAME},
@@ -87,6 +88,7 @@ class Settings:
     domain: str
     timeout: float
     env: Mapping[str, str]  # setting name (session_env, ...) -> environment variable name
+    backoff: float = 0.2  # seconds before the first retry of a failed read; the n-th waits n times this
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> Settings:
@@ -96,6 +98,7 @@ class Settings:
             domain=str(raw.get("domain", "login")),
             timeout=float(raw.get("timeout_seconds", 120)),
             env={k: str(v) for k, v in raw.items() if k.endswith("_env")},
+            backoff=float(raw.get("retry_backoff_seconds", 0.2)),
         )
 
     @property
@@ -250,7 +253,7 @@ class SalesforceClient:
                 if not (read and err.retryable) or attempt >= READ_RETRIES:
                     raise
                 attempt += 1
-                time.sleep(0.2 * attempt)
+                time.sleep(self.settings.backoff * attempt)
 
     # --- REST ------------------------------------------------------------------------------------
 

@@ -68,6 +68,7 @@ class State:
     migrations: dict[str, dict[str, str]] = field(default_factory=dict)  # pipeline -> retired -> target
     stage_order: dict[str, list[str]] = field(default_factory=dict)  # pipeline address -> stage values in order
     required: set[str] = field(default_factory=set)  # "opportunity.deal_type__c": no field-level security
+    options: dict[str, set[str]] = field(default_factory=dict)  # picklist field -> its spec values, lower case
 
 
 @dataclass
@@ -165,6 +166,8 @@ class _Builder:
             "unique": unique,
         }
         self.state.fields[f"{sobject}.{api}".lower()] = f.type
+        if f.options:
+            self.state.options[f"{sobject}.{api}".lower()] = {o.value.lower() for o in f.options}
         if required:
             self.state.required.add(f"{sobject}.{api}".lower())
         self.resources.append(Resource(address, "field", attrs, source=self.at(address), owners=f.owners,

@@ -176,7 +176,7 @@ class Reader:
                 }
                 meta: dict[str, Any] = {"api_name": f"{sobject}.{api}"}
             else:
-                attrs, meta = _field_attrs(comp, global_sets)
+                attrs, meta = _field_attrs(comp, global_sets, self.state.options.get(full) if self.state else None)
             self.add(LiveObject(address, "field", attrs, meta=meta, usage=_usage(results.get(f"usage:{full}"), api),
                                 label=str(attrs.get("label") or "")))
 
@@ -216,8 +216,13 @@ class Reader:
                       rts[0] if rts else None)
             stage_values = [str(v["fullName"]) for v in comp.get("values") or []]
             address = f"pipeline.{name}"
+            description = comp.get("description")
+            if rt and rt.get("Description") and description and rt["Description"] != description:
+                # apply writes a pipeline's description to both; a record type left behind (its write
+                # failed after the process's) shows, so the next plan writes both again.
+                description = rt["Description"]
             attrs: dict[str, Any] = {"object": family.spec_object, "label": rt.get("Name") if rt else None,
-                                     "description": comp.get("description"), "stages": stage_values}
+                                     "description": description, "stages": stage_values}
             rt_ids = [r["Id"] for r in rts]
             meta = {"full_name": full, "record_type": f"{family.sobject}.{rt['DeveloperName']}" if rt else None,
                     "record_type_ids": rt_ids, "sobject": family.sobject}
@@ -242,6 +247,19 @@ class Reader:
                     meta={"value_set": family.value_set, "full_name": v["fullName"], "process": full,
                           "sobject": family.sobject, "field": family.field, "record_type_ids": rt_ids},
                     usage={"records": records}, label=str(v.get("label") or v["fullName"])))
+            listed = {value.lower() for value in stage_values}
+            for value, stage in hints.items():
+                # A stage is its picklist value: one the spec gives this pipeline that exists in the
+                # set but is not (yet) in the process is there, and only the pipeline's `stages`
+                # differ (an apply that created the value but failed to write the process).
+                v = values[family.value_set].get(value)
+                if value in listed or v is None or f"{address}.stage.{stage}" in self.objects:
+                    continue
+                self.add(LiveObject(
+                    f"{address}.stage.{stage}", "stage", _stage_attrs(family, v), parent=address,
+                    meta={"value_set": family.value_set, "full_name": v["fullName"], "process": full,
+                          "sobject": family.sobject, "field": family.field, "record_type_ids": rt_ids},
+                    usage={"records": 0}, label=str(v.get("label") or v["fullName"])))
 
     def _rules(self, listed: Mapping[str, list[dict[str, Any]]]) -> None:
         rules = listed.get("ValidationRule", [])
@@ -363,13 +381,18 @@ def _usage(result: Any, api: str) -> dict[str, int]:
     return out
 
 
-def _field_attrs(comp: Mapping[str, Any], global_sets: Mapping[str, list[dict[str, Any]]]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _field_attrs(comp: Mapping[str, Any], global_sets: Mapping[str, list[dict[str, Any]]],
+                 spec_values: set[str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     vs = comp.get("valueSet") or {}
     gvs = vs.get("valueSetName")
     if gvs:
         raw = global_sets.get(str(gvs).lower(), [])
     else:
         raw = (vs.get("valueSetDefinition") or {}).get("value") or []
+        if spec_values is not None:
+            # An inactive value the spec does not name is one crmconf retired (apply deactivates a
+            # dropped value, as records may still hold it): it is gone as far as the spec is concerned.
+            raw = [v for v in raw if v.get("isActive") is not False or str(v["fullName"]).lower() in spec_values]
     options = [{"value": str(v["fullName"]), "label": str(v.get("label") or v["fullName"]),
                 "hidden": v.get("isActive") is False} for v in raw] or None
     attrs = {

@@ -55,7 +55,7 @@ from simple_salesforce.api import Salesforce
 
 from tests.emulators.faults import Fault, Faults, RequestLog, Rule
 from tests.emulators.salesforce_metadata import MetadataService, fault_envelope, parse_request
-from tests.emulators.salesforce_org import Org
+from tests.emulators.salesforce_org import Mutation, Org
 from tests.emulators.salesforce_records import derive_fields
 from tests.emulators.salesforce_rest import RestApi, RestResponse
 from tests.emulators.salesforce_seed import seed_core, seed_org
@@ -123,6 +123,9 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         # TLS handshake here, in the per-connection thread, so a slow client can't stall accept().
         self.request.settimeout(60)
+        # Headers and body go out in separate writes: with Nagle's algorithm on, each reply waited
+        # for the client's delayed ACK (~40 ms a request, most of a test's time).
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.request = self.server.ssl_context.wrap_socket(self.request, server_side=True)
         self.server.track(self.request, True)
         super().setup()
@@ -153,6 +156,7 @@ class SalesforceEmulator:
         self.rest = RestApi(self.org, lambda: self._api_calls)
         self.metadata_service = MetadataService(self.org)
         self._pristine = self.org.snapshot()  # for reset()
+        self.org.mutations.clear()  # seeding is not something the API did
         self.record_soap = False  # when True, every Metadata API reply is kept in soap_exchanges
         self.soap_exchanges: list[SoapExchange] = []
         self.instance_url = ""
@@ -218,6 +222,7 @@ class SalesforceEmulator:
         with self.org.lock:
             self.org.restore(copy.deepcopy(self._pristine))
             self.rest.clear_cursors()
+        self.org.mutations.clear()
         self.faults.clear()
         self.faults.latency_s, self.faults.timeout_stall_s = 0.0, Faults().timeout_stall_s
         self.requests.reset()
@@ -225,6 +230,23 @@ class SalesforceEmulator:
         self._expired = False
         with self._count_lock:
             self._api_calls = 0
+
+    def save(self) -> tuple[Any, ...]:
+        """The org as it is now, for `restore`: a campaign restarts each run from one prepared org."""
+        with self.org.lock:
+            return self.org.snapshot()
+
+    def restore(self, saved: tuple[Any, ...]) -> None:
+        """Put back an org from `save` (faults, counters and the mutation log are left as they are)."""
+        with self.org.lock:
+            self.org.restore(copy.deepcopy(saved))
+            self.rest.clear_cursors()
+
+    @property
+    def mutations(self) -> list[Mutation]:
+        """What the org performed since the last reset(), oldest first (see Org.mutations)."""
+        with self.org.lock:
+            return list(self.org.mutations)
 
     # -- direct state access for tests ---------------------------------------------------------
     def metadata(self, type_: str) -> dict[str, dict[str, Any]]:

@@ -105,6 +105,16 @@ def soap_datetime(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
+@dataclass(frozen=True)
+class Mutation:
+    """One change the org performed (a metadata write or delete, a flow (de)activation, a record write)."""
+
+    op: str  # create, update, delete, activate, record-create, record-update, record-delete
+    type: str  # metadata type or sObject
+    name: str  # fullName or record id
+    detail: str = ""
+
+
 @dataclass
 class MdInfo:
     """Bookkeeping behind listMetadata's FileProperties and the SOQL audit fields."""
@@ -175,6 +185,13 @@ class Org:
         self.data: dict[str, dict[str, dict[str, Any]]] = {}
         self.api_user_id = ""  # the user the session belongs to; set by the seed
         self.static_rows: dict[str, list[dict[str, Any]]] = {}  # Profile, profile-owned PermissionSets...
+        # Everything performed, in order: fault campaigns compare it with what the client was told.
+        # Not part of snapshot()/restore(): a rollback does not unsay what happened.
+        self.mutations: list[Mutation] = []
+
+    def log(self, op: str, type_: str, name: str, detail: str = "") -> None:
+        with self.lock:
+            self.mutations.append(Mutation(op, type_, name, detail))
 
     # -- metadata ---------------------------------------------------------------------------
     def components(self, type_: str) -> dict[str, dict[str, Any]]:
@@ -213,6 +230,7 @@ class Org:
         self.components(type_)[name] = component
         if created and type_ in self._lower:
             self._lower[type_][name.lower()] = name
+        self.log("create" if created else "update", type_, name)
         info = self.info(type_, name)
         info.modified = when or self.clock()
         info.modified_by = by or self.api_user_id
@@ -224,6 +242,7 @@ class Org:
     def remove(self, type_: str, full_name: str) -> None:
         comp = self.get(type_, full_name)
         if comp is not None:
+            self.log("delete", type_, comp["fullName"])
             del self.components(type_)[comp["fullName"]]
             self.md_info.pop((type_, comp["fullName"]), None)
             self._lower.get(type_, {}).pop(comp["fullName"].lower(), None)
@@ -252,6 +271,7 @@ class Org:
         wanted = component.get("status") or "Draft"
         if latest is not None and _same_flow(latest.metadata, component):
             return False
+        self.log("create" if created else "update", "Flow", flow.name, str(wanted))
         if (
             latest is not None
             and latest.number == flow.active_number
@@ -285,6 +305,7 @@ class Org:
     ) -> None:
         """Tooling FlowDefinition activeVersionNumber semantics: N activates version N, 0 deactivates."""
         flow = self.flows[name]
+        self.log("activate", "FlowDefinition", name, str(number))
         now, by = when or self.clock(), by or self.api_user_id
         previous = flow.active
         if previous is not None and previous.number != number:
@@ -311,6 +332,7 @@ class Org:
     def delete_flow(self, name: str) -> None:
         flow = next((f for n, f in self.flows.items() if n.lower() == name.lower()), None)
         if flow is not None:
+            self.log("delete", "Flow", flow.name)
             del self.flows[flow.name]
             self.remove("Flow", flow.name)
 

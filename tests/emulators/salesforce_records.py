@@ -153,7 +153,9 @@ def create_record(org: Org, sobject: str, values: dict[str, Any]) -> str:
         rec["CaseNumber"] = f"{len(org.table('Case')) + 1001:08d}"
     derive_fields(org, d.name, rec, rec)
     _run_validation_rules(org, d.name, rec, True)
-    return str(org.insert(d.name, rec)["Id"])
+    record_id = str(org.insert(d.name, rec)["Id"])
+    org.log("record-create", d.name, record_id)
+    return record_id
 
 
 def _check_assignment(org: Org, canon: dict[str, Any]) -> None:
@@ -204,6 +206,7 @@ def update_record(org: Org, sobject: str, record_id: str, values: dict[str, Any]
     derive_fields(org, d.name, updated, canon)
     _run_validation_rules(org, d.name, updated, False)
     now = rest_datetime(org.clock())
+    org.log("record-update", d.name, str(rec["Id"]), ", ".join(f"{k}={v}" for k, v in sorted(canon.items())))
     rec.update(updated, LastModifiedDate=now, SystemModstamp=now, LastModifiedById=org.api_user_id)
 
 
@@ -217,6 +220,7 @@ def delete_record(org: Org, sobject: str, record_id: str) -> None:
     if not d.deletable:
         raise RestError(400, "INVALID_TYPE_FOR_OPERATION", f"entity type {d.name} does not support delete")
     rec = _live(org, d.name, record_id)
+    org.log("record-delete", d.name, str(rec["Id"]))
     if d.name == "PermissionSetAssignment":
         del org.table(d.name)[rec["Id"]]  # assignments are hard-deleted, no recycle bin
         return

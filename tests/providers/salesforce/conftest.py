@@ -110,7 +110,7 @@ def converging_specs(root: Path, emu: SalesforceEmulator) -> Path:
     return root
 
 
-def provider_for(emu: SalesforceEmulator, root: Path, **extra: str) -> SalesforceProvider:
+def provider_for(emu: SalesforceEmulator, root: Path, **extra: str | float) -> SalesforceProvider:
     return SalesforceProvider(ProviderContext(TARGET, {**settings(emu), **extra}, root))
 
 

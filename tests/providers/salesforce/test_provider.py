@@ -313,3 +313,87 @@ pipelines:
     assert rule["errorConditionFormula"] == 'AND(ISPICKVAL(Status, "Working - Contacted"), ISBLANK(Email))'
     plan, _ = make_plan(provider, root)
     assert not plan.changes
+
+
+# --- defects the fault campaign (test_fault_campaign.py) found ------------------------------------
+
+
+def test_a_picklist_value_records_hold_is_deactivated_when_the_spec_drops_it_and_the_plan_converges(
+    emu: SalesforceEmulator, provider: SalesforceProvider, tmp_path: Path
+) -> None:
+    # Salesforce refuses to remove a value records hold; the allowed, destructive plan used to fail every time.
+    root = converging_specs(tmp_path / "ws", emu)
+    assert apply_all(provider, root).ok
+    deal = root / "fields" / "deal.yaml"
+    deal.write_text(deal.read_text().replace("        - {value: Renewal}\n", ""))
+    plan, _ = make_plan(provider, root)
+    [change] = plan.changes
+    assert change.address == "field.deal.deal_type" and change.destructive and "'Renewal' is used by" in change.impact
+    report = apply_all(provider, root)
+    assert report.ok, [r.detail for r in report.results]
+    values = emu.metadata("CustomField")["Opportunity.Deal_Type__c"]["valueSet"]["valueSetDefinition"]["value"]
+    assert [(v["fullName"], v["isActive"]) for v in values] == [
+        ("New Business", True), ("Expansion", True), ("Renewal", False)]  # kept for the records that hold it
+    assert not make_plan(provider, root)[0].changes
+    deal.write_text(deal.read_text().replace("        - {value: Expansion}\n",
+                                             "        - {value: Expansion}\n        - {value: Renewal}\n"))
+    [back] = make_plan(provider, root)[0].changes  # naming it again switches it back on
+    assert back.address == "field.deal.deal_type" and not back.destructive
+    assert apply_all(provider, root).ok and not make_plan(provider, root)[0].changes
+
+
+def test_a_new_stage_whose_pipeline_write_failed_is_live_and_only_the_pipeline_is_planned_again(
+    emu: SalesforceEmulator, provider: SalesforceProvider, tmp_path: Path
+) -> None:
+    root = converging_specs(tmp_path / "ws", emu)
+    assert apply_all(provider, root).ok
+    renewals = root / "pipelines" / "renewals.yaml"
+    renewals.write_text(renewals.read_text().replace(
+        "      - name: renewal_negotiation\n",
+        "      - name: expansion_check\n        label: Expansion Check\n        probability: 80\n\n"
+        "      - name: renewal_negotiation\n"))
+    emu.faults.inject("server_error", path=r"#upsertMetadata$", skip=1)  # the value set lands, the process not
+    report = apply_all(provider, root)
+    outcome = {r.change.address: r.outcome for r in report.results}
+    assert outcome == {"pipeline.renewals.stage.expansion_check": Outcome.APPLIED,
+                       "pipeline.renewals": Outcome.FAILED}
+    assert not report.unverified  # the stage applied is the stage read back
+    [left] = make_plan(provider, root)[0].changes
+    assert left.address == "pipeline.renewals" and [a.name for a in left.attrs] == ["stages"]
+    assert apply_all(provider, root).ok and not make_plan(provider, root)[0].changes
+
+
+def test_a_record_type_left_behind_by_a_failed_pipeline_write_is_planned_again(
+    emu: SalesforceEmulator, provider: SalesforceProvider, tmp_path: Path
+) -> None:
+    root = converging_specs(tmp_path / "ws", emu)
+    assert apply_all(provider, root).ok
+    renewals = root / "pipelines" / "renewals.yaml"
+    renewals.write_text(renewals.read_text().replace("    description: Renewal of an existing subscription",
+                                                     "    description: Renewing an existing subscription"))
+    emu.faults.inject("timeout", path=r"#upsertMetadata$", skip=1)  # the process is written, its record type not
+    emu.faults.timeout_stall_s = 0.3
+    quick = provider_for(emu, root, timeout_seconds=0.2)
+    try:
+        report = apply_all(quick, root)
+    finally:
+        quick.close()
+    assert [r.outcome for r in report.results] == [Outcome.FAILED]
+    assert emu.metadata("RecordType")["Opportunity.Renewals"]["description"].startswith("Renewal of")
+    [left] = make_plan(provider, root)[0].changes  # it used to read as done: the record type kept the old text
+    assert left.address == "pipeline.renewals"
+    assert apply_all(provider, root).ok and not make_plan(provider, root)[0].changes
+    assert emu.metadata("RecordType")["Opportunity.Renewals"]["description"].startswith("Renewing")
+
+
+def test_read_retries_wait_retry_backoff_seconds(
+    emu: SalesforceEmulator, provider: SalesforceProvider, tmp_path: Path
+) -> None:
+    quick = provider_for(emu, tmp_path, retry_backoff_seconds=0)
+    try:
+        assert quick.settings.backoff == 0 and provider.settings.backoff == 0.2
+        emu.faults.inject("server_error", path=r"/composite$", times=2)  # two retries, no wait between
+        quick.fetch(quick.kinds)
+        assert emu.requests.matching("POST", "/services/data/v59.0/composite") == 3
+    finally:
+        quick.close()
