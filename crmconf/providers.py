@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, cast, runtime_checkable
 
 import jsonschema
 
@@ -120,6 +120,27 @@ def open_provider(spec: Spec, sources: Sources, root: Path, target: str | None) 
     return name, cls(ProviderContext(name, settings.settings, root.resolve()))  # type: ignore[call-arg]
 
 
+def _without_values(err: jsonschema.ValidationError) -> str:
+    """jsonschema's messages quote the offending value, and a value here may be a pasted secret."""
+    where = ".".join(str(p) for p in err.absolute_path)
+    subject = f"{where} " if where else ""
+    rule, expected = err.validator, cast(Any, err.validator_value)
+    if rule in ("additionalProperties", "required"):  # these name keys, never values
+        return err.message
+    if rule in ("oneOf", "anyOf"):
+        ways = [" + ".join(sub.get("required", ())) for sub in expected if isinstance(sub, dict)]
+        return f"{subject}must use exactly one of: " + "; or ".join(w for w in ways if w)
+    if rule == "type":
+        return f"{subject}must be of type {expected}"
+    if rule == "enum":
+        return f"{subject}must be one of {', '.join(map(str, expected))}"
+    bounds = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
+    if rule in bounds:
+        return f"{subject}must be {bounds[str(rule)]} {expected}"
+    described = err.schema.get("description") if isinstance(err.schema, dict) else None
+    return f"{subject}does not have the expected form" + (f" ({described})" if described else f" ({rule})")
+
+
 def _check_settings(cls: type[Provider], target: str, settings: Mapping[str, Any], sources: Sources) -> None:
     validator = jsonschema.Draft202012Validator(dict(cls.settings_schema))
     problems: list[Diagnostic] = []
@@ -130,7 +151,7 @@ def _check_settings(cls: type[Provider], target: str, settings: Mapping[str, Any
         problems.append(
             error(
                 "S210",
-                f"target {target}: settings: {err.message}",
+                f"target {target}: settings: {_without_values(err)}",
                 where,
                 hint=f"the {cls.name} provider's settings are listed under `settings` in docs/spec-reference.md",
             )

@@ -132,7 +132,12 @@ def _retire(live: LiveObject, parent: Resource | None) -> tuple[Change, Diagnost
     records = live.usage.get("records", 0)
     target = parent.migrations.get(live.address) if parent else None
     problem = None
-    impact = "no records are affected"
+    # A provider that did not count says nothing; "no records" would be a promise nobody checked.
+    impact = (
+        "no records are affected"
+        if "records" in live.usage
+        else "records were not counted: any data here is lost"
+    )
     if records and target:
         impact = f"{records} record(s) move to {target}"
     elif records and live.kind == "field":

@@ -12,8 +12,14 @@ LineOf = Callable[[Diagnostic], str]
 FORMAT_VERSION = "1"
 # A token pasted into crmconf.yaml is refused, but quoting its line would repeat it in CI logs:
 # HubSpot private-app tokens, Salesforce session ids and bearer values are masked in quoted lines.
-_SECRET = re.compile(r"\bpat-[a-z0-9]{2,4}-[A-Za-z0-9-]{6,}|\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{20,}|"
-                     r"(?<=Bearer )\S+", re.IGNORECASE)
+_SECRET = re.compile(
+    r"\bpat-[a-z0-9]{2,4}-[A-Za-z0-9-]{6,}|\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{20,}|"
+    r"(?<=Bearer )\S+",
+    re.IGNORECASE,
+)
+# A provider-settings line (S210) is quoted without its value at all: a secret pasted there need not
+# look like any known token to be one.
+_SETTING_VALUE = re.compile(r"^(\s*-?\s*[^:#\s][^:#]*:\s*)\S.*$")
 
 
 def text(diagnostics: Sequence[Diagnostic], line_of: LineOf, *, color: bool = False) -> str:
@@ -33,7 +39,10 @@ def _text_one(d: Diagnostic, source_line: str, color: bool) -> list[str]:
     lines = [f"{where}{sev} {d.code}: {d.message}"]
     if d.location and source_line:
         gutter = str(d.location.line)
-        lines.append(f"  {gutter} | {_SECRET.sub('***', source_line)}")
+        shown = (
+            _SETTING_VALUE.sub(r"\1***", source_line) if d.code == "S210" else _SECRET.sub("***", source_line)
+        )
+        lines.append(f"  {gutter} | {shown}")
         lines.append(f"  {' ' * len(gutter)} | {' ' * (d.location.column - 1)}{_paint('^', '36', color)}")
     if d.hint:
         lines.append(f"  hint: {d.hint}")

@@ -179,19 +179,16 @@ def _usage(address: str, obj: Mapping[str, Any], org: Mapping[str, Any]) -> dict
             1 for recs in records.values() for r in recs if (r.get("pipeline"), r.get("stage")) == where
         )
         return {"records": count}
-    if obj["kind"] == "field" and obj["attrs"].get("options"):
+    if obj["kind"] == "field":
         _, obj_name, field = address.split(".", 2)
-        counts: dict[str, int] = {}
-        for record in records.get(obj_name, []):
-            value = record.get(field)
+        held = [r[field] for r in records.get(obj_name, []) if r.get(field) not in (None, "", [])]
+        counts: dict[str, int] = {"records": len(held)}
+        options = option_values(obj["attrs"].get("options") or [])
+        for value in held:
             for v in value if isinstance(value, list) else [value]:
-                if v is not None:
+                if str(v) in options:
                     counts[f"option:{v}"] = counts.get(f"option:{v}", 0) + 1
-        return {
-            k: n
-            for k, n in counts.items()
-            if k.removeprefix("option:") in option_values(obj["attrs"]["options"])
-        }
+        return counts
     return {}
 
 

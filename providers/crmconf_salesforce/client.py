@@ -53,6 +53,8 @@ COMPOSITE_BATCH = 25  # Composite API: subrequests per call
 COLLECTION_BATCH = 200  # sObject Collections: records per call
 READ_RETRIES = 2
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# The description is what a refusal says (crmconf never quotes a settings value back: it may be a secret).
+ENV_SETTING = {"type": "string", "pattern": ENV_NAME, "description": "the NAME of an environment variable, not its value"}
 
 SETTINGS_SCHEMA: Mapping[str, Any] = {
     "type": "object",
@@ -62,21 +64,25 @@ SETTINGS_SCHEMA: Mapping[str, Any] = {
         "domain": {"type": "string", "pattern": r"^[A-Za-z0-9.-]+$"},
         "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
         "retry_backoff_seconds": {"type": "number", "minimum": 0, "maximum": 60},
-        "session_env": {"type": "string", "pattern": ENV_NAME},
-        "username_env": {"type": "string", "pattern": ENV_NAME},
-        "password_env": {"type": "string", "pattern": ENV_NAME},
-        "token_env": {"type": "string", "pattern": ENV_NAME},
-        "jwt_key_env": {"type": "string", "pattern": ENV_NAME},
-        "client_id_env": {"type": "string", "pattern": ENV_NAME},
-        "ca_bundle_env": {"type": "string", "pattern": ENV_NAME},
+        "session_env": ENV_SETTING,
+        "username_env": ENV_SETTING,
+        "password_env": ENV_SETTING,
+        "token_env": ENV_SETTING,
+        "jwt_key_env": ENV_SETTING,
+        "client_id_env": ENV_SETTING,
+        "ca_bundle_env": ENV_SETTING,
     },
     # No other keys: a literal token, password or session id in crmconf.yaml is refused.
     "additionalProperties": False,
-    # Exactly one way to log in: a session id, a password login, or a JWT bearer grant.
+    # Exactly one way to log in: a session id, a password login, or a JWT bearer grant. Each way
+    # excludes the others' keys, so a stray key can't make `Settings.method` pick a different login.
     "oneOf": [
-        {"required": ["session_env", "instance_url"]},
-        {"required": ["username_env", "password_env", "token_env"]},
-        {"required": ["jwt_key_env", "client_id_env", "username_env"]},
+        {"required": ["session_env", "instance_url"],
+         "not": {"anyOf": [{"required": ["password_env"]}, {"required": ["jwt_key_env"]}]}},
+        {"required": ["username_env", "password_env", "token_env"],
+         "not": {"anyOf": [{"required": ["session_env"]}, {"required": ["jwt_key_env"]}]}},
+        {"required": ["jwt_key_env", "client_id_env", "username_env"],
+         "not": {"anyOf": [{"required": ["session_env"]}, {"required": ["password_env"]}]}},
     ],
 }
 
@@ -107,10 +113,10 @@ class Settings:
             return "session"
         return "jwt" if "jwt_key_env" in self.env else "password"
 
-    def secret(self, key: str) -> str:
+    def secret(self, key: str, *, may_be_empty: bool = False) -> str:
         name = self.env[key]
-        value = os.environ.get(name, "")
-        if not value:
+        value = os.environ.get(name)
+        if value is None or (not value and not may_be_empty):
             raise UsageError(f"the environment variable {name} ({key} in crmconf.yaml) is not set or empty")
         return value
 
@@ -169,7 +175,7 @@ class SalesforceClient:
             elif s.method == "password":
                 self.requests += 1
                 sf = Salesforce(username=s.secret("username_env"), password=s.secret("password_env"),
-                                security_token=s.secret("token_env"), domain=s.domain, session=session,
+                                security_token=s.secret("token_env", may_be_empty=True), domain=s.domain, session=session,
                                 version=s.api_version)
             else:
                 self.requests += 1

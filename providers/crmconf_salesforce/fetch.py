@@ -306,7 +306,9 @@ class Reader:
             if body is not None:
                 attrs["description"] = body.get("description")
                 attrs.update(flows.attrs_of(flows.body_of(body)))
-            meta = {"kind": "flow", "api_name": api, "definition_id": r.get("DurableId"),
+            # `compiled`: crmconf built it (its name says so), so crmconf may also retire it under `prune`.
+            meta = {"kind": "flow", "compiled": api.lower().startswith(FLOW_PREFIX), "api_name": api,
+                    "definition_id": r.get("DurableId"),
                     "active_version_id": r.get("ActiveVersionId"), "latest_version_id": r.get("LatestVersionId"),
                     "updated_at": iso(r.get("LastModifiedDate")), "updated_by": _user(r.get("LastModifiedBy"))}
             stamp = stamps.get(api.lower())

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from crmconf.engine.journal import read
 from tests.conftest import CLI, Ran
 from tests.emulators.salesforce import SalesforceEmulator
-from tests.providers.salesforce.conftest import TARGET, converging_specs, copy_specs
+from tests.providers.salesforce.conftest import TARGET, converging_specs, copy_specs, edit
 
 
 def assert_no_secret(emu: SalesforceEmulator, root: Path, *runs: Ran) -> None:
@@ -127,3 +129,22 @@ def test_import_then_plan_is_empty(cli: CLI, emu: SalesforceEmulator, tmp_path: 
     planned = cli("plan", out, "--detailed-exitcode")
     assert planned.code == 0, planned.out
     assert_no_secret(emu, out, imported, planned)
+
+
+@pytest.mark.parametrize("pasted", [
+    'session_env: "{secret}"',  # the secret where its variable's name goes
+    "session_id: {secret}\n      session_env: SF_SESSION_ID",  # the secret under a key of its own
+    "session_env: SF_SESSION_ID\n      jwt_key_env: {secret}",  # a second login method, and a secret
+])
+def test_a_secret_pasted_into_the_settings_is_refused_and_never_echoed(
+    cli: CLI, emu: SalesforceEmulator, tmp_path: Path, pasted: str
+) -> None:
+    ws = copy_specs(tmp_path / "ws", emu)
+    secret = "s3cr3t-Value-that-looks-like-nothing-known"
+    edit(ws / "crmconf.yaml", "session_env: SF_SESSION_ID", pasted.format(secret=secret))
+    for command in (("plan", ws, "--target", TARGET), ("validate", ws, "--format", "json"),
+                    ("plan", ws, "--target", TARGET, "--format", "json")):
+        ran = cli(*command)
+        assert secret not in ran.out + ran.err, command
+    ran = cli("plan", ws, "--target", TARGET)
+    assert ran.code == 1 and "S210" in ran.err and "Traceback" not in ran.err, ran.err

@@ -7,6 +7,7 @@ from typing import Any
 import jsonschema
 import pytest
 from crmconf_salesforce import SalesforceProvider, flows, formulas
+from crmconf_salesforce.client import Settings
 from crmconf_salesforce.mapping import (
     closed_access,
     custom_api_name,
@@ -17,6 +18,7 @@ from crmconf_salesforce.mapping import (
     title_name,
 )
 
+from crmconf.errors import UsageError
 from crmconf.spec.model import Automation
 
 
@@ -175,3 +177,17 @@ def test_settings_take_secrets_only_from_environment_variables() -> None:
     assert not valid({"instance_url": "http://acme.my.salesforce.com", "session_env": "SF"})  # https only
     assert not valid({"instance_url": "https://x.my.salesforce.com", "session_env": "SF",  # two ways to log in
                       "username_env": "U", "password_env": "P", "token_env": "T"})
+    # A stray key of another login method is refused, rather than silently choosing that method.
+    assert not valid({"username_env": "U", "password_env": "P", "token_env": "T", "jwt_key_env": "K"})
+    assert not valid({"username_env": "U", "password_env": "P", "token_env": "T", "session_env": "S"})
+
+
+def test_an_empty_security_token_is_allowed_but_an_unset_one_is_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings.parse({"username_env": "SF_USER", "password_env": "SF_PASSWORD", "token_env": "SF_TOKEN"})
+    monkeypatch.setenv("SF_TOKEN", "")  # orgs that trust the caller's IP range issue no security token
+    assert settings.secret("token_env", may_be_empty=True) == ""
+    with pytest.raises(UsageError, match="SF_TOKEN"):
+        settings.secret("token_env")
+    monkeypatch.delenv("SF_TOKEN")
+    with pytest.raises(UsageError, match=r"SF_TOKEN \(token_env in crmconf.yaml\) is not set"):
+        settings.secret("token_env", may_be_empty=True)

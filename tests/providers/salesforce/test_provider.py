@@ -275,6 +275,22 @@ automations:
     live = provider.fetch(frozenset({"automation"})).objects["automation.renewal_task"]
     assert live.meta["updated_at"] and live.attrs["status"] == "active"
 
+    # Dropped from the spec under `prune: [automation]`: the flow crmconf built is switched off and
+    # deleted; flows it did not build are refused one by one and stay.
+    spec = (root / "spec.yaml").read_text()
+    (root / "spec.yaml").write_text(spec[:spec.index("  - name: renewal_task")] + spec[spec.index("  - name: discount_reset"):])
+    config = root / "crmconf.yaml"
+    config.write_text(config.read_text().replace("policies: {require_automation_owner: false}",
+                                                 "policies: {require_automation_owner: false, prune: [automation]}"))
+    report = apply_all(provider, root)
+    outcome = {r.change.address: (r.outcome, r.detail) for r in report.results}
+    assert outcome["automation.renewal_task"] == (Outcome.APPLIED, "")
+    refused = [a for a, (o, d) in outcome.items() if o is Outcome.FAILED and "did not build" in d]
+    assert refused and set(outcome) == {"automation.renewal_task", *refused}
+    assert "crmconf_renewal_task" not in {r["ApiName"] for r in emu.records("FlowDefinitionView")}
+    assert "crmconf_renewal_task" not in emu.metadata("Flow")
+    assert all(a.removeprefix("automation.") in emu.metadata("Flow") or a.count(".") > 1 for a in refused)
+
 
 def test_lead_lifecycles_become_lead_status_when_clean(
     emu: SalesforceEmulator, provider: SalesforceProvider, tmp_path: Path
