@@ -66,9 +66,40 @@ def apply_plan(
     )
     run = _Run(provider, journal, progress)
     with provider.session():
-        for batch in batches(plan.changes, getattr(provider, "batch_size", 1), provider):
+        for batch in batches(execution_order(plan.changes), getattr(provider, "batch_size", 1), provider):
             run.batch(batch)
     return Report(tuple(run.results), stopped=run.stopped)
+
+
+def execution_order(changes: tuple[Change, ...]) -> tuple[Change, ...]:
+    """The plan's creates and updates in dependency waves, like kinds together within a wave.
+
+    The plan reads in spec order (a pipeline, then its stages, then the next pipeline), which would cut
+    batches at every switch of kind; a change may run as soon as what it depends on has run, so
+    executing wave by wave keeps every dependency before its dependents and lets same-kind changes
+    share one call. Deletes keep the plan's order (children first, after everything else).
+    """
+    building = [c for c in changes if c.action is not Action.DELETE]
+    deleting = [c for c in changes if c.action is Action.DELETE]
+    position = {c.address: i for i, c in enumerate(building)}
+    depth: dict[str, int] = {}
+
+    def wave(i: int) -> int:
+        # Whatever the plan runs earlier among a change's dependencies and its parent stays earlier:
+        # a provider may rely on either (a stage created in its pipeline, a process naming its stages).
+        if i not in depth:
+            c = building[i]
+            related = [position[d] for d in (*c.depends_on, c.parent or "") if position.get(d, i) < i]
+            depth[i] = 1 + max(map(wave, related)) if related else 0
+        return depth[i]
+
+    first_seen: dict[tuple[str, Action], int] = {}
+    for i, c in enumerate(building):
+        first_seen.setdefault((c.kind, c.action), i)
+    ordered = sorted(
+        enumerate(building), key=lambda ic: (wave(ic[0]), first_seen[(ic[1].kind, ic[1].action)], ic[0])
+    )
+    return (*(c for _, c in ordered), *deleting)
 
 
 def batches(changes: tuple[Change, ...], size: int, provider: Provider) -> Iterator[list[Change]]:
