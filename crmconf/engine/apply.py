@@ -82,7 +82,7 @@ def execution_order(changes: tuple[Change, ...]) -> tuple[Change, ...]:
     building = [c for c in changes if c.action is not Action.DELETE]
     deleting = [c for c in changes if c.action is Action.DELETE]
     position = {c.address: i for i, c in enumerate(building)}
-    depth: dict[str, int] = {}
+    depth: dict[int, int] = {}
 
     def wave(i: int) -> int:
         # Whatever the plan runs earlier among a change's dependencies and its parent stays earlier:
