@@ -1,4 +1,4 @@
-"""`crmconf audit --offline` on 1,000 automations, in-process (median of 3). The goal is under 1 s."""
+"""`crmconf audit --offline` on 1,000 automations, in-process (median of the runs). The goal is under 1 s."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench.measure import REPEAT, progress
+from bench.report import Table, met, seconds
 from bench.workspace_gen import CONFIG
 from crmconf.cli import run as crmconf
 
 AUTOMATIONS = 1_000
+GOAL_S = 1.0
 AS_OF = date(2026, 11, 23)
 
 
@@ -73,15 +76,23 @@ def _time_audit(root: Path) -> float:
     return elapsed
 
 
-def run() -> dict[str, float]:
+def run() -> Table:
     os.environ.pop("CRMCONF_TODAY", None)  # the generated reviews are relative to the real today
+    progress(f"audit: --offline, {AUTOMATIONS:,} automations")
     with tempfile.TemporaryDirectory(prefix="crmconf-audit-bench-") as tmp:
         root = workspace(Path(tmp) / "ws")
         _time_audit(root)  # warm-up: imports and first-call caches are not what is measured
-        times = [_time_audit(root) for _ in range(3)]
-    return {"audit_offline_1000_s": statistics.median(times)}
+        times = [_time_audit(root) for _ in range(REPEAT)]
+    median = statistics.median(times)
+    table = Table("Audit", ["benchmark", f"wall time (median of {len(times)})", "goal", "met"])
+    table.add(f"`audit --offline`, {AUTOMATIONS:,} automations", seconds(median), f"< {GOAL_S:g} s",
+              met(median < GOAL_S))
+    table.notes = [
+        "In-process, after one warm-up run (imports excluded): load, validate, and audit every automation",
+        "(10% bound to vendor objects, 2% never reviewed), rendered as text.",
+    ]
+    return table
 
 
 if __name__ == "__main__":
-    for name, seconds in run().items():
-        print(f"{name}: {seconds:.3f} s (goal < 1 s)")
+    print(run().markdown())

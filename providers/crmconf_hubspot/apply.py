@@ -448,11 +448,15 @@ class Applier:
         if stage is None:
             raise ProviderError(f"{change.address} is not in HubSpot", context=_context(change))
         pipeline = self.registry.pipelines[stage.pipeline]
-        attrs = change.after or {}
+        attrs = dict(change.after or {})
+        if stage.display_order is not None and "position" not in {a.name for a in change.attrs}:
+            # Not moved: keep HubSpot's displayOrder, which fetch counted on when it ranked the stages.
+            attrs["position"] = stage.display_order
         self.client.call(f"replace stage {stage.label}", self.client.api("stages").replace,
                          OBJECT_TYPES[stage.obj], pipeline.id, stage.id, self._stage_input(stage.obj, attrs),
                          idempotent=True)
         stage.label = str(attrs["label"])
+        stage.display_order = int(attrs["position"])
 
     def delete_stage(self, change: Change) -> None:
         stage = self.registry.stages.get(change.address)

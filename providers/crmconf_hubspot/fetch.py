@@ -52,6 +52,7 @@ class StageRef:
     obj: str
     label: str
     fresh: bool = False  # just created with its pipeline, from the very attributes its own change wants
+    display_order: int | None = None  # HubSpot's raw displayOrder (None: written by this apply)
 
 
 @dataclass
@@ -259,17 +260,42 @@ class Fetcher:
         self.objects[address] = LiveObject(
             address, "pipeline", {"object": obj, "label": p.label}, version=str(p.updated_at or ""),
             meta={"id": p.id, "object": obj}, usage=usage, label=p.label)
+        positions = self._positions(address, stages, stage_names) if managed else {}
         for rank, s in enumerate(stages):
             stage_address = f"{address}.stage.{stage_names[s.id]}"
             metadata = {str(k): str(v) for k, v in (s.metadata or {}).items()}
-            self.registry.stages[stage_address] = StageRef(s.id, address, obj, s.label)
-            attrs = {"label": s.label, "position": rank,
+            self.registry.stages[stage_address] = StageRef(s.id, address, obj, s.label, display_order=s.display_order)
+            attrs = {"label": s.label, "position": positions.get(s.id, rank),
                      "probability": probability_percent(metadata.get("probability")) if obj == "deal" else None,
                      "outcome": stage_outcome(obj, metadata)}
             self.objects[stage_address] = LiveObject(
                 stage_address, "stage", attrs, version=str(s.updated_at or ""), parent=address,
                 meta={"id": s.id, "pipeline_id": p.id, "object": obj},
                 usage={"records": counts[s.id]} if s.id in counts else {}, label=s.label)
+
+    def _positions(self, address: str, stages: list[Any], names: dict[str, str]) -> dict[str, int]:
+        """A stage's `position` is its rank in HubSpot's order (display orders may have gaps), and apply
+        writes the spec's index as displayOrder only for stages created or moved. When that would not
+        give the spec's order (an unmoved stage's displayOrder sorts it past a written one: live
+        display orders 0 and 9, the spec inserting stages between), positions are the raw display
+        orders instead, so the plan renumbers every stage out of place and one apply converges."""
+        ranks = {s.id: rank for rank, s in enumerate(stages)}
+        wanted = {r.address: r for r in self.desired.resources.values() if r.kind == "stage" and r.parent == address}
+        final: list[tuple[int, str, int]] = []  # (displayOrder, label, spec index) once applied
+        live = set()
+        for s in stages:
+            resource = wanted.get(f"{address}.stage.{names[s.id]}")
+            if resource is None:
+                continue  # retired by the plan
+            live.add(resource.address)
+            index = int(resource.attrs["position"])
+            order = s.display_order if ranks[s.id] == index else index
+            final.append((order, str(resource.attrs["label"]), index))
+        final += [(int(r.attrs["position"]), str(r.attrs["label"]), int(r.attrs["position"]))
+                  for r in wanted.values() if r.address not in live]
+        if [index for _, _, index in sorted(final)] == sorted(index for _, _, index in final):
+            return ranks
+        return {s.id: int(s.display_order) for s in stages}
 
     @staticmethod
     def _stage_names(stages: list[Any], spec: Any) -> dict[str, str]:

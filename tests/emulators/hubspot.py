@@ -43,7 +43,7 @@ from tests.emulators.hubspot_state import (
     Portal,
 )
 
-__all__ = ["HubSpotEmulator", "main", "seed_scale"]
+__all__ = ["HubSpotEmulator", "Mutation", "main", "seed_scale"]
 
 # HubSpot's published limits for a Professional private app; reported on every response.
 RATE_LIMIT_MAX, RATE_LIMIT_INTERVAL_MS, RATE_LIMIT_SECONDLY, RATE_LIMIT_DAILY = 190, 10_000, 19, 650_000
@@ -54,6 +54,24 @@ class Reply:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """A write the portal performed (a 2xx answer to a writing request).
+
+    Tests assert on effects rather than requests: a write retried after a lost answer is two requests
+    but must stay one effect. `touched` lists what changed, each thing as its aliases: `property
+    deals/arr`, `group deals/commercial`, `pipeline deals/New Business` + `pipeline deals#75000001`,
+    `stage deals/New Business/Discovery` + `stage deals#150000001`, `flow [crmconf] x` + `flow
+    #1500101`, `records deals`. `created` names what came into being, by its first alias.
+    """
+
+    method: str
+    path: str
+    status: int
+    touched: tuple[tuple[str, ...], ...]
+    created: tuple[str, ...]
 
 
 @dataclass
@@ -363,6 +381,67 @@ def _get_owner(p: Portal, c: Call) -> Reply:
     return ok(p.get_owner(c.params["oid"], c.arg("idProperty"), c.flag("archived")))
 
 
+# ---- effects (for tests: what a write did to the portal) --------------------------------------------
+
+_READS = {"_search", "_batch_read_properties", "_batch_read_flows"}  # POSTs that change nothing
+
+
+def _pipeline_keys(obj: str, pipeline: JSON) -> list[str]:
+    return [f"pipeline {obj}/{pipeline['label']}", f"pipeline {obj}#{pipeline['id']}"]
+
+
+def _stage_keys(obj: str, pipeline_label: str, stage: JSON) -> list[str]:
+    return [f"stage {obj}/{pipeline_label}/{stage['label']}", f"stage {obj}#{stage['id']}"]
+
+
+def _stage_in_state(p: Portal, obj: str, pid: str, sid: str) -> tuple[JSON, JSON] | None:
+    pipeline = p.pipelines[obj].get(pid)
+    stage = next((s for s in (pipeline or {}).get("stages", []) if s["id"] == sid), None)
+    return (pipeline, stage) if pipeline is not None and stage is not None else None
+
+
+def _effects(name: str, p: Portal, c: Call, reply: Reply) -> tuple[list[list[str]], list[str]]:
+    """(touched, created) by a successful write, read from the request, the answer and the state after it."""
+    raw_obj = c.params.get("obj")
+    obj = Portal.object_type(raw_obj) if raw_obj else ""
+    body = reply.body if isinstance(reply.body, dict) else {}
+    if name == "_create_property":
+        return [[f"property {obj}/{body['name']}"]], [f"property {obj}/{body['name']}"]
+    if name == "_batch_create_properties":
+        names = [f"property {obj}/{r['name']}" for r in body.get("results", [])]
+        return [[n] for n in names], names
+    if name in ("_update_property", "_archive_property"):
+        return [[f"property {obj}/{c.params['name']}"]], []
+    if name == "_batch_archive_properties":
+        refused = {n for e in body.get("errors", []) for n in (e.get("context") or {}).get("name", [])}
+        names = [str(i.get("name")) for i in (c.body or {}).get("inputs", []) if isinstance(i, dict)]
+        return [[f"property {obj}/{n}"] for n in names if n not in refused], []
+    if name in ("_create_group", "_update_group", "_archive_group"):
+        key = f"group {obj}/{c.params.get('name') or body.get('name')}"
+        return [[key]], [key] if name == "_create_group" else []
+    if name == "_create_pipeline":
+        stages = [_stage_keys(obj, body["label"], s) for s in body["stages"]]
+        return [_pipeline_keys(obj, body), *stages], [_pipeline_keys(obj, body)[0], *(s[0] for s in stages)]
+    if name in ("_replace_pipeline", "_update_pipeline", "_archive_pipeline"):
+        return [_pipeline_keys(obj, p.pipelines[obj][c.params["pid"]])], []
+    if name in ("_create_stage", "_replace_stage", "_update_stage", "_archive_stage"):
+        sid = str(body.get("id") or c.params.get("sid"))
+        found = _stage_in_state(p, obj, c.params["pid"], sid)
+        if found is None:
+            return [[f"stage {obj}#{sid}"]], []
+        keys = _stage_keys(obj, found[0]["label"], found[1])
+        return [keys], keys[:1] if name == "_create_stage" else []
+    if name in ("_batch_update_records", "_update_record", "_create_record"):
+        return [[f"records {obj}"]], []
+    if name == "_create_flow":
+        return [[f"flow {body['name']}", f"flow #{body['id']}"]], [f"flow {body['name']}"]
+    if name == "_replace_flow":
+        return [[f"flow {body.get('name')}", f"flow #{c.params['fid']}"]], []
+    if name == "_delete_flow":
+        return [[f"flow #{c.params['fid']}"]], []
+    return [[f"unknown {name}"]], []
+
+
 # ---- HTTP plumbing -----------------------------------------------------------------------------
 
 def error_reply(status: int, category: str, message: str) -> Reply:
@@ -457,6 +536,7 @@ class _Handler(BaseHTTPRequestHandler):
         emu = self.server.emulator
         path = urlsplit(self.path).path
         emu.requests.record(self.command, path)
+        emu.record_arrival(self.command, path)
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         rule = emu.faults.take(self.command, path)
         kind = rule.kind if rule else None
@@ -510,6 +590,9 @@ class HubSpotEmulator:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._server_errors = 0
+        self._seed = seed
+        self._mutations: list[Mutation] = []
+        self._sequence: list[tuple[str, str]] = []  # every request in arrival order, as (method, path)
 
     # ---- lifecycle ----
 
@@ -540,6 +623,38 @@ class HubSpotEmulator:
                  tb: TracebackType | None) -> None:
         self.stop()
 
+    def reset(self, *, seed: bool | None = None) -> None:
+        """Back to a freshly seeded portal with no fault rules and empty logs, on the same port, so one
+        server can run many scenarios (users added since must be added again). `seed` overrides the
+        constructor's choice of the default (True) or minimal (False) portal for this reset."""
+        with self._lock:
+            self.portal = Portal()
+            (seed_default_portal if (self._seed if seed is None else seed) else seed_minimal_portal)(self.portal)
+            self.faults.clear()
+            self.requests.reset()
+            self._mutations.clear()
+            self._sequence.clear()
+
+    def mutations(self) -> list[Mutation]:
+        """The writes performed since the start (or the last `reset`/`clear_logs`), in order."""
+        with self._lock:
+            return list(self._mutations)
+
+    def sequence(self) -> list[tuple[str, str]]:
+        """Every request received, in arrival order (faulted and retried ones included)."""
+        with self._lock:
+            return list(self._sequence)
+
+    def record_arrival(self, method: str, path: str) -> None:
+        with self._lock:
+            self._sequence.append((method, path))
+
+    def clear_logs(self) -> None:
+        with self._lock:
+            self.requests.reset()
+            self._mutations.clear()
+            self._sequence.clear()
+
     @property
     def validate_deletes_by_default(self) -> bool:
         """Whether pipeline/stage deletes refuse in-use stages when the request does not say (see Portal)."""
@@ -564,13 +679,13 @@ class HubSpotEmulator:
                 continue
             matched_path = True
             if method_ == method:
-                return self._run(handler, match.groupdict(), parts.query, raw, partial, path)
+                return self._run(handler, method, match.groupdict(), parts.query, raw, partial, path)
         if matched_path:
             return error_reply(405, "VALIDATION_ERROR", f"HTTP 405 Method Not Allowed: {method} {path}")
         return error_reply(404, "OBJECT_NOT_FOUND", f"No API at {method} {path}")
 
-    def _run(self, handler: Handler, params: dict[str, str], query: str, raw: bytes, partial: bool,
-             path: str) -> Reply:
+    def _run(self, handler: Handler, method: str, params: dict[str, str], query: str, raw: bytes,
+             partial: bool, path: str) -> Reply:
         try:
             body = json.loads(raw) if raw.strip() else None
         except ValueError as err:
@@ -578,7 +693,12 @@ class HubSpotEmulator:
         call = Call(params, parse_qs(query, keep_blank_values=True), body, partial, self.base_url + path)
         try:
             with self._lock:
-                return handler(self.portal, call)
+                reply = handler(self.portal, call)
+                if method != "GET" and reply.status < 300 and handler.__name__ not in _READS:
+                    touched, created = _effects(handler.__name__, self.portal, call, reply)
+                    self._mutations.append(Mutation(method, path, reply.status, tuple(map(tuple, touched)),
+                                                   tuple(created)))
+                return reply
         except HubSpotError as err:
             return Reply(err.status, err.body())
         except Exception:  # an emulator bug must be loud but still answer like HubSpot would

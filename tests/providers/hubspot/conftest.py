@@ -118,9 +118,10 @@ def failures(report: Report) -> list[str]:
 
 
 def duplicates(emu: HubSpotEmulator) -> list[str]:
-    """Anything created twice: pipelines by label, flows by name (properties are unique by name)."""
-    seen: list[str] = [f"pipeline {p['label']}" for o in ("deals", "tickets") for p in emu.pipelines(o)]
+    """Anything created twice: pipelines by label per object, stages by label per pipeline, flows by name
+    (properties are unique by name)."""
+    seen: list[str] = [f"pipeline {o}/{p['label']}" for o in ("deals", "tickets") for p in emu.pipelines(o)]
     seen += [f"flow {f['name']}" for f in emu.flows()]
-    seen += [f"stage {p['label']}/{s['label']}" for o in ("deals", "tickets") for p in emu.pipelines(o)
+    seen += [f"stage {o}/{p['label']}/{s['label']}" for o in ("deals", "tickets") for p in emu.pipelines(o)
              for s in p["stages"]]
     return sorted({s for s in seen if seen.count(s) > 1})
