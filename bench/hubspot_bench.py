@@ -30,7 +30,7 @@ import statistics
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -38,12 +38,11 @@ from typing import Any
 from hubspot import HubSpot
 from hubspot.crm.properties import OptionInput, PropertyCreate
 
-from bench.measure import REPEAT, Runs, heap_peak_mb, progress, timed
+from bench.measure import REPEAT, ApplyRuns, Runs, apply_once, measure_reads, progress, timed
 from bench.report import Table, megabytes, met, pct_over, seconds, times_fewer
-from crmconf.engine.apply import apply_plan, verify
+from bench.workspace_gen import new_fields
 from crmconf.engine.changes import Plan
-from crmconf.engine.journal import Journal
-from crmconf.engine.plan import kinds_of, make_plan
+from crmconf.engine.plan import make_plan
 from crmconf.engine.resource import Snapshot
 from crmconf.providers import opened
 from crmconf.validation import require_valid
@@ -187,20 +186,8 @@ def read_one_by_one(emu: HubSpotEmulator) -> None:
 
 # --- apply ---------------------------------------------------------------------------------------
 
-APPLY_TYPES = (("text", None), ("number", None), ("picklist", ["Alpha", "Beta", "Gamma"]), ("date", None))
-
-
 def _new_properties() -> dict[str, list[dict[str, Any]]]:
-    fields: dict[str, list[dict[str, Any]]] = {}
-    objects = list(OBJECTS.values())
-    for i in range(NEW_PROPERTIES):
-        kind, options = APPLY_TYPES[i % len(APPLY_TYPES)]
-        item: dict[str, Any] = {"name": f"crmconf_new_{i:05d}", "label": f"New property {i:05d}", "type": kind,
-                                "help_text": f"What new property {i} records"}
-        if options:
-            item["options"] = [{"value": o.lower(), "label": o} for o in options]
-        fields.setdefault(objects[i % len(objects)], []).append(item)
-    return fields
+    return new_fields(NEW_PROPERTIES, list(OBJECTS.values()), "property", lower_values=True)
 
 
 def _apply_workspace(root: Path, emu: HubSpotEmulator) -> Path:
@@ -218,45 +205,13 @@ def apply_minimum() -> tuple[int, int]:
     return sum(math.ceil(n / BATCH) for n in per_object), len(per_object)
 
 
-@dataclass
-class ApplyRuns:
-    apply: Runs
-    verify: Runs
-    heap: list[float] = field(default_factory=list)  # MB, from the tracemalloc runs
-    changes: int = 0
-    applied: int = 0
-    unverified: int = 0
-
-
 def _apply_once(tmp: Path, latency: float, runs: ApplyRuns, *, heap: bool = False) -> None:
     """One apply of the new properties on a fresh scale portal: timed and counted, or (heap) traced."""
     emu = _portal()
     try:
         root = _apply_workspace(tmp / f"apply-{os.urandom(4).hex()}", emu)
         with _token(emu):
-            ws = require_valid(root, date(2026, 11, 23))
-            with opened(ws.spec, ws.sources, root, TARGET) as (name, provider):
-                plan, compiled, _ = make_plan(ws, name, provider)
-                assert not plan.errors, [d.message for d in plan.errors]
-                journal = Journal(root / ".crmconf" / "journal.jsonl")
-                emu.faults.latency_s = latency
-                holder: dict[str, Any] = {}
-
-                def do_apply() -> None:
-                    holder["report"] = apply_plan(plan, provider, journal)
-
-                def do_verify() -> None:
-                    holder["report"] = verify(holder["report"], provider.fetch(kinds_of(compiled, provider)))
-
-                if heap:
-                    runs.heap.append(heap_peak_mb(do_apply))
-                    return
-                runs.apply.record(*timed(do_apply, emu.requests))
-                runs.verify.record(*timed(do_verify, emu.requests))
-                report = holder["report"]
-                runs.changes = len(plan.changes)
-                runs.applied = sum(1 for r in report.results if r.outcome.value == "applied")
-                runs.unverified = len(report.unverified)
+            apply_once(root, TARGET, emu.faults, emu.requests, latency, runs, heap=heap)
     finally:
         emu.stop()
 
@@ -306,28 +261,17 @@ def run(*, baseline_latencies: tuple[float, ...] = LATENCIES) -> Table:
             minimum = plan_minimum(emu)
             live = (sum(len(emu.properties(o)) for o in OBJECTS), len(emu.pipelines("deals"))
                     + len(emu.pipelines("tickets")), len(emu.portal.flows))
+            result = PlanResult()
             with _token(emu):
-                baseline: dict[float, tuple[float, int]] = {}
-                for latency in baseline_latencies:
-                    progress(f"hubspot: one-by-one read at {latency * 1000:.0f} ms")
-                    emu.faults.latency_s = latency
-                    baseline[latency] = timed(lambda: read_one_by_one(emu), emu.requests)
-                one_by_one = next(iter(baseline.values()))[1]
-                result = PlanResult()
-                plan_runs: dict[float, Runs] = {}
-                for latency in LATENCIES:
-                    progress(f"hubspot: plan at {latency * 1000:.0f} ms x{runs_n}")
-                    emu.faults.latency_s = latency
-                    plan_runs[latency] = Runs()
-                    for _ in range(runs_n):
-                        plan_runs[latency].record(*timed(lambda: _plan(root, result), emu.requests))
-                progress(f"hubspot: plan heap (tracemalloc) x{runs_n}")
-                emu.faults.latency_s = 0.0
-                heap = statistics.median(heap_peak_mb(lambda: _plan(root, result)) for _ in range(runs_n))
+                reads = measure_reads("hubspot", emu.faults, emu.requests, lambda: _plan(root, result),
+                                      lambda: read_one_by_one(emu), baseline_latencies=baseline_latencies,
+                                      latencies=LATENCIES, runs=runs_n)
         finally:
             emu.stop()
+        baseline, heap = reads.baseline, reads.heap_mb
+        one_by_one = next(iter(baseline.values()))[1]
         assert result.plan is not None and result.snapshot is not None
-        for latency, runs in plan_runs.items():
+        for latency, runs in reads.plans.items():
             reqs = runs.median_requests
             goal_ok = reqs <= minimum * 1.10 and one_by_one >= 50 * reqs
             table.add("plan (issue 4 scale)", f"{latency * 1000:.0f} ms", seconds(runs.median_s), reqs, minimum,

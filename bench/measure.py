@@ -13,7 +13,16 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 from typing import Protocol
+
+from crmconf.engine.apply import Outcome, Report, apply_plan, verify
+from crmconf.engine.changes import Change
+from crmconf.engine.journal import Journal
+from crmconf.engine.plan import kinds_of, make_plan
+from crmconf.providers import opened
+from crmconf.validation import require_valid
 
 # `make bench` measures every figure this many times and reports the median; `--quick` lowers it.
 REPEAT = int(os.environ.get("CRMCONF_BENCH_REPEAT", "3"))
@@ -127,3 +136,80 @@ _STARTED = time.perf_counter()
 def progress(message: str) -> None:
     """Progress goes to stderr: stdout carries only the figures, exactly as BENCHMARKS.md has them."""
     print(f"  [{time.perf_counter() - _STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+TODAY = date(2026, 11, 23)  # the day every bench workspace is validated on: review dates stay fresh
+
+
+class Latency(Protocol):
+    latency_s: float
+
+
+@dataclass
+class ReadFigures:
+    """A vendor plan measured at each latency, against a one-by-one reader run through the same client."""
+
+    baseline: dict[float, tuple[float, int]]  # latency -> (seconds, requests) of the one-by-one reader
+    plans: dict[float, Runs]
+    heap_mb: float  # median tracemalloc peak of the plan at 0 ms
+
+
+def measure_reads(vendor: str, faults: Latency, counter: Counter, plan: Callable[[], object],
+                  one_by_one: Callable[[], object], *, baseline_latencies: tuple[float, ...],
+                  latencies: tuple[float, ...], runs: int) -> ReadFigures:
+    baseline: dict[float, tuple[float, int]] = {}
+    for latency in baseline_latencies:
+        progress(f"{vendor}: one-by-one read at {latency * 1000:.0f} ms")
+        faults.latency_s = latency
+        baseline[latency] = timed(one_by_one, counter)
+    plans: dict[float, Runs] = {}
+    for latency in latencies:
+        progress(f"{vendor}: plan at {latency * 1000:.0f} ms x{runs}")
+        faults.latency_s = latency
+        plans[latency] = Runs()
+        for _ in range(runs):
+            plans[latency].record(*timed(plan, counter))
+    progress(f"{vendor}: plan heap (tracemalloc) x{runs}")
+    faults.latency_s = 0.0
+    heap = statistics.median(heap_peak_mb(plan) for _ in range(runs))
+    return ReadFigures(baseline, plans, heap)
+
+
+@dataclass
+class ApplyRuns:
+    apply: Runs
+    verify: Runs
+    heap: list[float] = field(default_factory=list)  # MB, from the tracemalloc runs
+    changes: int = 0
+    applied: int = 0
+    unverified: int = 0
+
+
+def apply_once(root: Path, target: str, faults: Latency, counter: Counter, latency: float, runs: ApplyRuns, *,
+               heap: bool = False) -> tuple[Change, ...]:
+    """Plan `root` against `target`, then apply it and verify by re-reading, each timed and counted
+    separately (or, with heap, only the apply traced), as `crmconf apply` does in-process. Returns
+    the planned changes."""
+    ws = require_valid(root, TODAY)
+    with opened(ws.spec, ws.sources, root, target) as (name, provider):
+        plan, compiled, _ = make_plan(ws, name, provider)
+        assert not plan.errors, [d.message for d in plan.errors]
+        journal = Journal(root / ".crmconf" / "journal.jsonl")
+        faults.latency_s = latency
+        reports: list[Report] = []
+
+        def do_apply() -> None:
+            reports.append(apply_plan(plan, provider, journal))
+
+        def do_verify() -> None:
+            reports.append(verify(reports[-1], provider.fetch(kinds_of(compiled, provider))))
+
+        if heap:
+            runs.heap.append(heap_peak_mb(do_apply))
+            return plan.changes
+        runs.apply.record(*timed(do_apply, counter))
+        runs.verify.record(*timed(do_verify, counter))
+        runs.changes = len(plan.changes)
+        runs.applied = sum(1 for r in reports[-1].results if r.outcome is Outcome.APPLIED)
+        runs.unverified = len(reports[-1].unverified)
+    return plan.changes

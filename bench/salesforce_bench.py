@@ -32,19 +32,18 @@ import statistics
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from crmconf_salesforce.mapping import FAMILIES
 
-from bench.measure import REPEAT, Runs, heap_peak_mb, progress, timed
+from bench.measure import REPEAT, ApplyRuns, Runs, apply_once, measure_reads, progress, timed
 from bench.report import Table, megabytes, met, pct_over, seconds, times_fewer
-from crmconf.engine.apply import apply_plan, verify
+from bench.workspace_gen import new_fields
 from crmconf.engine.changes import Plan
-from crmconf.engine.journal import Journal
-from crmconf.engine.plan import kinds_of, make_plan
+from crmconf.engine.plan import make_plan
 from crmconf.engine.resource import Snapshot
 from crmconf.providers import opened
 from crmconf.validation import require_valid
@@ -192,20 +191,8 @@ def read_one_by_one(emu: SalesforceEmulator) -> None:
 
 # --- apply ---------------------------------------------------------------------------------------
 
-APPLY_TYPES = (("text", None), ("number", None), ("picklist", ["Alpha", "Beta", "Gamma"]), ("date", None))
-
-
 def _new_fields() -> dict[str, list[dict[str, Any]]]:
-    fields: dict[str, list[dict[str, Any]]] = {}
-    objects = list(OBJECTS.values())
-    for i in range(NEW_FIELDS):
-        kind, options = APPLY_TYPES[i % len(APPLY_TYPES)]
-        item: dict[str, Any] = {"name": f"crmconf_new_{i:05d}", "label": f"New field {i:05d}", "type": kind,
-                                "help_text": f"What new field {i} records"}
-        if options:
-            item["options"] = [{"value": o, "label": o} for o in options]
-        fields.setdefault(objects[i % len(objects)], []).append(item)
-    return fields
+    return new_fields(NEW_FIELDS, list(OBJECTS.values()), "field", lower_values=False)
 
 
 def _apply_workspace(root: Path, emu: SalesforceEmulator) -> Path:
@@ -223,43 +210,12 @@ def apply_minimum() -> tuple[int, int]:
     return math.ceil(NEW_FIELDS / MD_BATCH), 1 + math.ceil(NEW_FIELDS / MD_BATCH)
 
 
-@dataclass
-class ApplyRuns:
-    apply: Runs
-    verify: Runs
-    heap: list[float] = field(default_factory=list)  # MB, from the tracemalloc runs
-    applied: int = 0
-    unverified: int = 0
-
-
 def _apply_once(emu: SalesforceEmulator, root: Path, latency: float, runs: ApplyRuns, *,
                 heap: bool = False) -> list[Any]:
     """One apply of the new fields on a freshly reset scale org: timed and counted, or (heap) traced.
     Returns the plan's changes."""
     _scale_org(emu)
-    ws = require_valid(root, date(2026, 11, 23))
-    with opened(ws.spec, ws.sources, root, TARGET) as (name, provider):
-        plan, compiled, _ = make_plan(ws, name, provider)
-        assert not plan.errors, [d.message for d in plan.errors]
-        journal = Journal(root / ".crmconf" / "journal.jsonl")
-        emu.faults.latency_s = latency
-        holder: dict[str, Any] = {}
-
-        def do_apply() -> None:
-            holder["report"] = apply_plan(plan, provider, journal)
-
-        def do_verify() -> None:
-            holder["report"] = verify(holder["report"], provider.fetch(kinds_of(compiled, provider)))
-
-        if heap:
-            runs.heap.append(heap_peak_mb(do_apply))
-        else:
-            runs.apply.record(*timed(do_apply, emu.requests))
-            runs.verify.record(*timed(do_verify, emu.requests))
-            report = holder["report"]
-            runs.applied = sum(1 for r in report.results if r.outcome.value == "applied")
-            runs.unverified = len(report.unverified)
-    return list(plan.changes)
+    return list(apply_once(root, TARGET, emu.faults, emu.requests, latency, runs, heap=heap))
 
 
 def write_one_by_one(emu: SalesforceEmulator, changes: list[Any], latency: float) -> tuple[float, int]:
@@ -297,25 +253,14 @@ def run(*, baseline_latencies: tuple[float, ...] = LATENCIES) -> Table:
         root = _workspace(tmp / "ws", emu)
         figures = _minimum(emu)
         minimum = figures["minimum"]
-        baseline: dict[float, tuple[float, int]] = {}
-        for latency in baseline_latencies:
-            progress(f"salesforce: one-by-one read at {latency * 1000:.0f} ms")
-            emu.faults.latency_s = latency
-            baseline[latency] = timed(lambda: read_one_by_one(emu), emu.requests)
-        one_by_one = next(iter(baseline.values()))[1]
         result = PlanResult()
-        plan_runs: dict[float, Runs] = {}
-        for latency in LATENCIES:
-            progress(f"salesforce: plan at {latency * 1000:.0f} ms x{runs_n}")
-            emu.faults.latency_s = latency
-            plan_runs[latency] = Runs()
-            for _ in range(runs_n):
-                plan_runs[latency].record(*timed(lambda: _plan(root, result), emu.requests))
-        progress(f"salesforce: plan heap (tracemalloc) x{runs_n}")
-        emu.faults.latency_s = 0.0
-        heap = statistics.median(heap_peak_mb(lambda: _plan(root, result)) for _ in range(runs_n))
+        reads = measure_reads("salesforce", emu.faults, emu.requests, lambda: _plan(root, result),
+                              lambda: read_one_by_one(emu), baseline_latencies=baseline_latencies,
+                              latencies=LATENCIES, runs=runs_n)
+        baseline, heap = reads.baseline, reads.heap_mb
+        one_by_one = next(iter(baseline.values()))[1]
         assert result.plan is not None and result.snapshot is not None
-        for latency, runs in plan_runs.items():
+        for latency, runs in reads.plans.items():
             reqs = runs.median_requests
             table.add("plan (issue 5 scale)", f"{latency * 1000:.0f} ms", seconds(runs.median_s), reqs, minimum,
                       pct_over(reqs, minimum), one_by_one, times_fewer(one_by_one, reqs), megabytes(heap),

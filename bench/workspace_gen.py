@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 OBJECTS = ("deal", "contact", "company", "ticket", "lead")
 TYPES = ("text", "number", "currency", "date", "picklist", "boolean", "textarea", "email", "url", "percent")
@@ -66,3 +67,20 @@ def generate(root: Path, *, fields: int, pipelines: int, automations: int, permi
         )
     (root / "permissions.yaml").write_text("".join(lines))
     return root
+
+
+APPLY_TYPES = (("text", None), ("number", None), ("picklist", ["Alpha", "Beta", "Gamma"]), ("date", None))
+
+
+def new_fields(count: int, objects: list[str], noun: str, *, lower_values: bool) -> dict[str, list[dict[str, Any]]]:
+    """`count` new custom fields for an apply benchmark, spread evenly over `objects`, types in turn.
+    (HubSpot option values are internal names, lower case by convention; Salesforce's are the labels.)"""
+    fields: dict[str, list[dict[str, Any]]] = {}
+    for i in range(count):
+        kind, options = APPLY_TYPES[i % len(APPLY_TYPES)]
+        item: dict[str, Any] = {"name": f"crmconf_new_{i:05d}", "label": f"New {noun} {i:05d}", "type": kind,
+                                "help_text": f"What new {noun} {i} records"}
+        if options:
+            item["options"] = [{"value": o.lower() if lower_values else o, "label": o} for o in options]
+        fields.setdefault(objects[i % len(objects)], []).append(item)
+    return fields
