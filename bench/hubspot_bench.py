@@ -39,7 +39,7 @@ from hubspot import HubSpot
 from hubspot.crm.properties import OptionInput, PropertyCreate
 
 from bench.measure import REPEAT, ApplyRuns, Runs, apply_once, measure_reads, progress, timed
-from bench.report import Table, megabytes, met, pct_over, seconds, times_fewer
+from bench.report import Table, apply_rows, megabytes, met, pct_over, seconds, times_fewer
 from bench.workspace_gen import new_fields
 from crmconf.engine.changes import Plan
 from crmconf.engine.plan import make_plan
@@ -297,19 +297,7 @@ def run(*, baseline_latencies: tuple[float, ...] = LATENCIES) -> Table:
         for latency in baseline_latencies:
             progress(f"hubspot: one-by-one writes at {latency * 1000:.0f} ms")
             naive[latency] = write_one_by_one(latency)
-        per_change = next(iter(naive.values()))[1]
-        for latency, ar in apply_runs.items():
-            reqs = ar.apply.median_requests
-            table.add(f"apply {NEW_PROPERTIES} new properties", f"{latency * 1000:.0f} ms",
-                      seconds(ar.apply.median_s), reqs, apply_min, pct_over(reqs, apply_min), per_change,
-                      times_fewer(per_change, reqs), megabytes(apply_heap), "none set", "—" if ar.applied == NEW_PROPERTIES and not ar.unverified
-                      else f"**{ar.applied} applied, {ar.unverified} unverified**")
-            vreqs = ar.verify.median_requests
-            table.add("↳ verify (re-read after apply)", f"{latency * 1000:.0f} ms", seconds(ar.verify.median_s),
-                      vreqs, verify_min, pct_over(vreqs, verify_min), "", "", "", "", "")
-        for latency, (secs, reqs) in naive.items():
-            table.add("one-by-one writes (baseline, 1 run)", f"{latency * 1000:.0f} ms", seconds(secs), reqs,
-                      apply_min, pct_over(reqs, apply_min), reqs, "1x", "", "", "")
+        apply_rows(table, f"apply {NEW_PROPERTIES} new properties", NEW_PROPERTIES, apply_runs, naive, (apply_min, verify_min), apply_heap)
     props, pipes, flows = live
     table.notes = [
         f"Portal: {props:,} properties over 4 objects, {pipes} pipelines, {flows} flows (issue 4: 2,000 / 20 / 500 "

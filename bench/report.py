@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.measure import ApplyRuns
 
 
 @dataclass
@@ -46,3 +51,23 @@ def pct_over(requests: int, minimum: int) -> str:
 
 def times_fewer(baseline: int, requests: int) -> str:
     return f"{baseline / requests:.0f}x" if requests else "n/a"
+
+
+def apply_rows(table: Table, label: str, expected: int, runs: Mapping[float, ApplyRuns],
+               naive: Mapping[float, tuple[float, int]], minimum: tuple[int, int], heap_mb: float) -> None:
+    """The apply rows of a vendor table: each latency's apply and its verifying re-read, then the
+    one-call-per-change writer; `minimum` is (apply calls, verify requests)."""
+    apply_min, verify_min = minimum
+    per_change = next(iter(naive.values()))[1]
+    for latency, ar in runs.items():
+        reqs, ms = ar.apply.median_requests, f"{latency * 1000:.0f} ms"
+        outcome = ("—" if ar.applied == expected and not ar.unverified
+                   else f"**{ar.applied} applied, {ar.unverified} unverified**")
+        table.add(label, ms, seconds(ar.apply.median_s), reqs, apply_min, pct_over(reqs, apply_min), per_change,
+                  times_fewer(per_change, reqs), megabytes(heap_mb), "none set", outcome)
+        vreqs = ar.verify.median_requests
+        table.add("↳ verify (re-read after apply)", ms, seconds(ar.verify.median_s), vreqs, verify_min,
+                  pct_over(vreqs, verify_min), "", "", "", "", "")
+    for latency, (secs, reqs) in naive.items():
+        table.add("one-by-one writes (baseline, 1 run)", f"{latency * 1000:.0f} ms", seconds(secs), reqs,
+                  apply_min, pct_over(reqs, apply_min), reqs, "1x", "", "", "")
