@@ -297,7 +297,8 @@ def run(*, baseline_latencies: tuple[float, ...] = LATENCIES) -> Table:
         for latency in baseline_latencies:
             progress(f"hubspot: one-by-one writes at {latency * 1000:.0f} ms")
             naive[latency] = write_one_by_one(latency)
-        apply_rows(table, f"apply {NEW_PROPERTIES} new properties", NEW_PROPERTIES, apply_runs, naive, (apply_min, verify_min), apply_heap)
+        apply_rows(table, f"apply {NEW_PROPERTIES} new properties", NEW_PROPERTIES, apply_runs, naive,
+                   (apply_min, verify_min), apply_heap)
     props, pipes, flows = live
     table.notes = [
         f"Portal: {props:,} properties over 4 objects, {pipes} pipelines, {flows} flows (issue 4: 2,000 / 20 / 500 "

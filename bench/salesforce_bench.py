@@ -287,7 +287,8 @@ def run(*, baseline_latencies: tuple[float, ...] = LATENCIES) -> Table:
         for latency in baseline_latencies:
             progress(f"salesforce: one-by-one writes at {latency * 1000:.0f} ms")
             naive[latency] = write_one_by_one(emu, changes, latency)
-        apply_rows(table, f"apply {NEW_FIELDS} new custom fields", NEW_FIELDS, apply_runs, naive, (apply_min, verify_min), apply_heap)
+        apply_rows(table, f"apply {NEW_FIELDS} new custom fields", NEW_FIELDS, apply_runs, naive,
+                   (apply_min, verify_min), apply_heap)
         counts = {t: len(emu.metadata(t)) for t in ("CustomField", "Flow", "PermissionSet")}
         field_permissions = len(emu.records("FieldPermissions"))
     table.notes = [
