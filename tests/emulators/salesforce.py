@@ -15,7 +15,7 @@ Faults (tests/emulators/faults.py) are consulted once per HTTP request after it 
 `requests`. SOAP requests are matched as "<path>#<operation>" (e.g. path=r"#upsertMetadata$"),
 so a rule can target one Metadata operation. `reset()` returns a running emulator to its seeded
 state, so a suite can share one server and one client. With `record_soap = True` every Metadata
-reply is kept in `soap_exchanges` (the tests parse each one with a strict WSDL client).
+request and reply is kept in `soap_exchanges` (salesforce_wsdl.py checks each against the WSDL).
 
 Module map: salesforce_rest.py (REST routes), salesforce_metadata.py + salesforce_xsd.py (SOAP,
 WSDL codec), salesforce_mdtypes.py (per-type rules), salesforce_soql.py (SOQL engine),
@@ -82,7 +82,8 @@ class SoapExchange:
     operation: str | None
     status: int
     content_type: str
-    body: bytes
+    body: bytes  # the reply
+    request: bytes = b""  # what the client sent (empty when it was not a SOAP envelope at all)
 
 
 class _Server(ThreadingHTTPServer):
@@ -157,8 +158,14 @@ class SalesforceEmulator:
         self.metadata_service = MetadataService(self.org)
         self._pristine = self.org.snapshot()  # for reset()
         self.org.mutations.clear()  # seeding is not something the API did
-        self.record_soap = False  # when True, every Metadata API reply is kept in soap_exchanges
+        self.record_soap = False  # when True, every Metadata API request and reply is kept in soap_exchanges
         self.soap_exchanges: list[SoapExchange] = []
+        # When set, every Metadata exchange is checked as it is answered (salesforce_wsdl.exchange_errors):
+        # counted in soap_checked, failures kept in soap_invalid. Neither is cleared by reset(), so a
+        # suite that resets the org between steps still sees every message.
+        self.soap_checker: Callable[[SoapExchange], list[str]] | None = None
+        self.soap_checked = 0
+        self.soap_invalid: list[str] = []
         self.instance_url = ""
         self.ca_path = ""
         self._port = port
@@ -357,7 +364,7 @@ class SalesforceEmulator:
             call = parse_request(raw)
             operation = call.operation
         except SoapFault as fault:
-            self._send_soap(h, operation, 500, fault_envelope(fault.code, fault.message))
+            self._send_soap(h, operation, 500, fault_envelope(fault.code, fault.message), b"")
             return
 
         def effect(partial: bool) -> tuple[int, str]:
@@ -383,14 +390,22 @@ class SalesforceEmulator:
 
         result = self._gate(h, f"{path}#{call.operation}", effect, fail)
         if result is not None:
-            self._send_soap(h, operation, *result)
+            self._send_soap(h, operation, *result, raw)
 
-    def _send_soap(self, h: _Handler, operation: str | None, status: int, body: str) -> None:
+    def _send_soap(self, h: _Handler, operation: str | None, status: int, body: str, request: bytes) -> None:
         payload = body.encode()
         content_type = "text/xml; charset=utf-8"
+        exchange = SoapExchange(operation, status, content_type, payload, request)
         if self.record_soap:
-            self.soap_exchanges.append(SoapExchange(operation, status, content_type, payload))
+            self.soap_exchanges.append(exchange)
         self._send(h, status, payload, content_type, {})
+        if self.soap_checker is not None:  # after the answer: the client does not wait for the check
+            problems = self.soap_checker(exchange)
+            with self._count_lock:
+                self.soap_checked += 1
+                if problems:
+                    self.soap_invalid.append(f"{operation} HTTP {status}: " + "; ".join(problems)
+                                             + f"\n  request {request[:300]!r}\n  reply {payload[:300]!r}")
 
     @staticmethod
     def _send(

@@ -1,16 +1,14 @@
 """The Salesforce emulator, driven only through the real simple-salesforce / zeep clients.
 
 One emulator and one client serve the module, reset between tests. The emulator records every
-Metadata API reply it sends; after each test each reply is parsed by a strict zeep client built
-from simple-salesforce's bundled metadata.wsdl, so a reply that strays from the WSDL fails the test
+Metadata API request and reply; after each test each one is checked against the XSD of simple-salesforce's
+bundled metadata.wsdl (and each reply parsed by a strict zeep client), so a message that strays fails the test
 that caused it (test_strict_wsdl_accepts_every_reply exercises every operation and type on purpose).
 """
 
 from __future__ import annotations
 
 import copy
-import functools
-import logging
 import re
 import subprocess
 import sys
@@ -31,65 +29,12 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from tests.emulators.salesforce import SalesforceEmulator, SoapExchange, connect, seed_scale
+from tests.emulators.salesforce import SalesforceEmulator, connect, seed_scale
 from tests.emulators.salesforce_org import canonical
 from tests.emulators.salesforce_seed import OPPORTUNITY_STAGES, USERS
-from tests.emulators.salesforce_xsd import WSDL_PATH
+from tests.emulators.salesforce_wsdl import check_exchanges
 
 REPO = Path(__file__).resolve().parents[2]
-MD_BINDING = "{http://soap.sforce.com/2006/04/metadata}MetadataBinding"
-
-
-@functools.cache
-def strict_client() -> zeep.Client:
-    return zeep.Client(WSDL_PATH.as_uri(), settings=zeep.Settings(strict=True))
-
-
-class _ZeepErrors(logging.Handler):
-    """zeep logs (instead of raising) some conversion errors; count them as failures."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-def strict_parse(exchange: SoapExchange) -> Any:
-    """Parse one recorded reply exactly as zeep does on the wire, with strict=True."""
-    client = strict_client()
-    binding = client.wsdl.bindings[MD_BINDING]
-    operation = binding.get(exchange.operation or "readMetadata")
-    response = requests.Response()
-    response.status_code = exchange.status
-    response._content = exchange.body
-    response.headers["Content-Type"] = exchange.content_type
-    handler = _ZeepErrors()
-    zeep_log = logging.getLogger("zeep")
-    zeep_log.addHandler(handler)
-    try:
-        if exchange.status == 200:
-            result = binding.process_reply(client, operation, response)
-        else:
-            with pytest.raises(zeep.exceptions.Fault) as fault:
-                binding.process_reply(client, operation, response)
-            assert re.fullmatch(r"(sf|soapenv):\w+", fault.value.code or ""), fault.value.code
-            result = fault.value
-    finally:
-        zeep_log.removeHandler(handler)
-    assert not handler.messages, handler.messages
-    return result
-
-
-def check_exchanges(emu: SalesforceEmulator) -> None:
-    failures = []
-    for ex in emu.soap_exchanges:
-        try:
-            strict_parse(ex)
-        except Exception as exc:  # collect all, report together
-            failures.append(f"{ex.operation} HTTP {ex.status}: {exc!r}\n{ex.body[:600]!r}")
-    assert not failures, "replies the strict WSDL client rejects:\n" + "\n".join(failures)
 
 
 @pytest.fixture(scope="module")
