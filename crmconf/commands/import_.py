@@ -32,7 +32,9 @@ def run(root: Path, *, target: str | None, out: Path, force: bool, today: Any, c
         if export is None:
             raise UsageError(f"provider {provider.name!r} cannot export its configuration")
         snapshot = provider.fetch(kinds_of(provider.compile(ws.spec, ws.sources), provider))
-        sections = export(snapshot)
+        sections = dict(export(snapshot))
+    # What the provider read but could not write as spec, each with why (nothing is dropped silently).
+    skipped = sections.pop("skipped", None) or []
     settings = ws.spec.config.targets[name]
     write_workspace(out, name, settings.model_dump(exclude_none=True), sections)
     result, diagnostics, _ = validate(out, today)
@@ -43,6 +45,10 @@ def run(root: Path, *, target: str | None, out: Path, force: bool, today: Any, c
         if v
     )
     console.err(f"imported {counts or 'nothing'} from target {name} into {out}")
+    if skipped:
+        console.err(f"not imported ({len(skipped)}), left in the CRM as they are:")
+        for item in skipped:
+            console.err(f"  - {item['what']}: {item['why']}")
     if result is None:
         for d in errors:
             console.err(f"{d.location}: {d.code}: {d.message}")

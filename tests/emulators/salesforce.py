@@ -349,6 +349,9 @@ class SalesforceEmulator:
         resp = self._gate(h, path, effect, fail)
         if resp is None:
             return
+        if path.rstrip("/").endswith("/composite/batch") and resp.status == 200:
+            with self._count_lock:  # each subrequest of a batch counts against the API limit (docs)
+                self._api_calls += len(resp.body.get("results", ())) - 1
         headers = {"Sforce-Limit-Info": f"api-usage={self._api_calls}/{DAILY_API_LIMIT}", **resp.headers}
         if resp.status == 204 or resp.body is None:
             self._send(h, resp.status, b"", None, headers)
