@@ -27,7 +27,9 @@ def _resource(d: dict[str, Any]) -> Resource:
 
 
 def _live(d: dict[str, Any]) -> LiveObject:
-    return LiveObject(d["address"], d["kind"], d["attrs"], parent=d.get("parent"), usage=d.get("usage", {}))
+    return LiveObject(
+        d["address"], d["kind"], d["attrs"], parent=d.get("parent"), usage=d.get("usage", {}), meta=d.get("meta", {})
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
@@ -44,6 +46,7 @@ def test_diff_case(case: dict[str, Any]) -> None:
             "migrate_to": c.migrate_to,
             "changed": [a.name for a in c.attrs],
             "impact": c.impact,
+            "depends_on": list(c.depends_on),
         }
         for c in result.changes
     ]
@@ -56,5 +59,7 @@ def test_diff_case(case: dict[str, Any]) -> None:
             assert g["changed"] == e["changed"], g["address"]
         if "impact" in e:
             assert e["impact"] in g["impact"]
+        if "depends_on" in e:
+            assert g["depends_on"] == e["depends_on"], g["address"]
     assert [u.address for u in result.unmanaged] == case.get("unmanaged", [])
     assert [d.code for d in result.diagnostics] == case.get("errors", [])
