@@ -49,12 +49,13 @@ def export(snapshot: Snapshot) -> dict[str, Any]:
         "automations": _automations(snapshot, skipped),
         "permissions": _permissions(snapshot, fields, skipped),
     }
-    _left_over(snapshot, rules, {s["label"] for p in pipelines for s in p["stages"]}, skipped)
+    value_set = {f.spec_object: f.value_set for f in FAMILIES.values()}
+    _left_over(snapshot, rules, {(value_set[p["object"]], s["label"]) for p in pipelines for s in p["stages"]}, skipped)
     return {**out, "skipped": sorted(skipped, key=lambda s: s["what"])}
 
 
-def _skip(skipped: Skipped, what: str, why: str) -> None:
-    skipped.append({"what": what, "why": why})
+def _skip(skipped: Skipped, what: str, why: str, address: str = "") -> None:
+    skipped.append({"what": what, "why": why, **({"address": address} if address else {})})
 
 
 def _fields(snapshot: Snapshot, skipped: Skipped) -> dict[str, list[dict[str, Any]]]:
@@ -65,18 +66,18 @@ def _fields(snapshot: Snapshot, skipped: Skipped) -> dict[str, list[dict[str, An
             continue
         api = str(obj.meta.get("api_name") or address)
         if obj.meta.get("read_only"):
-            _skip(skipped, f"field {api}", str(obj.meta["read_only"]))
+            _skip(skipped, f"field {api}", str(obj.meta["read_only"]), address)
             continue
         if "restricted" not in obj.meta:  # only fields read in depth (with no spec, every field of the org)
-            _skip(skipped, f"field {api}", "it could not be read in depth")
+            _skip(skipped, f"field {api}", "it could not be read in depth", address)
             continue
         _, spec_object, name = address.split(".", 2)
         a = obj.attrs
         if not IDENT.match(name):
-            _skip(skipped, f"field {api}", f"its API name cannot be a spec name ({name})")
+            _skip(skipped, f"field {api}", f"its API name cannot be a spec name ({name})", address)
             continue
         if a.get("type") not in spec_types:
-            _skip(skipped, f"field {api}", f"the spec language has no type for a {a.get('type')} field")
+            _skip(skipped, f"field {api}", f"the spec language has no type for a {a.get('type')} field", address)
             continue
         entry: dict[str, Any] = {"name": name, "label": a["label"], "type": a["type"]}
         if a.get("required"):
@@ -87,7 +88,7 @@ def _fields(snapshot: Snapshot, skipped: Skipped) -> dict[str, list[dict[str, An
             entry["unique"] = True
         if a["type"] in ("picklist", "multipicklist"):
             if not a.get("options"):
-                _skip(skipped, f"field {api}", "a picklist without values")
+                _skip(skipped, f"field {api}", "a picklist without values", address)
                 continue
             entry["options"] = [_option(o) for o in a["options"]]
         out.setdefault(spec_object, []).append(entry)
@@ -117,7 +118,7 @@ def _pipelines(snapshot: Snapshot, fields: Mapping[str, list[dict[str, Any]]],
         stages = [_stage(snapshot, p, children[v], fields) for v in p.attrs.get("stages") or [] if v in children]
         problem = _problem(p, stages)
         if problem:
-            _skip(skipped, what, problem)
+            _skip(skipped, what, problem, address)
             continue
         rules |= {f"{address}.stage.{s['name']}.rule" for s in stages if s.get("require")}
         entry: dict[str, Any] = {"name": address.removeprefix("pipeline."), "object": p.attrs["object"],
@@ -201,16 +202,17 @@ def _requirements(rule: LiveObject, pipeline: LiveObject, value: str,
 def _automations(snapshot: Snapshot, skipped: Skipped) -> list[dict[str, Any]]:
     out = []
     used: set[str] = set()
-    for _address, a in sorted(snapshot.objects.items()):
+    for address, a in sorted(snapshot.objects.items()):
         if a.kind != "automation":
             continue
         api = str(a.meta.get("api_name") or "")
         what = f"{'workflow rule' if a.meta.get('kind') == 'workflow_rule' else 'flow'} {api}"
         if a.meta.get("read_only"):
-            _skip(skipped, what, str(a.meta["read_only"]))
+            _skip(skipped, what, str(a.meta["read_only"]), address)
             continue
         if not api or api.startswith(FLOW_PREFIX):
-            _skip(skipped, what, "crmconf compiled it: its spec is the workspace that compiled it (it stays unmanaged)")
+            _skip(skipped, what, "crmconf compiled it: its spec is the workspace that compiled it (it stays unmanaged)",
+                  address)
             continue
         name = snake(api.replace(".", "_"))
         while name in used:
@@ -234,10 +236,11 @@ def _permissions(snapshot: Snapshot, fields: Mapping[str, list[dict[str, Any]]],
             continue
         what = f"permission set {p.meta.get('api_name') or address}"
         if p.meta.get("read_only"):
-            _skip(skipped, what, str(p.meta["read_only"]))
+            _skip(skipped, what, str(p.meta["read_only"]), address)
             continue
         unknown = sorted(k.removeprefix("fields.") for k, v in p.attrs.items()
                          if k.startswith("fields.") and v and k.removeprefix("fields.") not in known)
+        unknown += [str(f) for f in p.meta.get("unnamed_fields") or []]
         if unknown:
             _skip(skipped, f"{what}: access to {', '.join(unknown)}",
                   "those fields are not in the imported spec; the grants stay in the org as they are")
@@ -255,7 +258,7 @@ def _permissions(snapshot: Snapshot, fields: Mapping[str, list[dict[str, Any]]],
     return out
 
 
-def _left_over(snapshot: Snapshot, rules: set[str], labels: set[str], skipped: Skipped) -> None:
+def _left_over(snapshot: Snapshot, rules: set[str], labels: set[tuple[str, str]], skipped: Skipped) -> None:
     """Validation rules no exported stage carries, and stage values no exported pipeline uses."""
     for address, obj in sorted(snapshot.objects.items()):
         if obj.kind == "validation_rule" and address not in rules:
@@ -265,14 +268,15 @@ def _left_over(snapshot: Snapshot, rules: set[str], labels: set[str], skipped: S
                 if name.partition(".")[2].startswith(formulas.PREFIX) else
                 "a hand-made rule: the spec language holds only the required-at-stage rules crmconf "
                 "generates; it stays in the org, listed as unmanaged"))
-            _skip(skipped, f"validation rule {name}", why)
+            _skip(skipped, f"validation rule {name}", why, address)
     sets = snapshot.facts.get("stage_values")
-    in_process = {str(o.meta.get("full_name")) for o in snapshot.objects.values() if o.kind == "stage"}
+    in_process = {(str(o.meta.get("value_set")), str(o.meta.get("full_name"))) for o in snapshot.objects.values()
+                  if o.kind == "stage"}
     for value_set, values in sorted(sets.items()) if isinstance(sets, Mapping) else ():
         for v in values:
-            if v["value"] in labels:
+            if (value_set, v["value"]) in labels:
                 continue
-            why = ("inactive" if not v["active"] else "in no process" if v["value"] not in in_process
+            why = ("inactive" if not v["active"] else "in no process" if (value_set, v["value"]) not in in_process
                    else "its processes were not imported (above)")
             _skip(skipped, f"stage value {value_set}.{v['value']}",
                   f"{why}: a stage exists in the spec only inside a pipeline; the value stays in the org as it is")

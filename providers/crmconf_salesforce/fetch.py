@@ -284,11 +284,14 @@ class Reader:
             access = [a for a, col in SOQL_ACCESS.items() if row.get(col)]
             if access:
                 attrs[f"objects.{obj}"] = access
+        unnamed: dict[str, list[str]] = {}  # grants on fields the spec language cannot name (a package's)
         for row in (results.get("field_permissions") or {}).get("records", []):
             attrs = by_id.get(row.get("ParentId", ""))
             sobject, _, api = str(row.get("Field")).partition(".")
             obj = SPEC_OBJECTS.get(sobject)
             name = spec_field_name(sobject, api) if obj else None
+            if attrs is not None and name is None and obj and api.endswith("__c"):
+                unnamed.setdefault(str(row.get("ParentId")), []).append(str(row.get("Field")))
             if attrs is None or name is None:
                 continue
             if row.get("PermissionsEdit"):
@@ -299,6 +302,8 @@ class Reader:
             namespace = r.get("NamespacePrefix")
             api = f"{namespace}__{r['Name']}" if namespace else str(r["Name"])
             meta: dict[str, Any] = {"api_name": api, "id": r["Id"], "updated_at": iso(r.get("LastModifiedDate"))}
+            if unnamed.get(r["Id"]):
+                meta["unnamed_fields"] = sorted(unnamed[r["Id"]])
             label = str(r.get("Label") or api)
             if namespace or r.get("IsCustom") is False:
                 # A package's or Salesforce's own permission set (sfdcInternalInt__...): never crmconf's.

@@ -22,7 +22,7 @@ WSDL codec), salesforce_mdtypes.py (per-type rules), salesforce_soql.py (SOQL en
 salesforce_sobjects.py (sObject catalog, views derived from metadata), salesforce_records.py
 (record writes), salesforce_formula.py (validation-rule formulas), salesforce_org.py (state).
 
-Standalone:  python -m tests.emulators.salesforce --port 0 [--latency-ms N] [--no-seed]
+Standalone:  python -m tests.emulators.salesforce --port 0 [--latency-ms N] [--no-seed | --messy]
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ from tests.emulators.salesforce_records import derive_fields
 from tests.emulators.salesforce_rest import RestApi, RestResponse
 from tests.emulators.salesforce_seed import seed_core, seed_org
 from tests.emulators.salesforce_seed import seed_scale as _seed_scale
+from tests.emulators.salesforce_seed_messy import seed_messy
 from tests.emulators.salesforce_sobjects import DATA_OBJECTS, lookup
 from tests.emulators.salesforce_xsd import SoapFault
 
@@ -148,12 +149,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class SalesforceEmulator:
-    def __init__(self, *, session_id: str = DEFAULT_SESSION_ID, seed: bool = True, port: int = 0) -> None:
+    def __init__(
+        self, *, session_id: str = DEFAULT_SESSION_ID, seed: bool | Callable[[Org], None] = True, port: int = 0
+    ) -> None:
+        """`seed`: True for the realistic mid-size org, False for an almost empty one, or a seeding
+        function (salesforce_seed_messy.seed_messy: a years-of-use org)."""
         self.session_id = session_id
         self.faults = Faults()
         self.requests = RequestLog()
         self.org = Org()
-        (seed_org if seed else seed_core)(self.org)
+        (seed if callable(seed) else seed_org if seed else seed_core)(self.org)
         self.rest = RestApi(self.org, lambda: self._api_calls)
         self.metadata_service = MetadataService(self.org)
         self._pristine = self.org.snapshot()  # for reset()
@@ -457,8 +462,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request")
     parser.add_argument("--session-id", default=DEFAULT_SESSION_ID)
     parser.add_argument("--no-seed", action="store_true", help="start from an almost empty org")
+    parser.add_argument("--messy", action="store_true", help="a years-of-use org (salesforce_seed_messy.py)")
     args = parser.parse_args(argv)
-    emu = SalesforceEmulator(session_id=args.session_id, seed=not args.no_seed, port=args.port)
+    seed: bool | Callable[[Org], None] = seed_messy if args.messy else not args.no_seed
+    emu = SalesforceEmulator(session_id=args.session_id, seed=seed, port=args.port)
     emu.faults.latency_s = args.latency_ms / 1000
     stop = threading.Event()
 

@@ -18,7 +18,13 @@ from crmconf_salesforce import SalesforceProvider
 from crmconf.engine.changes import Action
 from crmconf.render.plan_text import render
 from tests.emulators.salesforce import SalesforceEmulator
-from tests.providers.salesforce.conftest import apply_all, converging_specs, make_plan, provider_for, small_workspace
+from tests.providers.salesforce.conftest import (
+    apply_all,
+    converging_specs,
+    make_plan,
+    provider_for,
+    small_workspace,
+)
 
 
 @pytest.fixture(scope="module")
