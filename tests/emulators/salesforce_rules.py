@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,8 +118,12 @@ class Reference:
         return f"{kind} {self.full_name}"
 
 
-def _mentions(text: str, api: str) -> bool:
-    return re.search(rf"(?<![\w.$]){re.escape(api)}(?!\w)", text, re.I) is not None
+_CUSTOM = re.compile(r"(?<![\w.$])([A-Za-z]\w*__c)(?!\w)", re.I)
+
+
+def _custom_names(text: str) -> set[str]:
+    """The custom field API names a formula or a flow body mentions, lower case."""
+    return {m.lower() for m in _CUSTOM.findall(text)}
 
 
 def _flow_objects(flow: dict[str, Any]) -> set[str]:
@@ -131,27 +135,45 @@ def _flow_objects(flow: dict[str, Any]) -> set[str]:
     return {o for o in out if o}
 
 
-def references(org: Org, field_full_name: str) -> Iterator[Reference]:
+def _uses(org: Org) -> dict[tuple[str, str], list[Reference]]:
+    """(object, field API name), lower case -> the components naming it: one pass over the org."""
+    index: dict[tuple[str, str], list[Reference]] = {}
+
+    def add(obj: str, names: set[str], ref: Reference) -> None:
+        for name in names:
+            index.setdefault((obj.lower(), name), []).append(ref)
+
+    for name, rule in org.components("ValidationRule").items():
+        # An inactive rule does not stop a delete (it is left naming a field that is gone).
+        ref = Reference("ValidationRule", name, org.info("ValidationRule", name).id, bool(rule.get("active")))
+        shown = str(rule.get("errorDisplayField") or "")
+        add(name.partition(".")[0], _custom_names(str(rule.get("errorConditionFormula") or "") + " " + shown), ref)
+    for name, comp in org.components("CustomField").items():
+        if comp.get("formula"):
+            own = name.partition(".")[2].lower()
+            ref = Reference("CustomField", name, org.info("CustomField", name).id, True)
+            add(name.partition(".")[0], _custom_names(str(comp["formula"])) - {own}, ref)
+    for flow in org.flows.values():  # every version counts, active or not
+        ref = Reference("Flow", flow.name, flow.id, True)
+        seen: set[tuple[str, str]] = set()
+        for version in flow.versions:
+            names = _custom_names(json.dumps(version.metadata))
+            for obj in _flow_objects(version.metadata):
+                fresh = {n for n in names if (obj.lower(), n) not in seen}
+                seen |= {(obj.lower(), n) for n in fresh}
+                add(obj, fresh, ref)
+    for name, wf in org.components("WorkflowRule").items():
+        obj = name.partition(".")[0]
+        criteria = " ".join(str(c.get("field") or "").partition(".")[2] for c in wf.get("criteriaItems") or [])
+        ref = Reference("WorkflowRule", name, org.info("WorkflowRule", name).id, True)
+        add(obj, _custom_names(str(wf.get("formula") or "") + " " + criteria), ref)
+    return index
+
+
+def references(org: Org, field_full_name: str) -> list[Reference]:
     """Every component of the org that names the field (same object; Salesforce's dependency rules)."""
     obj, _, api = field_full_name.partition(".")
-    for name, rule in org.components("ValidationRule").items():
-        if name.partition(".")[0] == obj and (
-                _mentions(str(rule.get("errorConditionFormula") or ""), api)
-                or str(rule.get("errorDisplayField") or "").lower() == api.lower()):
-            # An inactive rule does not stop a delete (it is left naming a field that is gone).
-            yield Reference("ValidationRule", name, org.info("ValidationRule", name).id, bool(rule.get("active")))
-    for name, comp in org.components("CustomField").items():
-        if name.partition(".")[0] == obj and name.lower() != field_full_name.lower() and _mentions(
-                str(comp.get("formula") or ""), api):
-            yield Reference("CustomField", name, org.info("CustomField", name).id, True)
-    for flow in org.flows.values():  # every version counts, active or not
-        if any(obj in _flow_objects(v.metadata) and _mentions(json.dumps(v.metadata), api) for v in flow.versions):
-            yield Reference("Flow", flow.name, flow.id, True)
-    for name, wf in org.components("WorkflowRule").items():
-        criteria = " ".join(str(c.get("field") or "") for c in wf.get("criteriaItems") or [])
-        if name.partition(".")[0] == obj and (_mentions(str(wf.get("formula") or ""), api)
-                                              or field_full_name.lower() in criteria.lower()):
-            yield Reference("WorkflowRule", name, org.info("WorkflowRule", name).id, True)
+    return list(_uses(org).get((obj.lower(), api.lower()), []))
 
 
 def reference_errors(org: Org, field_full_name: str, *, retype: bool) -> list[Err]:
@@ -169,10 +191,12 @@ def reference_errors(org: Org, field_full_name: str, *, retype: bool) -> list[Er
 def dependency_rows(org: Org) -> list[dict[str, Any]]:
     """Tooling MetadataComponentDependency: one row per (component, custom field it uses)."""
     rows = []
+    uses = _uses(org)
     for field_name in list(org.components("CustomField")):
         field_id = org.info("CustomField", field_name).id
         field_ns = namespace_of(org, field_name)
-        for ref in references(org, field_name):
+        obj, _, api = field_name.partition(".")
+        for ref in uses.get((obj.lower(), api.lower()), []):
             local = ref.full_name.rpartition(".")[2]
             rows.append({
                 "Id": org.ids.stable("000", ("dependency", ref.id, field_id)),
