@@ -7,7 +7,9 @@ accepts. Every SOAP exchange is checked against the bundled metadata.wsdl after 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -356,3 +358,21 @@ def test_r12_what_a_package_installed_is_read_only(emu: SalesforceEmulator, sf: 
     assert props["Sales_Rep"].namespacePrefix is None and props["Sales_Rep"].manageableState == "unmanaged"
     row = sf.query("SELECT Name, NamespacePrefix, IsCustom FROM PermissionSet WHERE NamespacePrefix = 'acmecpq'")
     assert row["records"][0]["Name"] == "CPQ_User" and row["records"][0]["IsCustom"] is False
+
+
+def test_the_rules_catalogue_names_tests_that_exist() -> None:
+    """Every test RULES-salesforce.md cites is a test of the module its column names."""
+    here = Path(__file__).parent
+    modules = {"E": here / "test_salesforce_org_rules.py", "EE": here / "test_salesforce_emulator.py"}
+    providers = here.parent / "providers" / "salesforce"
+    modules.update({"P": providers / "test_real_org.py", "M": providers / "test_messy_org.py",
+                    "PP": providers / "test_provider.py", "C": providers / "test_compile.py",
+                    "F": providers / "test_convergence_fuzz.py"})
+    text = (here / "RULES-salesforce.md").read_text()
+    cited = re.findall(r"\b(EE|E|PP|P|M|C|F): ((?:`test_\w+`(?:, | and )?)+)", text)
+    assert len(cited) >= 20
+    for module, names in cited:
+        source = modules[module].read_text()
+        for name in re.findall(r"`(test_\w+)`", names):
+            assert f"def {name}(" in source, (module, name)
+    assert {f"R{i}" for i in range(1, 14)} <= set(re.findall(r"\| (R\d+) \|", text))

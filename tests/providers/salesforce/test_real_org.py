@@ -9,6 +9,7 @@ refuses and planned the delete or retype of fields other components still use.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +20,10 @@ from crmconf.engine.changes import Action
 from crmconf.render.plan_text import render
 from tests.emulators.salesforce import SalesforceEmulator
 from tests.providers.salesforce.conftest import (
+    REPO,
     apply_all,
     converging_specs,
+    copy_specs,
     make_plan,
     provider_for,
     small_workspace,
@@ -284,3 +287,13 @@ automations:
     assert result is not None and "crmconf never writes it" in str(result)
     assert {r["ApiName"]: r for r in emu.records("FlowDefinitionView")}["acmecpq__Quote_Sync"]["IsActive"]
 
+
+
+def test_the_docs_say_how_many_requests_the_example_plan_takes(
+    emu: SalesforceEmulator, provider: SalesforceProvider, tmp_path: Path
+) -> None:
+    text = (REPO / "docs" / "providers" / "salesforce.md").read_text()
+    stated = int(re.search(r"plans against the seeded emulator in (\d+) requests", text).group(1))  # type: ignore[union-attr]
+    plan, _ = make_plan(provider, copy_specs(tmp_path / "ws", emu))
+    assert emu.requests.total == stated, emu.requests.counts
+    assert [c.action for c in plan.changes if c.address == "field.deal.competitor"] == [Action.REPLACE]  # "retypes one"
