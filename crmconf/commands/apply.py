@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import click
 
+from crmconf.commands import interrupts
 from crmconf.engine.apply import Outcome, Report, Result, apply_plan, refuse_destroy, verify_by_reading
 from crmconf.engine.changes import Plan
 from crmconf.engine.journal import Journal
@@ -16,6 +18,8 @@ from crmconf.providers import Provider, opened
 from crmconf.render import plan_text
 from crmconf.ui import Console
 from crmconf.validation import Validated, require_valid
+
+EXIT_INTERRUPTED = 130
 
 
 def run(
@@ -62,7 +66,7 @@ def _confirm(console: Console) -> None:
 
 
 def _execute(ws: Validated, plan: Plan, provider: Provider, console: Console, kinds: frozenset[str]) -> int:
-    journal = Journal(ws.root / ".crmconf" / "journal.jsonl")
+    journal = Journal(ws.root / ".crmconf" / "journal.jsonl", root=ws.root)
 
     def progress(result: Result) -> None:
         mark = {"applied": "ok", "failed": "FAILED", "skipped": "skipped", "not-attempted": "not attempted"}
@@ -71,11 +75,37 @@ def _execute(ws: Validated, plan: Plan, provider: Provider, console: Console, ki
             f"  {mark[result.outcome.value]:>13}  {result.change.action.value} {result.change.address}{detail}"
         )
 
-    report = apply_plan(plan, provider, journal, progress=progress)
-    report = verify_by_reading(report, lambda: provider.fetch(kinds))
-    journal.end({o.value: report.count(o) for o in Outcome}, verified=report.verified)
+    with interrupts.stop_requests(console) as stop:
+        report = apply_plan(plan, provider, journal, progress=progress, stop=stop)
+        if stop() and not report.interrupted:  # the signal came after the last change: skip the re-read
+            report = replace(report, interrupted=stop())
+        if report.interrupted:  # the user wants out: no confirming read, say where things stand
+            journal.end(_counts(report), verified=False, interrupted=report.interrupted)
+            console.err(_interrupted(report))
+            return EXIT_INTERRUPTED
+        report = verify_by_reading(report, lambda: provider.fetch(kinds))
+        journal.end(_counts(report), verified=report.verified)
     console.err(_summary(report))
     return 0 if report.ok else 1
+
+
+def _counts(report: Report) -> dict[str, int]:
+    return {o.value: report.count(o) for o in Outcome}
+
+
+def _interrupted(report: Report, shown: int = 20) -> str:
+    def listing(outcome: Outcome) -> list[str]:
+        addresses = [f"    {r.change.action.value} {r.change.address}" for r in report.results if r.outcome is outcome]
+        return addresses[:shown] + ([f"    ... and {len(addresses) - shown} more"] if len(addresses) > shown else [])
+
+    applied, left = report.count(Outcome.APPLIED), len(report.results) - report.count(Outcome.APPLIED)
+    lines = [f"Interrupted ({report.interrupted}): stopped after the change in flight.",
+             f"Applied ({applied}):", *listing(Outcome.APPLIED),
+             f"Not applied ({left}):", *listing(Outcome.NOT_ATTEMPTED), *listing(Outcome.FAILED),
+             *listing(Outcome.SKIPPED),
+             "Everything is recorded in .crmconf/journal.jsonl. To continue: `crmconf plan` shows what is left, "
+             "then `crmconf apply` applies it."]
+    return "\n".join(lines)
 
 
 def _summary(report: Report) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from crmconf import __version__
-from crmconf.engine import live_checks
+from crmconf.engine import live_checks, recovery
 from crmconf.engine.changes import Action, AttrChange, Change, Plan, Unmanaged
 from crmconf.engine.diff import diff
 from crmconf.engine.resource import Compiled, ManualStep, Snapshot
@@ -29,7 +30,17 @@ def kinds_of(compiled: Compiled, provider: Provider) -> frozenset[str]:
 def make_plan(ws: Validated, target: str, provider: Provider) -> tuple[Plan, Compiled, Snapshot]:
     compiled = provider.compile(ws.spec, ws.sources)
     snapshot = provider.fetch(kinds_of(compiled, provider))
-    return plan_from(ws, target, provider.name, compiled, snapshot), compiled, snapshot
+    settled = _recover(ws.root, target, provider, snapshot)  # an apply cut short is settled first
+    plan = plan_from(ws, target, provider.name, compiled, snapshot)
+    return replace(plan, diagnostics=(*settled, *plan.diagnostics)), compiled, snapshot
+
+
+def _recover(root: Path, target: str, provider: Provider, snapshot: Snapshot) -> list[Diagnostic]:
+    def read_live(kinds: frozenset[str]) -> Snapshot:  # the fresh read serves, unless it lacks a kind
+        return snapshot if not snapshot.kinds or kinds <= snapshot.kinds else provider.fetch(kinds)
+
+    journal = root / ".crmconf" / "journal.jsonl"
+    return recovery.notes(recovery.recover(root, journal, target, read_live))
 
 
 def plan_from(ws: Validated, target: str, provider: str, compiled: Compiled, snapshot: Snapshot) -> Plan:
