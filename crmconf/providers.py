@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Protocol, cast, runtime_checkable
 
 import jsonschema
 
+from crmconf import redact
 from crmconf.engine.changes import Change
 from crmconf.engine.resource import Compiled, Snapshot
 from crmconf.errors import SpecError, UsageError
@@ -116,6 +117,7 @@ def open_provider(spec: Spec, sources: Sources, root: Path, target: str | None) 
         why = found.problems.get(settings.provider)
         detail = f"it failed to load ({why})" if why else "no installed plugin provides it"
         raise UsageError(f"target {name!r} uses provider {settings.provider!r}, but {detail}")
+    redact.register_settings(settings.settings)  # the credentials its *_env settings name are masked
     _check_settings(cls, name, settings.settings, sources)
     return name, cls(ProviderContext(name, settings.settings, root.resolve()))  # type: ignore[call-arg]
 

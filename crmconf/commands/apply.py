@@ -12,7 +12,8 @@ from crmconf.commands import interrupts
 from crmconf.engine.apply import Outcome, Report, Result, apply_plan, refuse_destroy, verify_by_reading
 from crmconf.engine.changes import Plan
 from crmconf.engine.journal import Journal
-from crmconf.engine.plan import assert_fresh, kinds_of, load_plan, make_plan
+from crmconf.engine.plan import assert_fresh, change_to_dict, kinds_of, load_plan, make_plan
+from crmconf.engine.saved import check_changes
 from crmconf.errors import UsageError
 from crmconf.providers import Provider, opened
 from crmconf.render import plan_text
@@ -34,13 +35,14 @@ def run(
 ) -> int:
     ws = require_valid(root, today)
     if planfile is not None:
-        saved = load_plan(planfile)
+        saved = load_plan(planfile, root=root)
         target = target or saved.target
     with opened(ws.spec, ws.sources, root, target) as (name, provider):
         plan, compiled, snapshot = make_plan(ws, name, provider)
         if planfile is not None:
+            _say_recovered(plan, console)
             assert_fresh(saved, ws, name, provider.name, snapshot)
-            plan = saved
+            check_changes(saved, plan, change_to_dict)  # then apply what crmconf computed, not the file
         else:
             console.err(plan_text.render(plan, color=console.color))
         if plan.errors:
@@ -49,10 +51,16 @@ def run(
         if not plan.has_changes:
             console.err("nothing to apply")
             return 0
-        refuse_destroy(plan, allow_destroy)
+        refuse_destroy(plan, allow_destroy, snapshot)
         if planfile is None and not auto_approve:
             _confirm(console)
         return _execute(ws, plan, provider, console, kinds_of(compiled, provider))
+
+
+def _say_recovered(plan: Plan, console: Console) -> None:
+    for d in plan.diagnostics:
+        if d.code.startswith("J"):
+            console.err(f"{d.severity.value} {d.code}: {d.message}")
 
 
 def _confirm(console: Console) -> None:

@@ -12,7 +12,7 @@ from crmconf.audit.model import AuditReport
 from crmconf.errors import UsageError
 from crmconf.providers import Support, opened
 from crmconf.render import audit_csv, audit_html, audit_json, audit_markdown, audit_text
-from crmconf.ui import Console
+from crmconf.ui import Console, safe
 from crmconf.validation import require_valid
 
 EXIT_FINDINGS = 3
@@ -72,7 +72,7 @@ def run(
         console.err(f"wrote the audit to {out}")
     else:
         # As text, so any stdout works (a pipe, a file, a captured stream); the CSV keeps its BOM character.
-        click.echo(data.decode("utf-8"), nl=False, color=console.color)
+        click.echo(safe(data.decode("utf-8"), color=console.color), nl=False, color=console.color)
     if report.failed:
         console.err(f"audit: {len(report.findings)} automation(s) need attention (exit {EXIT_FINDINGS})")
         return EXIT_FINDINGS

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from crmconf.engine import safety
 from crmconf.engine.changes import Action, Change, Plan
 from crmconf.engine.diff import same
 from crmconf.engine.journal import Journal, JournalWriteError
@@ -54,12 +55,13 @@ class Report:
         return all(r.outcome is Outcome.APPLIED for r in self.results) and self.verified
 
 
-def refuse_destroy(plan: Plan, allow_destroy: bool) -> None:
-    destructive = [c for c in plan.changes if c.destructive]
-    if destructive and not allow_destroy:
-        lines = "\n".join(f"  {c.action.value} {c.address}: {c.impact}" for c in destructive)
+def refuse_destroy(plan: Plan, allow_destroy: bool, snapshot: Snapshot | None = None) -> None:
+    """Refuse when any change is destructive, judged from the change itself (a flag can be forged)."""
+    risky = [c for c in plan.changes if c.destructive or safety.destructive(c, snapshot)]
+    if risky and not allow_destroy:
+        lines = "\n".join(f"  {c.action.value} {c.address}: {c.impact or 'destroys data'}" for c in risky)
         raise DestroyRefusedError(
-            f"the plan has {len(destructive)} destructive change(s); nothing was applied:\n{lines}\n"
+            f"the plan has {len(risky)} destructive change(s); nothing was applied:\n{lines}\n"
             "review them, then run again with --allow-destroy"
         )
 

@@ -9,8 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from crmconf import __version__
-from crmconf.engine import live_checks, recovery
+from crmconf import __version__, files
+from crmconf.engine import live_checks, recovery, saved
 from crmconf.engine.changes import Action, AttrChange, Change, Plan, Unmanaged
 from crmconf.engine.diff import diff
 from crmconf.engine.resource import Compiled, ManualStep, Snapshot
@@ -177,19 +177,22 @@ def plan_digest(plan: Plan) -> str:
     ]
 
 
-def save_plan(plan: Plan, path: Path) -> None:
-    path.write_text(
-        json.dumps(plan_to_dict(plan), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
-    )
+def save_plan(plan: Plan, path: Path, *, root: Path | None = None) -> None:
+    """Sealed with its integrity digest and bound to the workspace `root` (crmconf.engine.saved)."""
+    files.write_json(path, saved.seal(plan_to_dict(plan), root), root=root)
 
 
-def load_plan(path: Path) -> Plan:
+def load_plan(path: Path, *, root: Path | None = None) -> Plan:
+    """A saved plan, refused unless this crmconf made it unedited (and, given `root`, in that workspace)."""
+    data = saved.read(path)
+    saved.check_origin(data, path, PLAN_FORMAT)
+    if root is not None:
+        saved.check_workspace(data, path, root)
+    return plan_from_dict(data, path)
+
+
+def plan_from_dict(data: Mapping[str, Any], path: Path) -> Plan:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format_version") != PLAN_FORMAT:
-            raise UsageError(
-                f"{path} is a plan of format {data.get('format_version')!r}; this crmconf reads {PLAN_FORMAT}"
-            )
         return Plan(
             target=data["target"],
             provider=data["provider"],
@@ -217,7 +220,5 @@ def load_plan(path: Path) -> Plan:
             spec_digest=data["spec_digest"],
             tool_version=data.get("tool_version", ""),
         )
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read the plan file {path}: {exc}") from exc
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UsageError(f"{path} is not a crmconf plan file ({type(exc).__name__}: {exc})") from exc
