@@ -46,9 +46,10 @@ def test_a_full_disk_is_a_plain_error_and_leaves_no_half_line(tmp_path: Path, bu
     with _journal(tmp_path) as first:
         first.begin(target="local", provider="local", plan_digest="d", changes=1, planned=["term.deal"])
     before = path.read_bytes()
-    with _journal(tmp_path, run_id=first.run_id, writer=_full_after(budget)) as full:
-        with pytest.raises(JournalWriteError, match="the disk is full"):
-            full.intent([{"address": "term.deal", "kind": "term", "action": "create", "after": {"x": "y" * 200}}])
+    with _journal(tmp_path, run_id=first.run_id, writer=_full_after(budget)) as full, pytest.raises(
+        JournalWriteError, match="the disk is full"
+    ):
+        full.intent([{"address": "term.deal", "kind": "term", "action": "create", "after": {"x": "y" * 200}}])
     assert path.read_bytes() == before  # truncated back: the file parses as it did
     assert read_checked(path) == (read(path), [])
 
