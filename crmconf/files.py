@@ -124,3 +124,18 @@ def make_dir(path: Path, *, root: Path | None = None) -> Path:
     except OSError as exc:
         raise UsageError(f"cannot create the folder {path}: {why(exc)}") from exc
     return target
+
+
+def append_line(path: Path, line: str, *, root: Path) -> None:
+    """One line appended (a log inside the workspace): user-only, never through a link leading out."""
+    target = guard(path, root)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, (redact.mask(line.rstrip("\n")) + "\n").encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise write_error(path, exc) from exc

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from crmconf import files, redact
 from crmconf.audit.compute import compute
 from crmconf.audit.model import AuditReport
 from crmconf.errors import UsageError
@@ -65,10 +66,7 @@ def run(
     report = build(root, target=target, offline=offline, as_of=as_of or today, today=today)
     data = render(report, fmt, color=console.color and out is None and fmt == "text")
     if out is not None:
-        try:
-            out.write_bytes(data)
-        except OSError as exc:
-            raise UsageError(f"cannot write {out}: {exc.strerror}") from exc
+        files.write_bytes(out, redact.mask(data.decode("utf-8")).encode("utf-8"), root=root)
         console.err(f"wrote the audit to {out}")
     else:
         # As text, so any stdout works (a pipe, a file, a captured stream); the CSV keeps its BOM character.
