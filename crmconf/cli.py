@@ -231,6 +231,12 @@ def run(argv: list[str] | None = None) -> int:
     except CrmconfError as exc:
         console.err(f"error {exc.code}: {exc}")
         return exc.exit_code
+    except UnicodeEncodeError as exc:
+        if not _holds_secret(exc):
+            return _report_bug(console)
+        console.err("error E001: a credential holds characters that cannot be sent to the vendor (an HTTP header "
+                    "takes Latin-1 text only): check the value exported for the target's *_env settings")
+        return 1
     except OSError as exc:  # the user's environment (a missing folder, a full disk), never a crmconf bug
         where = f" ({exc.filename})" if exc.filename else ""
         console.err(f"error E002: {files.why(exc)}{where}")
@@ -238,6 +244,11 @@ def run(argv: list[str] | None = None) -> int:
     except Exception:  # the one place a bug is caught: log it, say so plainly, exit distinctly
         return _report_bug(console)
     return result if isinstance(result, int) else 0
+
+
+def _holds_secret(exc: UnicodeEncodeError) -> bool:
+    text = exc.object if isinstance(exc.object, str) else ""
+    return redact.mask(text) != text
 
 
 class _ConsoleHandler(logging.Handler):

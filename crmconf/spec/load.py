@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,7 +113,9 @@ def parse_text(text: str, name: str) -> SourceFile:
     root = _compose(text, name)
     source = SourceFile(name, text, None)
     _check_size(root, name)
-    source.data = _Builder(source).build(root, (), 0)
+    with warnings.catch_warnings():  # ruamel warns on stderr about YAML 1.1 number spellings: not for users
+        warnings.simplefilter("ignore")
+        source.data = _Builder(source).build(root, (), 0)
     return source
 
 
