@@ -178,3 +178,23 @@ def test_journal_lines_hold_no_secret(tmp_path: Path, monkeypatch: pytest.Monkey
         redact.forget()
     text = (tmp_path / ".crmconf" / "journal.jsonl").read_text()
     assert "pat-na1" not in text and json.loads(text)["detail"] == 'HTTP 401: token "***"'
+
+
+def test_a_refused_apply_journals_nothing(cli: CLI, workspace: Path) -> None:
+    """Locked out, destroy refused, not approved: no begin without an end, in fact no line at all."""
+    from crmconf_local import org
+
+    path = workspace / ".crmconf" / "journal.jsonl"
+    with org.locked(workspace / ".crmconf" / "local-org.json"):
+        locked = cli("apply", "--dir", workspace, "--auto-approve")
+    assert locked.code == 1 and "error E402" in locked.err
+    assert cli("apply", "--dir", workspace).code == 1  # no terminal to approve on
+    assert not path.exists() or read(path) == []
+    assert cli("apply", "--dir", workspace, "--auto-approve").code == 0
+    pipelines = workspace / "pipelines.yaml"
+    pipelines.write_text("\n".join(line for line in pipelines.read_text().splitlines() if "name: proposal" not in line))
+    (workspace / "automations.yaml").unlink()  # it triggers on the removed stage
+    before = read(path)
+    refused = cli("apply", "--dir", workspace, "--auto-approve")
+    assert refused.code == 1 and "error E401" in refused.err
+    assert read(path) == before and not recovery.unfinished(before)
