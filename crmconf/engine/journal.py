@@ -24,6 +24,7 @@ import fcntl
 import getpass
 import json
 import os
+import re
 import socket
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -188,6 +189,40 @@ def read_checked(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
         else:
             bad.append(number)
     return records, bad
+
+
+_RUN = re.compile(r'"run": "([^"]+)"')
+
+
+def read_open(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
+    """The records of runs that began and never ended (what recovery needs), and the lines that are not
+    records. Every plan asks, and a journal grows by megabytes per large apply: only begin and end lines
+    are looked at until a run without an end is found, and only that run's lines are parsed."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return [], []
+    except OSError as exc:
+        raise UsageError(f"cannot read the journal {path}: {files.why(exc)}") from exc
+    begun: set[str] = set()
+    ended: set[str] = set()
+    bad = [n for n, line in enumerate(lines, 1) if line.strip() and not line.rstrip().endswith("}")]
+    for line in lines:
+        marker = '"event": "begin"' in line or '"event": "end"' in line
+        if marker and (match := _RUN.search(line)):
+            (begun if '"event": "begin"' in line else ended).add(match.group(1))
+    open_runs = begun - ended
+    records: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, 1):
+        if open_runs and any(f'"run": "{run}"' in line for run in open_runs):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                bad.append(number)
+                continue
+            if isinstance(record, dict) and record.get("run") in open_runs:
+                records.append(record)
+    return records, sorted(set(bad))
 
 
 def holder(path: Path) -> str:

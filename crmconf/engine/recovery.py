@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from crmconf.engine.diff import same
-from crmconf.engine.journal import Journal, read_checked
+from crmconf.engine.journal import Journal, read_open
 from crmconf.engine.resource import Snapshot
 from crmconf.errors import LockedError, ProviderError
 from crmconf.spec.diagnostics import Diagnostic, warning
@@ -121,7 +121,7 @@ def recover(root: Path, path: Path, target: str, read_live: Callable[[frozenset[
     except LockedError as exc:
         return Outcome(busy=str(exc))
     with journal:
-        records, bad = read_checked(path)
+        records, bad = read_open(path)
         runs = unfinished(records)
         mine = [u for u in runs if u.target == target]
         others = tuple(u for u in runs if u.target != target)

@@ -64,6 +64,8 @@ def test_a_line_torn_by_power_loss_is_skipped_and_the_next_starts_afresh(tmp_pat
         j.end({}, verified=True)
     records, bad = read_checked(path)
     assert [r["event"] for r in records] == ["begin", "end"] and bad == [2]
+    seen = recovery.recover(tmp_path, path, "local", lambda kinds: pytest.fail("nothing is in doubt"))
+    assert seen.unreadable == (2,) and [d.code for d in recovery.notes(seen)] == ["J005"]
 
 
 def test_one_apply_at_a_time_per_workspace_and_the_holder_is_named(tmp_path: Path) -> None:
