@@ -60,8 +60,8 @@ def test_a_line_torn_by_power_loss_is_skipped_and_the_next_starts_afresh(tmp_pat
         j.begin(target="local", provider="local", plan_digest="d", changes=0)
     with path.open("a") as f:
         f.write('{"event": "change", "addr')  # what a crash mid-write leaves
-    with _journal(tmp_path) as j:
-        j.end({}, verified=True)
+    with _journal(tmp_path, run_id=j.run_id) as again:
+        again.end({}, verified=True)
     records, bad = read_checked(path)
     assert [r["event"] for r in records] == ["begin", "end"] and bad == [2]
     seen = recovery.recover(tmp_path, path, "local", lambda kinds: pytest.fail("nothing is in doubt"))
