@@ -29,18 +29,26 @@ def kinds_of(compiled: Compiled, provider: Provider) -> frozenset[str]:
 
 def make_plan(ws: Validated, target: str, provider: Provider) -> tuple[Plan, Compiled, Snapshot]:
     compiled = provider.compile(ws.spec, ws.sources)
-    snapshot = provider.fetch(kinds_of(compiled, provider))
-    settled = _recover(ws.root, target, provider, snapshot)  # an apply cut short is settled first
+    kinds = kinds_of(compiled, provider)
+    settled, reread = _recover(ws.root, target, provider, kinds)  # an apply cut short is settled first
+    snapshot = reread if reread is not None else provider.fetch(kinds)
     plan = plan_from(ws, target, provider.name, compiled, snapshot)
     return replace(plan, diagnostics=(*settled, *plan.diagnostics)), compiled, snapshot
 
 
-def _recover(root: Path, target: str, provider: Provider, snapshot: Snapshot) -> list[Diagnostic]:
-    def read_live(kinds: frozenset[str]) -> Snapshot:  # the fresh read serves, unless it lacks a kind
-        return snapshot if not snapshot.kinds or kinds <= snapshot.kinds else provider.fetch(kinds)
+def _recover(
+    root: Path, target: str, provider: Provider, kinds: frozenset[str]
+) -> tuple[list[Diagnostic], Snapshot | None]:
+    """Settle unfinished runs; the read it needed (under the journal's lock) also serves the plan."""
+    reads: list[Snapshot] = []
+
+    def read_live(doubt: frozenset[str]) -> Snapshot:
+        reads.append(provider.fetch(kinds | doubt))
+        return reads[-1]
 
     journal = root / ".crmconf" / "journal.jsonl"
-    return recovery.notes(recovery.recover(root, journal, target, read_live))
+    notes = recovery.notes(recovery.recover(root, journal, target, read_live))
+    return notes, reads[-1] if reads and reads[-1].kinds >= kinds else None
 
 
 def plan_from(ws: Validated, target: str, provider: str, compiled: Compiled, snapshot: Snapshot) -> Plan:
