@@ -12,11 +12,21 @@ import itertools
 import json
 import re
 import uuid
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-JSON = dict[str, Any]
+from tests.emulators import hubspot_flows as flows
+from tests.emulators.hubspot_errors import (
+    JSON,
+    HubSpotError,
+    batch_reply,
+    invalid,
+    item_error,
+    not_found,
+    now_iso,
+    transient_item_error,
+)
+from tests.emulators.hubspot_validations import Validations
 
 OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "tickets": "0-5"}
 _OBJECT_ALIASES = {
@@ -25,6 +35,13 @@ _OBJECT_ALIASES = {
     "contact": "contacts", "company": "companies", "deal": "deals", "ticket": "tickets",
 }
 PIPELINE_OBJECTS = ("deals", "tickets")
+# Contacts and companies move through one lifecycle pipeline each, readable through the pipelines API;
+# `lifecyclestage` lists its stages as options, like `dealstage` ([3p] records carry hs_pipeline).
+LIFECYCLE_OBJECTS = ("contacts", "companies")
+LIFECYCLE_PIPELINES = {"contacts": "contacts-lifecycle-pipeline", "companies": "companies-lifecycle-pipeline"}
+# `dataSensitivity` query values -> the level a property carries ([spec] none/standard/high).
+SENSITIVITY = {"non_sensitive": "none", "sensitive": "standard", "highly_sensitive": "high"}
+SEARCH_RESULT_CAP = 10_000  # [docs] a search query never pages past 10,000 results
 # The record properties that place a record in a pipeline and stage.
 PIPELINE_PROPS = {"deals": ("pipeline", "dealstage"), "tickets": ("hs_pipeline", "hs_pipeline_stage")}
 # Properties HubSpot always returns on a record, besides the requested ones.
@@ -52,65 +69,6 @@ FIELD_TYPES = {
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 _BATCH_MAX = 100
 _SEARCH_MAX_LIMIT = 200
-
-
-def iso(moment: datetime) -> str:
-    """HubSpot's timestamp format: UTC, millisecond precision, trailing Z."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def now_iso() -> str:
-    return iso(datetime.now(UTC))
-
-
-class HubSpotError(Exception):
-    """A refusal, answered with HubSpot's error body."""
-
-    def __init__(self, status: int, category: str, message: str, *,
-                 context: dict[str, list[str]] | None = None, sub_category: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.category, self.message = status, category, message
-        self.context, self.sub_category = context, sub_category
-
-    def body(self) -> JSON:
-        body: JSON = {"status": "error", "message": self.message,
-                      "correlationId": str(uuid.uuid4()), "category": self.category}
-        if self.sub_category:
-            body["subCategory"] = self.sub_category
-        if self.context:
-            body["context"] = self.context
-        return body
-
-
-def not_found(message: str) -> HubSpotError:
-    return HubSpotError(404, "OBJECT_NOT_FOUND", message)
-
-
-def invalid(message: str, **context: str) -> HubSpotError:
-    return HubSpotError(400, "VALIDATION_ERROR", message,
-                        context={k: [v] for k, v in context.items()} or None)
-
-
-def item_error(category: str, message: str, **context: str) -> JSON:
-    """One entry of a batch response's `errors` (the client's StandardError needs every key)."""
-    return {"status": "error", "category": category, "message": message,
-            "context": {k: [v] for k, v in context.items()}, "links": {}, "errors": []}
-
-
-def transient_item_error(**context: str) -> JSON:
-    """The per-item failure the `partial` fault injects: retrying that item later succeeds."""
-    return item_error("INTERNAL_ERROR", "An internal error occurred while processing this input. "
-                      "Please retry it.", **context)
-
-
-def batch_reply(results: list[JSON], errors: list[JSON], started: str, ok_status: int) -> tuple[int, JSON]:
-    """HubSpot's batch envelope: `ok_status` when clean, 207 with `numErrors`/`errors` otherwise."""
-    body: JSON = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": now_iso()}
-    if not errors:
-        return ok_status, body
-    body.update(numErrors=len(errors), errors=errors)
-    return 207, body
 
 
 def _require(body: Any, *keys: str) -> JSON:
@@ -157,7 +115,8 @@ class Portal:
     """One HubSpot account: pipelines, properties, records, workflows, users."""
 
     def __init__(self) -> None:
-        self.pipelines: dict[str, dict[str, JSON]] = {o: {} for o in PIPELINE_OBJECTS}
+        self.pipelines: dict[str, dict[str, JSON]] = {o: {} for o in (*PIPELINE_OBJECTS, *LIFECYCLE_OBJECTS)}
+        self.validations = Validations()
         self.properties: dict[str, dict[str, JSON]] = {o: {} for o in OBJECT_TYPE_IDS}
         self.groups: dict[str, dict[str, JSON]] = {o: {} for o in OBJECT_TYPE_IDS}
         self.records: dict[str, dict[str, JSON]] = {o: {} for o in OBJECT_TYPE_IDS}
@@ -170,6 +129,8 @@ class Portal:
         # 2026-09 API always do. Default on, so a provider that strands records is caught; a test
         # can switch it off to reproduce v3's documented default.
         self.validate_deletes_by_default = True
+        # When flows are stamped as updated; a test sets it to move "today" (the audit compares dates).
+        self.clock: Callable[[], str] = now_iso
         self._ids: dict[str, Iterator[int]] = {
             "pipeline": itertools.count(75_000_001), "stage": itertools.count(150_000_001),
             "record": itertools.count(30_000_001), "flow": itertools.count(1_500_101),
@@ -238,8 +199,10 @@ class Portal:
                 probability = float(meta["probability"])
             except ValueError:
                 raise invalid("probability must be a number between 0.0 and 1.0") from None
-            if not 0.0 <= probability <= 1.0:
-                raise invalid("probability must be a number between 0.0 and 1.0")
+            # [docs] 0.0 to 1.0 in steps of 0.1 (0.0 closed lost, 1.0 closed won): nothing else is accepted.
+            if not 0.0 <= probability <= 1.0 or abs(probability * 10 - round(probability * 10)) > 1e-9:
+                raise invalid("probability must be between 0.0 and 1.0 in steps of 0.1",
+                              field="metadata.probability")
             meta["probability"] = str(probability)
             meta["isClosed"] = "true" if meta.get("isClosed", "false").lower() == "true" else "false"
         else:
@@ -403,6 +366,10 @@ class Portal:
 
     def _render_property(self, obj: str, prop: JSON) -> JSON:
         out = copy.deepcopy(prop)
+        if obj in LIFECYCLE_OBJECTS and prop["name"] == "lifecyclestage":
+            stages = self.list_pipelines(obj)[0]["stages"] if self.pipelines[obj] else []
+            out["options"] = [{"label": s["label"], "value": s["id"], "displayOrder": s["displayOrder"],
+                               "hidden": False, "description": ""} for s in stages]
         if obj in PIPELINE_OBJECTS and prop["name"] in PIPELINE_PROPS[obj]:
             # The pipeline and stage properties list the live pipelines/stages as their options.
             pipe_prop, stage_prop = PIPELINE_PROPS[obj]
@@ -422,9 +389,13 @@ class Portal:
             raise not_found(f"Property {name} does not exist")
         return prop
 
-    def list_properties(self, obj: str, archived: bool) -> list[JSON]:
+    def list_properties(self, obj: str, archived: bool, sensitivity: str | None = None) -> list[JSON]:
+        """Sensitive properties are listed only when `dataSensitivity` asks for their level ([spec])."""
+        level = SENSITIVITY.get(sensitivity or "non_sensitive")
+        if level is None:
+            raise invalid(f"dataSensitivity must be one of {', '.join(SENSITIVITY)}")
         return [self._render_property(obj, p) for p in self.properties[obj].values()
-                if bool(p.get("archived")) == archived]
+                if bool(p.get("archived")) == archived and p.get("dataSensitivity", "none") == level]
 
     def get_property(self, obj: str, name: str, archived: bool = False) -> JSON:
         return self._render_property(obj, self._property(obj, name, archived=archived))
@@ -536,6 +507,7 @@ class Portal:
             raise refusal
         stamp = now_iso()
         self.properties[obj][name].update(archived=True, archivedAt=stamp, updatedAt=stamp)
+        self.validations.drop_property(obj, name)
 
     def batch_read_properties(self, obj: str, raw: Any) -> tuple[int, JSON]:
         started, archived = now_iso(), bool((raw or {}).get("archived", False))
@@ -732,16 +704,18 @@ class Portal:
             raise invalid("Too many filters: at most 5 filterGroups and 18 filters in total")
         matches = [r for r in self.records[obj].values() if not r["archived"]
                    and (not groups or any(self._group_matches(obj, g, r) for g in groups))]
-        matches = self._sorted(matches, raw.get("sorts") or [])
-        body = page([self.render_record(obj, r, raw.get("properties")) for r in matches],
-                    limit, str(raw.get("after") or ""), link)
+        after = str(raw.get("after") or "")
+        if (int(after) if after.isdigit() else 0) + limit > SEARCH_RESULT_CAP:
+            raise invalid(f"Search results are limited to {SEARCH_RESULT_CAP:,}: narrow the query instead of paging "
+                          "past them")
+        matches = self._sorted(obj, matches, raw.get("sorts") or [])
+        body = page([self.render_record(obj, r, raw.get("properties")) for r in matches], limit, after, link)
         body["total"] = len(matches)
         if "paging" in body:
             body["paging"]["next"].pop("link")  # search pages carry only the cursor
         return body
 
-    @staticmethod
-    def _sorted(records: list[JSON], sorts: list[Any]) -> list[JSON]:
+    def _sorted(self, obj: str, records: list[JSON], sorts: list[Any]) -> list[JSON]:
         records = sorted(records, key=lambda r: int(r["id"]))
         if not sorts:
             return records
@@ -749,8 +723,12 @@ class Portal:
         name = sort.get("propertyName") if isinstance(sort, dict) else str(sort).lstrip("-")
         descending = (sort.get("direction") == "DESCENDING") if isinstance(sort, dict) \
             else str(sort).startswith("-")
-        def key(record: JSON) -> tuple[bool, str]:
+        numeric = self.properties[obj].get(str(name), {}).get("type") == "number"
+
+        def key(record: JSON) -> tuple[bool, float | str]:
             value = record["properties"].get(name)
+            if numeric:
+                return value is None, float(value) if value not in (None, "") else 0.0
             return value is None, value or ""
 
         return sorted(records, key=key, reverse=descending)
@@ -839,57 +817,8 @@ class Portal:
     def get_flow(self, fid: str) -> JSON:
         return copy.deepcopy(self._flow(fid))
 
-    @staticmethod
-    def _check_actions(flow: JSON) -> None:
-        actions = flow["actions"]
-        if not isinstance(actions, list):
-            raise invalid("actions must be an array")
-        ids = [str(_require(a, "actionId", "type")["actionId"]) for a in actions]
-        if len(ids) != len(set(ids)):
-            raise invalid("actionId values must be unique within a flow")
-        for action in actions:
-            if action["type"] == "SINGLE_CONNECTION":
-                _require(action, "actionTypeId")
-            targets = [action.get("connection") or {}, action.get("defaultBranch") or {}]
-            targets += [b.get("connection") or {} for b in action.get("staticBranches") or []]
-            targets += [b.get("connection") or {} for b in action.get("listBranches") or []]
-            for target in targets:
-                nxt = target.get("nextActionId")
-                if nxt is not None and str(nxt) not in ids:
-                    raise invalid(f"Action {action['actionId']} connects to unknown action {nxt}")
-        start = flow.get("startActionId")
-        if ids and start is not None and str(start) not in ids:
-            raise invalid(f"startActionId {start} is not an action of this flow")
-        numeric = [int(i) for i in ids if i.isdigit()]
-        nxt = flow.get("nextAvailableActionId")
-        if numeric and nxt is not None and (not str(nxt).isdigit() or int(nxt) <= max(numeric)):
-            raise invalid("nextAvailableActionId must be greater than every actionId")
-
-    def _flow_from_input(self, raw: Any) -> JSON:
-        raw = _require(raw, "type", "objectTypeId", "flowType", "isEnabled", "actions")
-        if raw["type"] not in ("CONTACT_FLOW", "PLATFORM_FLOW"):
-            raise invalid("type must be one of CONTACT_FLOW, PLATFORM_FLOW")
-        if raw["flowType"] not in ("WORKFLOW", "ACTION_SET"):
-            raise invalid("flowType must be one of WORKFLOW, ACTION_SET")
-        if (raw["type"] == "CONTACT_FLOW") != (raw["objectTypeId"] == "0-1"):
-            raise invalid("CONTACT_FLOW is for contacts (0-1); use PLATFORM_FLOW for other objects")
-        flow: JSON = copy.deepcopy(raw)
-        flow.setdefault("customProperties", {})
-        flow.setdefault("dataSources", [])
-        if raw["type"] == "CONTACT_FLOW":
-            for key, empty in (("timeWindows", []), ("blockedDates", []), ("suppressionListIds", []),
-                               ("canEnrollFromSalesforce", False)):
-                flow.setdefault(key, empty)
-        actions = [a for a in flow["actions"] if isinstance(a, dict)]
-        numeric = [int(a["actionId"]) for a in actions if str(a.get("actionId", "")).isdigit()]
-        flow.setdefault("nextAvailableActionId", str(max(numeric, default=0) + 1))
-        if actions:
-            flow.setdefault("startActionId", str(actions[0].get("actionId")))
-        self._check_actions(flow)
-        return flow
-
     def create_flow(self, raw: Any) -> JSON:
-        flow, stamp = self._flow_from_input(raw), now_iso()
+        flow, stamp = flows.stored(flows.check_create(raw)), self.clock()
         flow.update(id=self.next_id("flow"), revisionId="1", createdAt=stamp, updatedAt=stamp,
                     crmObjectCreationStatus="COMPLETE")
         flow.setdefault("uuid", str(uuid.uuid4()))
@@ -905,11 +834,11 @@ class Portal:
                 f"The flow {fid} has been updated since revision {revision}; the latest revision is "
                 f"{current['revisionId']}. Fetch the flow again and resend the update.",
                 context={"flowId": [fid], "revisionId": [current["revisionId"]]})
-        flow = self._flow_from_input(raw)
-        if flow["type"] != current["type"] or flow["objectTypeId"] != current["objectTypeId"]:
-            raise invalid("A flow's type and objectTypeId cannot be changed")
+        body = {k: v for k, v in flows.check_put(raw, current).items() if k != "revisionId"}
+        # What a PUT cannot carry stays as it was created.
+        flow = flows.stored({**body, **{k: current[k] for k in flows.PUT_FORBIDDEN if k in current}})
         flow.update(id=fid, revisionId=str(int(current["revisionId"]) + 1), createdAt=current["createdAt"],
-                    updatedAt=now_iso(), uuid=current["uuid"], crmObjectCreationStatus="COMPLETE")
+                    updatedAt=self.clock(), uuid=current["uuid"], crmObjectCreationStatus="COMPLETE")
         self.flows[fid] = flow
         return copy.deepcopy(flow)
 
