@@ -162,6 +162,19 @@ def _check_settings(cls: type[Provider], target: str, settings: Mapping[str, Any
         raise exc
 
 
+def spec_checks(spec: Spec, sources: Sources) -> list[Diagnostic]:
+    """What each target's provider refuses in a spec (offline): the optional class method
+    `check_spec(spec, sources, target) -> list[Diagnostic]`, called once per target that uses it, so
+    `validate` reports, located, what a vendor would refuse at apply (docs/provider-contract.md)."""
+    found = discover()
+    problems: list[Diagnostic] = []
+    for target, settings in sorted(spec.config.targets.items()):
+        check = getattr(found.providers.get(settings.provider), "check_spec", None)
+        if check is not None:
+            problems.extend(check(spec, sources, target))
+    return problems
+
+
 @contextlib.contextmanager
 def opened(spec: Spec, sources: Sources, root: Path, target: str | None) -> Iterator[tuple[str, Provider]]:
     name, provider = open_provider(spec, sources, root, target)

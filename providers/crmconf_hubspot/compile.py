@@ -12,7 +12,7 @@ from typing import Any
 
 from crmconf.engine.native import automation_address, automation_refs
 from crmconf.engine.resource import Compiled, ManualStep, Resource
-from crmconf.spec.diagnostics import Diagnostic, error, warning
+from crmconf.spec.diagnostics import Diagnostic, warning
 from crmconf.spec.model import CHOICE_TYPES, Automation, FieldSpec, Notify, PermissionSet, Pipeline, Spec
 from crmconf.spec.workspace import Sources
 from crmconf_hubspot import flows
@@ -81,7 +81,6 @@ def compile_spec(spec: Spec, sources: Sources) -> tuple[Compiled, Desired]:
         if p.object in PIPELINE_OBJECTS:
             pipelines[p.name] = p
             resources.extend(_pipeline(p, sources))
-            diagnostics.extend(_outcome_probabilities(p, sources))
             step = _stage_requirements(p, spec_fields.get(p.object, {}), sources)
             if step:
                 manual.append(step)
@@ -189,23 +188,6 @@ def _pipeline(p: Pipeline, sources: Sources) -> list[Resource]:
         for i, s in enumerate(p.stages)
     ]
     return [pipeline, *stages]
-
-
-def _outcome_probabilities(p: Pipeline, sources: Sources) -> list[Diagnostic]:
-    """HubSpot has no won/lost flag: a closed deal stage is won at a probability of 50 % or more and lost
-    below (`mapping.deal_outcome`), so any other pairing reads back as the opposite outcome and the plan
-    never converges. An error, not a warning: applying it would rewrite the stage on every run."""
-    if p.object != "deal":
-        return []
-    found = []
-    for s in p.stages:
-        if (s.outcome == "won" and (s.probability or 0) < 50) or (s.outcome == "lost" and (s.probability or 0) >= 50):
-            found.append(error(
-                "P403", f"stage {p.name}.{s.name} is {s.outcome} with probability {s.probability}, which HubSpot "
-                        f"reads as {'lost' if s.outcome == 'won' else 'won'}: it tells a closed stage's outcome "
-                        "only by its probability", sources.locate(f"pipeline.{p.name}.stage.{s.name}"),
-                hint="a won stage needs probability 50-100 (usually 100), a lost one 0-49 (usually 0)"))
-    return found
 
 
 def _stage_requirements(p: Pipeline, spec_fields: Mapping[str, FieldSpec], sources: Sources) -> ManualStep | None:

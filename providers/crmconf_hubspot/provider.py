@@ -19,8 +19,10 @@ from crmconf.engine.changes import Action, Change
 from crmconf.engine.resource import Compiled, Snapshot
 from crmconf.errors import ProviderError
 from crmconf.providers import ProviderContext, Support
+from crmconf.spec.diagnostics import Diagnostic
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
+from crmconf_hubspot import checks
 from crmconf_hubspot.apply import Applier, State
 from crmconf_hubspot.client import SETTINGS_SCHEMA, Client, parse_settings
 from crmconf_hubspot.compile import Desired, compile_spec
@@ -55,6 +57,11 @@ class HubSpotProvider:
         # run on one instance (plan and apply both compile first), so fetch can name live objects with
         # spec names and read only what the plan needs.
         self._state = State(self.client, Desired(), Registry())
+
+    @classmethod
+    def check_spec(cls, spec: Spec, sources: Sources, target: str) -> list[Diagnostic]:
+        """What HubSpot would refuse, found by `crmconf validate` (deal stage probabilities)."""
+        return checks.check_spec(spec, sources, target)
 
     # --- the protocol ---------------------------------------------------------------------------
 

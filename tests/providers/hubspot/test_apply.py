@@ -47,7 +47,7 @@ def test_specs_apply_and_converge(emu: HubSpotEmulator, engine: Engine) -> None:
 
 def test_changes_after_the_first_apply(emu: HubSpotEmulator, engine: Engine, ws: Path) -> None:
     engine.apply()
-    edit(ws / "pipelines" / "new-business.yaml", "probability: 60", "probability: 55")
+    edit(ws / "pipelines" / "new-business.yaml", "probability: 60", "probability: 50")
     edit(ws / "fields" / "deal.yaml", "        - {value: renewal, label: Renewal}",
          "        - {value: renewal, label: Renewal of contract}\n        - {value: upsell, label: Upsell}")
     edit(ws / "fields" / "deal.yaml", "{value: in_house, label: Built in-house}",
@@ -59,7 +59,7 @@ def test_changes_after_the_first_apply(emu: HubSpotEmulator, engine: Engine, ws:
     report = engine.apply(allow_destroy=False)
     assert not failures(report) and engine.plan().changes == ()
     proposal = next(s for s in by_label(emu, "deals", "New Business")["stages"] if s["label"] == "Proposal Sent")
-    assert proposal["metadata"]["probability"] == "0.55"
+    assert proposal["metadata"]["probability"] == "0.5"
     assert [(o["value"], o["label"]) for o in prop(emu, "deals", "deal_type")["options"]][-2:] == [
         ("renewal", "Renewal of contract"), ("upsell", "Upsell")]
     assert prop(emu, "deals", "competitor")["options"][-1]["hidden"] is True

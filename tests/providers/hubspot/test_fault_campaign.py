@@ -60,7 +60,7 @@ pipelines:
     owners: [sales]
     stages:
       - {name: appointment_scheduled, label: Appointment Scheduled, probability: 20}
-      - {name: qualified_to_buy, label: Qualified To Buy, probability: 45}
+      - {name: qualified_to_buy, label: Qualified To Buy, probability: 50}
       - {name: presentation_scheduled, label: Presentation Scheduled, probability: 60}
       - {name: decision_maker_bought_in, label: Decision Maker Bought-In, probability: 80}
       - {name: contract_sent, label: Contract Sent, probability: 90}
