@@ -70,7 +70,8 @@ class HubSpotProvider:
         return compiled
 
     def fetch(self, kinds: frozenset[str]) -> Snapshot:
-        snapshot, self._state.registry = Fetcher(self.client, self._state.desired, kinds).run()
+        snapshot, self._state.registry = Fetcher(self.client, self._state.desired, kinds,
+                                                 self.settings.token_env).run()
         return snapshot
 
     def apply(self, change: Change) -> None:

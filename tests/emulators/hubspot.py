@@ -483,7 +483,8 @@ def _effects(name: str, p: Portal, c: Call, reply: Reply) -> tuple[list[list[str
     if name == "_delete_flow":
         return [[f"flow #{c.params['fid']}"]], []
     if name == "_put_validation":
-        return [[f"validation {obj}/{c.params['name']}/{c.params['rule']}"]], []
+        # A rule belongs to its property: the write is a change of that property.
+        return [[f"property {obj}/{c.params['name']}", f"validation {obj}/{c.params['name']}/{c.params['rule']}"]], []
     return [[f"unknown {name}"]], []
 
 

@@ -100,6 +100,11 @@ def check_put(raw: Any, current: JSON) -> JSON:
     return body
 
 
+def as_put(flow: JSON) -> JSON:
+    """A read flow as a valid PUT body (what a hand edit in HubSpot's editor sends)."""
+    return {k: v for k, v in flow.items() if k not in PUT_FORBIDDEN}
+
+
 def _check_common(body: JSON) -> None:
     if body["type"] not in FLOW_TYPES:
         raise invalid("type must be one of CONTACT_FLOW, PLATFORM_FLOW")

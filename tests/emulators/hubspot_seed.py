@@ -246,7 +246,7 @@ SEED_RECORDS: dict[str, list[dict[str, str]]] = {
 
 ROLES = (("7001", "Sales Rep"), ("7002", "Sales Manager"), ("7003", "Customer Success"))
 TEAMS = (("8001", "sales"), ("8002", "sdr"), ("8003", "customer-success"), ("8004", "marketing"),
-         ("8005", "revops"))
+         ("8005", "revops"), ("8006", "sales-managers"))
 # email, first, last, role id, primary team id, secondary team ids, active
 USERS: tuple[tuple[str, str, str, str | None, str | None, tuple[str, ...], bool], ...] = (
     ("alex.admin@acme.example", "Alex", "Admin", None, "8005", (), True),

@@ -46,6 +46,7 @@ from hubspot.crm.properties import (
 )
 
 from tests.emulators.hubspot import HubSpotEmulator, seed_scale
+from tests.emulators.hubspot_flows import as_put
 
 REPO = Path(__file__).resolve().parents[2]
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -448,9 +449,7 @@ def _new_flow(name: str = "Welcome") -> dict[str, Any]:
                                        "filterBranches": []}}}
 
 
-def put_body(flow: dict[str, Any]) -> dict[str, Any]:
-    """A read flow as a PUT body: without what only a create carries."""
-    return {k: v for k, v in flow.items() if k not in ("objectTypeId", "flowType", "dataSources")}
+put_body = as_put
 
 
 def test_flows_list_pages(client: HubSpot) -> None:

@@ -12,6 +12,7 @@ from crmconf.engine.plan import make_plan
 from crmconf.providers import opened
 from crmconf.validation import require_valid
 from tests.emulators.hubspot import HubSpotEmulator
+from tests.emulators.hubspot_flows import as_put
 from tests.providers.hubspot.conftest import TARGET, TODAY, Engine, duplicates, edit, failures
 
 
@@ -178,7 +179,7 @@ def test_a_workflow_edited_since_the_plan_is_re_read_not_overwritten(emu: HubSpo
         plan, _, _ = make_plan(spec, name, provider)
         # Someone renames the bound workflow in HubSpot between our read and our write.
         current = emu.portal.get_flow("1500003")
-        emu.portal.replace_flow("1500003", {**current, "name": "Closed won - onboarding (v2)"})
+        emu.portal.replace_flow("1500003", {**as_put(current), "name": "Closed won - onboarding (v2)"})
         report = apply_plan(plan, provider, Journal(ws / ".crmconf" / "journal.jsonl"))
     assert not failures(report)
     flow = emu.portal.get_flow("1500003")

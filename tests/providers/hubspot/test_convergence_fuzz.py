@@ -31,6 +31,7 @@ from crmconf.validation import require_valid
 from tests.emulators.hubspot import HubSpotEmulator
 from tests.emulators.hubspot_seed import seed_flows
 from tests.providers.hubspot.conftest import (
+    FAST_SEARCH,
     SPEC_OWNERS,
     TARGET,
     TODAY,
@@ -305,7 +306,7 @@ def write_workspace(root: Path, emu: HubSpotEmulator, spec: dict[str, Any]) -> N
 
 @pytest.fixture(scope="module")
 def hub() -> Iterator[HubSpotEmulator]:
-    with pytest.MonkeyPatch.context() as mp, HubSpotEmulator(seed=False) as emulator:
+    with pytest.MonkeyPatch.context() as mp, HubSpotEmulator(seed=False, search_per_second=FAST_SEARCH) as emulator:
         mp.setenv("HUBSPOT_TOKEN", emulator.token)
         yield emulator
 
