@@ -87,6 +87,19 @@ class Provider(Protocol):
 
 
 @dataclass(frozen=True)
+class Access:
+    """One permission a target's credentials need (a HubSpot scope...), and whether they have it.
+
+    Reported by the optional provider method `access() -> list[Access]` (called after `compile`), which
+    `crmconf providers --target T` prints."""
+
+    permission: str
+    concern: str  # what in the spec needs it
+    needed_for: str  # "plan", "apply", "destroy" (removing data), or "optional"
+    granted: bool | None  # None: the vendor cannot say
+
+
+@dataclass(frozen=True)
 class Discovered:
     providers: Mapping[str, type[Provider]]
     problems: Mapping[str, str]  # entry-point name -> why it could not be loaded

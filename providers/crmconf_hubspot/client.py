@@ -333,7 +333,9 @@ class Client:
             try:
                 info = self.raw("POST", "/oauth/v2/private-apps/get/access-token-info",
                                 body={"tokenKey": self.token}, idempotent=True)
-            except Refused:
+            except (AuthError, LimitExceededError):
+                raise
+            except ProviderError:  # not a private-app token, or the endpoint is down: learn from 403s instead
                 self._scopes = None
             else:
                 found = info.get("scopes") if isinstance(info, dict) else None

@@ -18,11 +18,11 @@ from typing import Any, ClassVar
 from crmconf.engine.changes import Action, Change
 from crmconf.engine.resource import Compiled, Snapshot
 from crmconf.errors import ProviderError
-from crmconf.providers import ProviderContext, Support
+from crmconf.providers import Access, ProviderContext, Support
 from crmconf.spec.diagnostics import Diagnostic
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
-from crmconf_hubspot import checks
+from crmconf_hubspot import checks, scopes
 from crmconf_hubspot.apply import Applier, State
 from crmconf_hubspot.client import SETTINGS_SCHEMA, Client, parse_settings
 from crmconf_hubspot.compile import Desired, compile_spec
@@ -87,6 +87,20 @@ class HubSpotProvider:
 
     def export(self, snapshot: Snapshot) -> dict[str, Any]:
         return export(snapshot, self.name)
+
+    def access(self) -> list[Access]:
+        """The scopes the compiled spec needs, and whether the token has each (one request)."""
+        desired = self._state.desired
+        needs = list(desired.needs) if desired.known else scopes.everything()
+        granted = self.client.token_scopes()
+        rows: dict[tuple[str, str], list[str]] = {}
+        for need in needs:
+            when = "optional" if need.optional else need.when
+            concerns = rows.setdefault((need.scope, when), [])
+            if need.concern not in concerns:
+                concerns.append(need.concern)
+        return [Access(scope, "; ".join(concerns), when, None if granted is None else scope in granted)
+                for (scope, when), concerns in rows.items()]
 
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:

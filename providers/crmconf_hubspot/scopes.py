@@ -63,15 +63,15 @@ def for_lifecycle(obj: str, where: Location | None) -> list[Need]:
 
 def for_automations(where: Location | None, teams: bool) -> list[Need]:
     needs = [Need("automation", "automations", where), Need("automation", "automations", where, APPLY),
-             Need("settings.users.read", "automation owners (active users)", where),
-             Need("crm.objects.owners.read", "automation owners (active users)", where)]
+             Need("settings.users.read", "checking automation owners are active users", where),
+             Need("crm.objects.owners.read", "checking automation owners are active users", where)]
     if teams:
         needs.append(Need("settings.users.teams.read", "workflows that notify or rotate among a team", where))
     return needs
 
 
 def for_permissions(where: Location | None) -> list[Need]:
-    return [Need("settings.users.read", "permission sets (the roles they set up)", where)]
+    return [Need("settings.users.read", "checking the roles of permission sets exist", where)]
 
 
 def everything() -> list[Need]:
