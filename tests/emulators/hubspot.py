@@ -756,6 +756,7 @@ class HubSpotEmulator:
                 query = parse_qs(parts.query, keep_blank_values=True)
                 obj = match.groupdict().get("obj")
                 needed = required_scopes(handler.__name__, method, _object_or_none(obj), query)
+                needed = self._sensitive_scopes(handler.__name__, method, obj, match.groupdict().get("name")) or needed
                 if needed and not granted & set(needed):
                     return Reply(403, missing_scopes_body(needed))
                 if handler.__name__ == "_search" and not self._search_allowed():
@@ -785,6 +786,19 @@ class HubSpotEmulator:
         except Exception:  # an emulator bug must be loud but still answer like HubSpot would
             traceback.print_exc()
             return error_reply(500, "INTERNAL_ERROR", "internal error")
+
+    def _sensitive_scopes(self, handler: str, method: str, obj: str | None, name: str | None) -> tuple[str, ...]:
+        """A sensitive property, read or written by name, needs the object's sensitive scope ([docs])."""
+        kind = _object_or_none(obj)
+        if handler not in ("_get_property", "_update_property", "_archive_property") or not kind or not name:
+            return ()
+        with self._lock:
+            prop = self.portal.properties[kind].get(name)
+        level = (prop or {}).get("dataSensitivity", "none")
+        if level == "none":
+            return ()
+        access = "read" if method == "GET" else "write"
+        return (f"crm.objects.{kind}.{'sensitive' if level == 'standard' else 'highly_sensitive'}.{access}.v2",)
 
     def _search_allowed(self) -> bool:
         """[docs] CRM search has its own per-second limit per token, on top of the general ones."""

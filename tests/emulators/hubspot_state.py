@@ -117,6 +117,7 @@ class Portal:
     def __init__(self) -> None:
         self.pipelines: dict[str, dict[str, JSON]] = {o: {} for o in (*PIPELINE_OBJECTS, *LIFECYCLE_OBJECTS)}
         self.validations = Validations()
+        self._indexes: dict[tuple[str, str], dict[str, set[str]]] = {}  # search speed only (see _candidates)
         self.properties: dict[str, dict[str, JSON]] = {o: {} for o in OBJECT_TYPE_IDS}
         self.groups: dict[str, dict[str, JSON]] = {o: {} for o in OBJECT_TYPE_IDS}
         self.records: dict[str, dict[str, JSON]] = {o: {} for o in OBJECT_TYPE_IDS}
@@ -596,8 +597,10 @@ class Portal:
             raise not_found(f"Object not found.  objectId are usually numeric. ({obj} {rid})")
         return record
 
-    def _invalid_values(self, obj: str, values: JSON, current: JSON) -> list[JSON]:
+    def _invalid_values(self, obj: str, values: JSON, current: JSON,
+                        allowed_options: dict[str, set[str]] | None = None) -> list[JSON]:
         problems = []
+        cache = {} if allowed_options is None else allowed_options
         for name, value in values.items():
             prop = self.properties[obj].get(name)
             if prop is None or prop.get("archived"):
@@ -607,7 +610,9 @@ class Portal:
                 problems.append({"isValid": False, "message": f'Property "{name}" is read-only',
                                  "error": "READ_ONLY_VALUE", "name": name})
             elif value not in (None, "") and prop["type"] == "enumeration":
-                allowed = {o["value"] for o in self._render_property(obj, prop)["options"]}
+                if name not in cache:
+                    cache[name] = {o["value"] for o in self._render_property(obj, prop)["options"]}
+                allowed = cache[name]
                 tokens = str(value).split(";") if prop["fieldType"] == "checkbox" else [str(value)]
                 bad = [t for t in tokens if t not in allowed and not prop.get("externalOptions")]
                 if bad:
@@ -630,14 +635,15 @@ class Portal:
                      "message": f"{sid} is not a valid stage of pipeline {pid}"}]
         return []
 
-    def _check_values(self, obj: str, values: Any, current: JSON) -> dict[str, str | None]:
+    def _check_values(self, obj: str, values: Any, current: JSON,
+                      allowed_options: dict[str, set[str]] | None = None) -> dict[str, str | None]:
         """Values as HubSpot stores them (strings; None clears) or a 400 listing every problem."""
         if not isinstance(values, dict):
             raise invalid("properties must be a map of strings")
         checked: dict[str, str | None] = {
             str(k): (None if v is None else str(v).lower() if isinstance(v, bool) else str(v))
             for k, v in values.items()}
-        problems = self._invalid_values(obj, checked, current)
+        problems = self._invalid_values(obj, checked, current, allowed_options)
         if problems:
             raise HubSpotError(400, "VALIDATION_ERROR",
                                f"Property values were not valid: {json.dumps(problems)}")
@@ -657,6 +663,7 @@ class Portal:
                   "createdAt": stamp, "updatedAt": stamp, "archived": False}
         self._stamp(obj, record, stamp)
         self.records[obj][rid] = record
+        self._reindex(obj, record, record["properties"])
         return record
 
     def _default_pipeline_placement(self, obj: str, values: JSON) -> JSON:
@@ -668,10 +675,13 @@ class Portal:
             values[pipe_prop] = owning[0] if owning else ""
         return values
 
-    def update_record(self, obj: str, rid: str, values: Any) -> JSON:
+    def update_record(self, obj: str, rid: str, values: Any,
+                      allowed_options: dict[str, set[str]] | None = None) -> JSON:
         record = self._record(obj, rid)
-        values = self._check_values(obj, values, record["properties"])
+        values = self._check_values(obj, values, record["properties"], allowed_options)
+        self._unindex(obj, record, values)
         record["properties"].update(values)
+        self._reindex(obj, record, values)
         self._stamp(obj, record, now_iso())
         return record
 
@@ -702,14 +712,14 @@ class Portal:
         groups = raw.get("filterGroups") or []
         if len(groups) > 5 or sum(len(g.get("filters") or []) for g in groups) > 18:
             raise invalid("Too many filters: at most 5 filterGroups and 18 filters in total")
-        matches = [r for r in self.records[obj].values() if not r["archived"]
-                   and (not groups or any(self._group_matches(obj, g, r) for g in groups))]
+        matches = self._matching(obj, groups)
         after = str(raw.get("after") or "")
         if (int(after) if after.isdigit() else 0) + limit > SEARCH_RESULT_CAP:
             raise invalid(f"Search results are limited to {SEARCH_RESULT_CAP:,}: narrow the query instead of paging "
                           "past them")
         matches = self._sorted(obj, matches, raw.get("sorts") or [])
-        body = page([self.render_record(obj, r, raw.get("properties")) for r in matches], limit, after, link)
+        body = page(matches, limit, after, link)  # records rendered for the page only
+        body["results"] = [self.render_record(obj, r, raw.get("properties")) for r in body["results"]]
         body["total"] = len(matches)
         if "paging" in body:
             body["paging"]["next"].pop("link")  # search pages carry only the cursor
@@ -733,32 +743,87 @@ class Portal:
 
         return sorted(records, key=key, reverse=descending)
 
-    def _group_matches(self, obj: str, group: JSON, record: JSON) -> bool:
+    def _matching(self, obj: str, groups: list[Any]) -> list[JSON]:
+        if not groups:
+            return [r for r in self.records[obj].values() if not r["archived"]]
+        found: dict[str, JSON] = {}
+        for group in groups:
+            test = self._group_predicate(obj, group)
+            for record in self._candidates(obj, group):
+                if not record["archived"] and record["id"] not in found and test(record):
+                    found[record["id"]] = record
+        return list(found.values())
+
+    def _candidates(self, obj: str, group: JSON) -> Iterable[JSON]:
+        """The records a group can match: those holding its first equality filter's value (an index kept
+        as records change), else every record. Only speed: every filter still runs on each candidate."""
+        for flt in group.get("filters") or []:
+            name, value = str(flt.get("propertyName")), flt.get("value")
+            if flt.get("operator") == "EQ" and value is not None \
+                    and self.properties[obj].get(name, {}).get("fieldType") != "checkbox":
+                ids = self._index(obj, name).get(str(value).lower(), set())
+                return [self.records[obj][rid] for rid in ids]
+        return list(self.records[obj].values())
+
+    def _index(self, obj: str, name: str) -> dict[str, set[str]]:
+        key = (obj, name)
+        if key not in self._indexes:
+            index: dict[str, set[str]] = {}
+            for rid, record in self.records[obj].items():
+                raw = record["properties"].get(name)
+                if raw not in (None, ""):
+                    index.setdefault(str(raw).lower(), set()).add(rid)
+            self._indexes[key] = index
+        return self._indexes[key]
+
+    def _unindex(self, obj: str, record: JSON, values: JSON) -> None:
+        for (o, name), index in self._indexes.items():
+            raw = record["properties"].get(name)
+            if o == obj and name in values and raw not in (None, ""):
+                index.get(str(raw).lower(), set()).discard(record["id"])
+
+    def _reindex(self, obj: str, record: JSON, values: JSON) -> None:
+        for (o, name), index in self._indexes.items():
+            if o != obj or name not in values:
+                continue
+            raw = record["properties"].get(name)
+            if raw not in (None, ""):
+                index.setdefault(str(raw).lower(), set()).add(record["id"])
+
+    def _group_predicate(self, obj: str, group: JSON) -> Callable[[JSON], bool]:
         filters = group.get("filters") or []
         if len(filters) > 6:
             raise invalid("Too many filters in a filterGroup: at most 6")
-        return all(self._filter_matches(obj, f, record) for f in filters)
+        tests = [self._predicate(obj, f) for f in filters]
+        return lambda record: all(test(record) for test in tests)
 
-    def _filter_matches(self, obj: str, flt: JSON, record: JSON) -> bool:
+    def _predicate(self, obj: str, flt: JSON) -> Callable[[JSON], bool]:
+        """One filter as a test of a record (built once per search, then run on every record)."""
         name, op = flt.get("propertyName"), flt.get("operator")
-        raw_value = record["properties"].get(name)
-        prop = self.properties[obj].get(str(name), {})
-        tokens = ({t.lower() for t in str(raw_value).split(";")} if prop.get("fieldType") == "checkbox"
-                  else {str(raw_value).lower()}) if raw_value not in (None, "") else set()
+        checkbox = self.properties[obj].get(str(name), {}).get("fieldType") == "checkbox"
         wanted = {str(v).lower() for v in (flt.get("values") or [flt.get("value")]) if v is not None}
-        numeric = self._numeric_match(op, raw_value, flt.get("value"), flt.get("highValue"))
-        outcomes = {
-            "EQ": bool(tokens & wanted), "NEQ": not tokens & wanted, "IN": bool(tokens & wanted),
-            "NOT_IN": not tokens & wanted, "HAS_PROPERTY": bool(tokens),
-            "NOT_HAS_PROPERTY": not tokens,
-            "CONTAINS_TOKEN": any(w.strip("*") in t for t in tokens for w in wanted),
-            "NOT_CONTAINS_TOKEN": not any(w.strip("*") in t for t in tokens for w in wanted),
-        }
-        if op in outcomes:
-            return outcomes[op]
-        if numeric is not None:
-            return numeric
-        raise invalid(f"Unsupported filter operator {op} for property {name}")
+        value, high = flt.get("value"), flt.get("highValue")
+        if op not in ("EQ", "NEQ", "IN", "NOT_IN", "HAS_PROPERTY", "NOT_HAS_PROPERTY", "CONTAINS_TOKEN",
+                      "NOT_CONTAINS_TOKEN", "LT", "LTE", "GT", "GTE", "BETWEEN"):
+            raise invalid(f"Unsupported filter operator {op} for property {name}")
+
+        def tokens(record: JSON) -> set[str]:
+            raw = record["properties"].get(name)
+            if raw in (None, ""):
+                return set()
+            return {t.lower() for t in str(raw).split(";")} if checkbox else {str(raw).lower()}
+
+        def contains(record: JSON) -> bool:
+            return any(w.strip("*") in t for t in tokens(record) for w in wanted)
+
+        if op in ("LT", "LTE", "GT", "GTE", "BETWEEN"):
+            return lambda record: bool(self._numeric_match(op, record["properties"].get(name), value, high))
+        tests: dict[str, Callable[[JSON], bool]] = {
+            "EQ": lambda r: bool(tokens(r) & wanted), "IN": lambda r: bool(tokens(r) & wanted),
+            "NEQ": lambda r: not tokens(r) & wanted, "NOT_IN": lambda r: not tokens(r) & wanted,
+            "HAS_PROPERTY": lambda r: bool(tokens(r)), "NOT_HAS_PROPERTY": lambda r: not tokens(r),
+            "CONTAINS_TOKEN": contains, "NOT_CONTAINS_TOKEN": lambda r: not contains(r)}
+        return tests[str(op)]
 
     @staticmethod
     def _numeric_match(op: Any, raw: Any, value: Any, high: Any) -> bool | None:
@@ -778,10 +843,11 @@ class Portal:
         if len(ids) != len(set(ids)):
             raise invalid("Duplicate IDs found in batch input")
         # HubSpot validates every input's values before writing any of them.
+        allowed: dict[str, set[str]] = {}  # option values per property, rendered once for the whole batch
         for item in inputs:
             record = self.records[obj].get(str(item["id"]))
             if record is not None and not record["archived"]:
-                self._check_values(obj, item["properties"], record["properties"])
+                self._check_values(obj, item["properties"], record["properties"], allowed)
         results, errors = [], []
         for i, item in enumerate(inputs):
             rid = str(item["id"])
@@ -790,7 +856,7 @@ class Portal:
             elif rid not in self.records[obj] or self.records[obj][rid]["archived"]:
                 errors.append(item_error("OBJECT_NOT_FOUND", f"Could not find {obj} with id {rid}", ids=rid))
             else:
-                record = self.update_record(obj, rid, item["properties"])
+                record = self.update_record(obj, rid, item["properties"], allowed)
                 results.append(self.render_record(obj, record, list(item["properties"])))
         return batch_reply(results, errors, started, 200)
 
