@@ -305,7 +305,8 @@ def _manual_automation(a: Automation, reason: str, sources: Sources) -> ManualSt
         f"{a.object}-based workflow "
         f"named exactly '{flow_name(a.name)}' (so plans and audits recognise it) with trigger {trigger} and "
         f"actions {actions}; turn it {'on' if a.status == 'active' else 'off'}.",
-        sources.locate(f"automation.{a.name}"), tuple(x for x in (a.team, a.owner) if x))
+        sources.locate(f"automation.{a.name}"), tuple(x for x in (a.team, a.owner) if x),
+        protects=(f"automation.{a.name}",))  # the workflow people build from this step: never pruned
 
 
 # --- permissions ------------------------------------------------------------------------------------

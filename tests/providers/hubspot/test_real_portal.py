@@ -10,6 +10,7 @@ import pytest
 
 from crmconf.engine.changes import Action
 from tests.emulators.hubspot import HubSpotEmulator
+from tests.emulators.hubspot_flows import as_put
 from tests.emulators.hubspot_scopes import ALL_SCOPES
 from tests.providers.hubspot.conftest import Engine, edit, failures, make_workspace
 
@@ -130,3 +131,16 @@ def test_a_stage_of_25000_deals_is_emptied_in_chunks_under_the_search_cap(emu: H
     health = next(s for s in renewals["stages"] if s["label"] == "Health Review")
     assert emu.portal.records_in("deals", renewals["id"], health["id"]) == 25_000
     assert engine.plan().changes == ()
+
+
+# ---- prune and manual steps ---------------------------------------------------------------------------------
+
+def test_prune_never_deletes_a_workflow_a_manual_step_asks_for(emu: HubSpotEmulator, ws: Path) -> None:
+    edit(ws / "crmconf.yaml", "  prune: []", "  prune: [automation]")
+    built = {**as_put(emu.portal.get_flow("1500004")), "name": "[crmconf] renewal_kickoff"}
+    emu.portal.replace_flow("1500004", built)  # someone followed the manual step
+    plan = Engine(ws).plan()
+    assert any(m.address == "automation.renewal_kickoff" for m in plan.manual)
+    deleted = {c.address for c in plan.changes if c.action is Action.DELETE}
+    assert "automation.renewal_kickoff" not in deleted and "automation.1500001" in deleted
+    assert "automation.renewal_kickoff" not in {u.address for u in plan.unmanaged}
