@@ -532,7 +532,7 @@ def test_roles_and_teams(client: HubSpot) -> None:
     roles = {r.name for r in client.settings.users.roles_api.get_all().results}
     teams = {t.name: t for t in client.settings.users.teams_api.get_all().results}
     assert roles == {"Sales Rep", "Sales Manager", "Customer Success"}
-    assert set(teams) == {"sales", "sdr", "customer-success", "marketing", "revops"}
+    assert set(teams) == {"sales", "sdr", "customer-success", "marketing", "revops", "sales-managers"}
     assert len(teams["sales"].user_ids) == 2 and teams["sales"].secondary_user_ids
 
 

@@ -8,7 +8,9 @@ raw `api_request` helper for APIs the generated client lacks: v4 flows, property
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +25,7 @@ from tests.emulators.hubspot_flows import CONTACT_REQUIRED, CREATE_REQUIRED, PUT
 from tests.emulators.test_hubspot_emulator import _new_flow, put_body, refusal
 
 TOKEN_INFO = "/oauth/v2/private-apps/get/access-token-info"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -258,3 +261,14 @@ def test_search_has_its_own_per_second_limit(emu: HubSpotEmulator) -> None:
     answers = [raw(client_for(emu), "POST", "/crm/v3/objects/deals/search", body={"limit": 1}) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert answers[2].json()["policyName"] == "SECONDLY" and answers[2].headers["Retry-After"] == "1"
+
+
+def test_the_rules_catalogue_names_tests_that_exist() -> None:
+    catalogue = (Path(__file__).with_name("RULES-hubspot.md")).read_text(encoding="utf-8")
+    named = set(re.findall(r"\b(test_[a-z0-9_]+)", catalogue))
+    sources = [*Path(__file__).parent.glob("test_hubspot_*.py"), *(REPO / "tests" / "providers" / "hubspot").glob(
+        "test_*.py")]
+    defined = {m for path in sources for m in re.findall(r"^def (test_[a-z0-9_]+)", path.read_text(), re.MULTILINE)}
+    files = {path.stem for path in sources}
+    assert named - defined - files == set()
+    assert len(named & defined) >= 25
