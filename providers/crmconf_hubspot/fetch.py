@@ -18,6 +18,7 @@ from typing import Any
 
 from hubspot.crm.objects import PublicObjectSearchRequest
 
+from crmconf.audit.compute import CRMCONF_WRITER
 from crmconf.engine.resource import JSON, LiveObject, Snapshot
 from crmconf.errors import AuthError
 from crmconf_hubspot import flows, scopes
@@ -335,11 +336,14 @@ class Fetcher(FieldReader):
         fid = str(flow["id"])
         name = compiled_name(flow.get("name"))
         obj = OBJECTS_BY_TYPE_ID.get(str(flow.get("objectTypeId")), str(flow.get("objectTypeId")))
+        updated_by: str | None = None
         if fid not in self.desired.bound and name is not None and name not in taken:
             taken.add(name)
             address = f"automation.{name}"
             attrs: dict[str, JSON] = (flows.from_flow(flow, lookups) if detailed
                                       else {"status": _status(flow), "object": obj})
+            if detailed and flows.written_by_crmconf(flow):
+                updated_by = CRMCONF_WRITER  # the audit does not count crmconf's own writes as changes
         else:
             address = f"automation.{fid}"
             attrs = {"status": _status(flow), "object": obj}
@@ -347,7 +351,7 @@ class Fetcher(FieldReader):
                 attrs["description"] = flow.get("description") or None
         return LiveObject(address, "automation", attrs, version=str(flow.get("revisionId", "")),
                           meta={"id": fid, "revision_id": str(flow.get("revisionId", "")),
-                                "updated_at": flow.get("updatedAt"), "updated_by": None},
+                                "updated_at": flow.get("updatedAt"), "updated_by": updated_by},
                           label=str(flow.get("name") or fid))
 
 

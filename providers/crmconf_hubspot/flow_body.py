@@ -18,6 +18,8 @@ since HubSpot re-enrols only on those.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -178,8 +180,8 @@ def steps(name: str, obj: str, attrs: Mapping[str, Any], ids: Lookups) -> list[t
     return found
 
 
-def to_flow(name: str, attrs: Mapping[str, Any], ids: Lookups) -> JSON:
-    """The v4 create body for a compiled automation (a PUT: `for_put(body, revision)`)."""
+def flow_body(name: str, attrs: Mapping[str, Any], ids: Lookups) -> JSON:
+    """The v4 create body for a compiled automation, before crmconf's mark (flows.to_flow adds it)."""
     obj = str(attrs["object"])
     actions: list[JSON] = []
     chain = steps(name, obj, attrs, ids)
@@ -199,6 +201,20 @@ def to_flow(name: str, attrs: Mapping[str, Any], ids: Lookups) -> JSON:
     if obj == "contact":
         body.update(canEnrollFromSalesforce=False, suppressionListIds=[])
     return body
+
+
+# crmconf's mark in a flow's customProperties: a digest of what it wrote, decoded without any lookups (so
+# the same with or without the portal's ids, and whatever defaults HubSpot stores) plus the flow's own
+# schedule settings. A flow still carrying the digest of what it now is was last written by crmconf
+# (flows.written_by_crmconf), which the audit does not count as a change since review.
+MARK = "crmconf.digest"
+SCHEDULE_KEYS = ("blockedDates", "timeWindows", "enrollmentSchedule", "suppressionFilterBranch", "goalFilterBranch",
+                 "unEnrollmentSetting")
+
+
+def digest(attrs: Mapping[str, Any], flow: Mapping[str, Any]) -> str:
+    payload = {"attrs": dict(attrs), "schedule": {k: flow.get(k) for k in SCHEDULE_KEYS if flow.get(k)}}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
 # [spec] API*FlowPutRequest: what a PUT may carry.

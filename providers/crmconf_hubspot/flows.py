@@ -23,14 +23,16 @@ from crmconf.errors import ProviderError
 from crmconf_hubspot.flow_body import (
     ACTION_TYPES,
     CREATE_ONLY,
+    MARK,
     OWNER,
     TIME_UNITS,
     Lookups,
     action_fields,
+    digest,
     enrollment,
+    flow_body,
     for_put,
     steps,
-    to_flow,
 )
 from crmconf_hubspot.flow_dsl import (
     JSON,
@@ -44,7 +46,7 @@ from crmconf_hubspot.flow_dsl import (
 from crmconf_hubspot.mapping import OBJECTS_BY_TYPE_ID, PIPELINE_PROPERTIES, spec_field_name
 
 __all__ = ["CREATE_ONLY", "JSON", "Lookups", "covers", "for_put", "from_flow", "normalise", "reads_stages",
-           "to_flow", "unsupported", "uses_teams"]
+           "to_flow", "unsupported", "uses_teams", "written_by_crmconf"]
 UNITS = {v: k for k, v in TIME_UNITS.items()}
 
 
@@ -159,22 +161,43 @@ def _decode_action(obj: str, action: Mapping[str, Any], ids: Lookups) -> JSON:
     return {"unrecognised": f"action type {type_id}"}
 
 
-def from_flow(flow: Mapping[str, Any], ids: Lookups) -> JSON:
-    """A live flow as the normalised DSL; parts HubSpot holds differently from crmconf's body are marked."""
+NO_IDS = Lookups(stage_id=lambda ref: None, stage_ref=lambda obj, sid: None, owner_id={}, owner_email={},
+                 user_id={}, user_email={}, team_id={}, team_name={}, property_type=lambda obj, prop: None)
+
+
+def to_flow(name: str, attrs: Mapping[str, Any], ids: Lookups) -> JSON:
+    """The v4 create body for a compiled automation, marked with the digest of what it is (a PUT:
+    `for_put(body, revision)`)."""
+    body = flow_body(name, attrs, ids)
+    body["customProperties"] = {MARK: digest(_decode(body, NO_IDS), body)}
+    return body
+
+
+def written_by_crmconf(flow: Mapping[str, Any]) -> bool:
+    """Whether the flow is exactly what crmconf last wrote: it carries the digest of what it now is."""
+    mark = (flow.get("customProperties") or {}).get(MARK)
+    return bool(mark) and mark == digest(_decode(flow, NO_IDS), flow)
+
+
+def _decode(flow: Mapping[str, Any], ids: Lookups) -> JSON:
     obj = OBJECTS_BY_TYPE_ID.get(str(flow.get("objectTypeId")), str(flow.get("objectTypeId")))
     chain = _chain(flow)
     criteria = flow.get("enrollmentCriteria") or {}
     trigger = _decode_trigger(obj, criteria, chain[0] if chain else None, ids)
     if "date_reached" in trigger:
         chain = chain[1:]
-    decoded: JSON = {
+    return {
         "status": "active" if flow.get("isEnabled") else "inactive",
         "description": flow.get("description") or None,
         "object": obj,
         "trigger": trigger,
         "actions": [_decode_action(obj, a, ids) for a in chain],
     }
-    return _verified(decoded, flow, ids)
+
+
+def from_flow(flow: Mapping[str, Any], ids: Lookups) -> JSON:
+    """A live flow as the normalised DSL; parts HubSpot holds differently from crmconf's body are marked."""
+    return _verified(_decode(flow, ids), flow, ids)
 
 
 def _verified(decoded: JSON, flow: Mapping[str, Any], ids: Lookups) -> JSON:

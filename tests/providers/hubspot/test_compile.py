@@ -162,6 +162,7 @@ def test_compiled_flows_read_back_to_the_same_automation(a: Automation) -> None:
     # As HubSpot validates and stores it (defaults filled in, values re-spelt): the same automation.
     stored = hubspot_flows.stored(hubspot_flows.check_create(copy.deepcopy(body)))
     assert stored != body and flows.from_flow(stored, IDS) == normal
+    assert flows.written_by_crmconf(stored)  # what crmconf wrote, whatever HubSpot filled in
 
 
 def test_triggers_that_fire_again_list_their_re_enrolment_triggers() -> None:
@@ -184,8 +185,9 @@ def test_triggers_that_fire_again_list_their_re_enrolment_triggers() -> None:
 def test_a_flow_body_speaks_v4() -> None:
     body = flows.to_flow("a", flows.normalise(ROUND_TRIPS["stage entered, task for the owner"]), IDS)
     assert (body["type"], body["objectTypeId"], body["flowType"]) == ("PLATFORM_FLOW", "0-3", "WORKFLOW")
-    assert {k: body[k] for k in ("blockedDates", "timeWindows", "customProperties", "dataSources")} == {
-        "blockedDates": [], "timeWindows": [], "customProperties": {}, "dataSources": []}
+    assert {k: body[k] for k in ("blockedDates", "timeWindows", "dataSources")} == {
+        "blockedDates": [], "timeWindows": [], "dataSources": []}
+    assert list(body["customProperties"]) == ["crmconf.digest"] and flows.written_by_crmconf(body)
     (task,) = body["actions"]
     assert task["actionTypeId"] == "0-3" and task["fields"]["due_time"]["delta"] == 3
     assert task["fields"]["associations"][0]["target"]["associationTypeId"] == 216  # task -> deal

@@ -37,7 +37,7 @@ def every_combination() -> str:
             lines += [f"  - name: {t}_{a}", "    object: deal", f"    description: {t} then {a}",
                       f"    trigger: {trigger}", f"    actions: [{action}]", f"    status: {status}",
                       "    owner: maria.lopez@acme.example", "    purpose: Every trigger with every action.",
-                      f"    reviewed: {TODAY.isoformat()}"]
+                      "    reviewed: 2026-11-01"]  # reviewed before crmconf first writes them
     return "\n".join(lines) + "\n"
 
 
@@ -50,13 +50,14 @@ def test_every_trigger_and_action_applies_and_converges(emu: HubSpotEmulator, ws
     assert len(compiled) == len(TRIGGERS) * len(ACTIONS)
     assert engine.plan().changes == ()
 
-    # The next day nothing is re-written (every read-back matched), so nothing reads as changed since review.
+    # Written after the review, but by crmconf from the reviewed spec: not a change since review. The next
+    # day nothing is re-written either (every read-back matched).
     emu.portal.clock = lambda: "2026-11-24T10:00:00.000Z"
     emu.clear_logs()
     assert not engine.apply().results and not emu.mutations()
     report = audit(ws, target="hubspot-prod", offline=False, as_of=date(2026, 11, 24), today=TODAY)
     rows = {r.name: r for r in report.rows if r.kind != "unmanaged"}
-    assert len(rows) == len(compiled)
+    assert len(rows) == len(compiled) and {r.updated_by for r in rows.values()} == {"crmconf"}
     assert not [n for n, r in rows.items() if Verdict.CHANGED in r.verdicts or Verdict.MISSING in r.verdicts]
 
     # A hand edit in HubSpot is seen: the plan puts the workflow back, and the audit flags it.
