@@ -178,11 +178,19 @@ def _check_settings(cls: type[Provider], target: str, settings: Mapping[str, Any
 def spec_checks(spec: Spec, sources: Sources) -> list[Diagnostic]:
     """What each target's provider refuses in a spec (offline): the optional class method
     `check_spec(spec, sources, target) -> list[Diagnostic]`, called once per target that uses it, so
-    `validate` reports, located, what a vendor would refuse at apply (docs/provider-contract.md)."""
-    found = discover()
+    `validate` reports, located, what a vendor would refuse at apply (docs/provider-contract.md).
+    Only the plugins the targets name are loaded; one that fails to load is reported when it is used."""
+    used = {settings.provider for settings in spec.config.targets.values()}
+    providers: dict[str, Any] = {}
+    for ep in entry_points(group=GROUP):
+        if ep.name in used and ep.name not in providers:
+            try:
+                providers[ep.name] = ep.load()
+            except Exception:  # said by `crmconf providers` and by opening the target
+                continue
     problems: list[Diagnostic] = []
     for target, settings in sorted(spec.config.targets.items()):
-        check = getattr(found.providers.get(settings.provider), "check_spec", None)
+        check = getattr(providers.get(settings.provider), "check_spec", None)
         if check is not None:
             problems.extend(check(spec, sources, target))
     return problems

@@ -11,9 +11,11 @@ call goes through `Client.call`, which owns the policy:
   `Uncertain`, and `Client.write` reads back before deciding to send it again (nothing applied twice);
 - exponential backoff with jitter, bounded attempts; every error names HubSpot's correlationId.
 
-The v4 flows API is not in the generated SDK: it is called with the SDK's own raw request builder
-(the one behind `HubSpot.api_request`), sent through one keep-alive session with a timeout, because
-`api_request` itself has no timeout and prints transport errors to stdout.
+APIs the generated SDK 12.0.0 lacks (v4 flows, property validation rules, `dataSensitivity` listings,
+private-app token introspection) are called with the SDK's own raw request builder (the one behind
+`HubSpot.api_request`), sent through one keep-alive session with a timeout, because `api_request`
+itself has no timeout and prints transport errors to stdout. A 403 MISSING_SCOPES becomes
+`MissingScopes` naming the scopes; searches are paced under HubSpot's per-second search limit.
 """
 
 from __future__ import annotations

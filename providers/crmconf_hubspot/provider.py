@@ -5,6 +5,7 @@ Settings (crmconf.yaml, `targets.<name>.settings`):
     base_url         API root, default https://api.hubapi.com (an emulator in tests)
     timeout          seconds per request, default 30
     strict_decoding  decode answers with the client's validation on (tests), default false
+    search_per_second  CRM searches a second at most, default 4 (HubSpot limits search on its own)
     retry            {max_attempts: 6, base_delay: 0.5, max_delay: 30} (keep delays tiny in tests)
 See docs/providers/hubspot.md for the name <-> id mapping and what becomes a manual step.
 """
