@@ -566,6 +566,13 @@ class _Server(ThreadingHTTPServer):
             with self.sockets_lock:
                 self.open_sockets.discard(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (its timeout) closes the connection while the answer is being written:
+        # what a real server sees as a broken pipe, and does not print a traceback for.
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
     def close_open_sockets(self) -> None:
         with self.sockets_lock:
             for sock in list(self.open_sockets):
