@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import click
 
+from crmconf.commands import interrupts
 from crmconf.engine.apply import Outcome, Report, Result, apply_plan, refuse_destroy, verify_by_reading
 from crmconf.engine.changes import Plan
 from crmconf.engine.journal import Journal
-from crmconf.engine.plan import assert_fresh, kinds_of, load_plan, make_plan
+from crmconf.engine.plan import assert_fresh, change_to_dict, kinds_of, load_plan, make_plan
+from crmconf.engine.saved import check_changes
 from crmconf.errors import UsageError
 from crmconf.providers import Provider, opened
 from crmconf.render import plan_text
 from crmconf.ui import Console
 from crmconf.validation import Validated, require_valid
+
+EXIT_INTERRUPTED = 130
 
 
 def run(
@@ -30,13 +35,14 @@ def run(
 ) -> int:
     ws = require_valid(root, today)
     if planfile is not None:
-        saved = load_plan(planfile)
+        saved = load_plan(planfile, root=root)
         target = target or saved.target
     with opened(ws.spec, ws.sources, root, target) as (name, provider):
         plan, compiled, snapshot = make_plan(ws, name, provider)
         if planfile is not None:
+            _say_recovered(plan, console)
             assert_fresh(saved, ws, name, provider.name, snapshot)
-            plan = saved
+            check_changes(saved, plan, change_to_dict)  # then apply what crmconf computed, not the file
         else:
             console.err(plan_text.render(plan, color=console.color))
         if plan.errors:
@@ -45,10 +51,16 @@ def run(
         if not plan.has_changes:
             console.err("nothing to apply")
             return 0
-        refuse_destroy(plan, allow_destroy)
+        refuse_destroy(plan, allow_destroy, snapshot)
         if planfile is None and not auto_approve:
             _confirm(console)
         return _execute(ws, plan, provider, console, kinds_of(compiled, provider))
+
+
+def _say_recovered(plan: Plan, console: Console) -> None:
+    for d in plan.diagnostics:
+        if d.code.startswith("J"):
+            console.err(f"{d.severity.value} {d.code}: {d.message}")
 
 
 def _confirm(console: Console) -> None:
@@ -62,7 +74,7 @@ def _confirm(console: Console) -> None:
 
 
 def _execute(ws: Validated, plan: Plan, provider: Provider, console: Console, kinds: frozenset[str]) -> int:
-    journal = Journal(ws.root / ".crmconf" / "journal.jsonl")
+    journal = Journal(ws.root / ".crmconf" / "journal.jsonl", root=ws.root)
 
     def progress(result: Result) -> None:
         mark = {"applied": "ok", "failed": "FAILED", "skipped": "skipped", "not-attempted": "not attempted"}
@@ -71,11 +83,37 @@ def _execute(ws: Validated, plan: Plan, provider: Provider, console: Console, ki
             f"  {mark[result.outcome.value]:>13}  {result.change.action.value} {result.change.address}{detail}"
         )
 
-    report = apply_plan(plan, provider, journal, progress=progress)
-    report = verify_by_reading(report, lambda: provider.fetch(kinds))
-    journal.end({o.value: report.count(o) for o in Outcome}, verified=report.verified)
+    with interrupts.stop_requests(console) as stop:
+        report = apply_plan(plan, provider, journal, progress=progress, stop=stop)
+        if stop() and not report.interrupted:  # the signal came after the last change: skip the re-read
+            report = replace(report, interrupted=stop())
+        if report.interrupted:  # the user wants out: no confirming read, say where things stand
+            journal.end(_counts(report), verified=False, interrupted=report.interrupted)
+            console.err(_interrupted(report))
+            return EXIT_INTERRUPTED
+        report = verify_by_reading(report, lambda: provider.fetch(kinds))
+        journal.end(_counts(report), verified=report.verified)
     console.err(_summary(report))
     return 0 if report.ok else 1
+
+
+def _counts(report: Report) -> dict[str, int]:
+    return {o.value: report.count(o) for o in Outcome}
+
+
+def _interrupted(report: Report, shown: int = 20) -> str:
+    def listing(outcome: Outcome) -> list[str]:
+        addresses = [f"    {r.change.action.value} {r.change.address}" for r in report.results if r.outcome is outcome]
+        return addresses[:shown] + ([f"    ... and {len(addresses) - shown} more"] if len(addresses) > shown else [])
+
+    applied, left = report.count(Outcome.APPLIED), len(report.results) - report.count(Outcome.APPLIED)
+    lines = [f"Interrupted ({report.interrupted}): stopped after the change in flight.",
+             f"Applied ({applied}):", *listing(Outcome.APPLIED),
+             f"Not applied ({left}):", *listing(Outcome.NOT_ATTEMPTED), *listing(Outcome.FAILED),
+             *listing(Outcome.SKIPPED),
+             "Everything is recorded in .crmconf/journal.jsonl. To continue: `crmconf plan` shows what is left, "
+             "then `crmconf apply` applies it."]
+    return "\n".join(lines)
 
 
 def _summary(report: Report) -> str:

@@ -7,11 +7,13 @@ crmconf cannot know who owns them, and saying so is the start of the audit.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 
+from crmconf import files, redact
 from crmconf.errors import UsageError
 from crmconf.providers import opened
 from crmconf.spec.load import YAML_SUFFIXES
@@ -57,7 +59,7 @@ def run(root: Path, *, target: str | None, out: Path, force: bool, today: Any, c
 
 
 def write_workspace(out: Path, target: str, settings: dict[str, Any], sections: dict[str, Any]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+    files.make_dir(out)
     yaml = YAML()
     yaml.default_flow_style = False
     yaml.width = 110
@@ -75,6 +77,7 @@ def write_workspace(out: Path, target: str, settings: dict[str, Any], sections: 
 
 
 def _dump(yaml: YAML, path: Path, data: dict[str, Any], header: str) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        handle.write(header)
-        yaml.dump(data, handle)
+    text = io.StringIO()
+    text.write(header)
+    yaml.dump(redact.mask_data(data), text)
+    files.write_text(path, text.getvalue(), root=path.parent)

@@ -44,7 +44,7 @@ def run(
     plan = build(root, target, today)
     show(plan, fmt, console)
     if out is not None:
-        save_plan(plan, out)
+        save_plan(plan, out, root=root)
         console.err(f"saved the plan to {out}; apply exactly this with `crmconf apply {out}`")
     if plan.errors:
         return 1

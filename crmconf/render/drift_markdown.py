@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crmconf.engine.changes import Plan
+from crmconf.render.markdown_util import cell, code, fence
 from crmconf.render.plan_text import change_lines
 
 
@@ -12,16 +13,16 @@ def render(plan: Plan) -> str:
         return "\n".join([*out, "No drift: the live CRM matches the spec.", ""])
     out += [f"### Differences from the spec ({len(plan.changes)})", ""]
     if plan.changes:
-        out += ["```diff", *(line.strip() for c in plan.changes for line in change_lines(c)), "```", ""]
+        out += [*fence([line.strip() for c in plan.changes for line in change_lines(c)], "diff"), ""]
     else:
         out += ["None.", ""]
     out += [f"### Unmanaged objects ({len(plan.unmanaged)})", ""]
-    out += [f"- `{u.address}`" + (f" {u.label}" if u.label else "") for u in plan.unmanaged] or ["None."]
+    out += [f"- {code(u.address)}" + (f" {cell(u.label)}" if u.label else "") for u in plan.unmanaged] or ["None."]
     terms = [d for d in plan.diagnostics if d.code.startswith("T")]
     out += ["", f"### Terminology violations found live ({len(terms)})", ""]
-    out += [f"- {d.message}" for d in terms] or ["None."]
+    out += [f"- {cell(d.message)}" for d in terms] or ["None."]
     other = [d for d in plan.diagnostics if not d.code.startswith("T")]
     if other:
         out += ["", "### Other findings", ""]
-        out += [f"- {d.severity.value} `{d.code}`: {d.message}" for d in other]
+        out += [f"- {d.severity.value} `{d.code}`: {cell(d.message)}" for d in other]
     return "\n".join([*out, ""])

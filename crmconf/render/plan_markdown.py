@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crmconf.engine.changes import Action, Change, Plan
+from crmconf.render.markdown_util import cell, code, fence
 from crmconf.render.plan_text import change_lines, summary
 
 LIMIT = 65_536  # GitHub's maximum comment length
@@ -31,7 +32,7 @@ def render(plan: Plan, *, title: str | None = None) -> str:
         head.append(
             f"> [!WARNING]\n> {len(destructive)} destructive change(s): applying needs `--allow-destroy`."
         )
-        head.extend(f"> - `{c.address}`: {c.impact}" for c in destructive)
+        head.extend(f"> - {code(c.address)}: {cell(c.impact)}" for c in destructive)
         head.append("")
     signoff = plan.signoff()
     if signoff:
@@ -46,18 +47,19 @@ def _tail(plan: Plan) -> list[str]:
     tail: list[str] = []
     if plan.manual:
         tail += ["#### Manual steps", ""]
-        tail += [f"- [ ] **{m.title}** (`{m.address}`): {m.instructions}" for m in plan.manual]
+        tail += [f"- [ ] **{cell(m.title)}** ({code(m.address)}): {cell(m.instructions)}" for m in plan.manual]
         tail.append("")
     if plan.unmanaged:
         tail += [f"#### Unmanaged ({len(plan.unmanaged)})", ""]
-        tail += [f"- `{u.address}`" + (f" {u.label}" if u.label else "") for u in plan.unmanaged[:50]]
+        tail += [f"- {code(u.address)}" + (f" {cell(u.label)}" if u.label else "") for u in plan.unmanaged[:50]]
         if len(plan.unmanaged) > 50:
             tail.append(f"- … and {len(plan.unmanaged) - 50} more")
         tail.append("")
     if plan.diagnostics:
         tail += ["#### Warnings and errors", ""]
         tail += [
-            f"- {d.severity.value} `{d.code}`" + (f" `{d.location}`" if d.location else "") + f": {d.message}"
+            f"- {d.severity.value} `{d.code}`" + (f" {code(str(d.location))}" if d.location else "")
+            + f": {cell(d.message)}"
             for d in plan.diagnostics
         ]
         tail.append("")
@@ -72,9 +74,7 @@ def _fit(head: list[str], body: list[str], tail: list[str]) -> str:
             block = [
                 f"<details><summary>Show the plan ({count} lines)</summary>",
                 "",
-                "```diff",
-                *lines,
-                "```",
+                *fence(lines, "diff"),
             ]
             if cut:
                 block.append(

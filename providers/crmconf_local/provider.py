@@ -30,17 +30,22 @@ class LocalProvider:
     capabilities: ClassVar[Mapping[str, Support]] = dict.fromkeys(CONCERNS, Support.MANAGED)
     settings_schema: ClassVar[Mapping[str, Any]] = {
         "type": "object",
-        "properties": {"path": {"type": "string", "minLength": 1}},
+        "properties": {
+            "path": {"type": "string", "minLength": 1},
+            # smaller batches: more, shorter writes (interruption drills use it to stop between many)
+            "batch_size": {"type": "integer", "minimum": 1, "maximum": 10_000},
+        },
         "additionalProperties": False,
     }
 
-    batch_size: ClassVar[int] = 500  # one atomic write per batch instead of one per change
+    batch_size: int = 500  # one atomic write per batch instead of one per change
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx
         self.path: Path = ctx.inside_workspace(str(ctx.settings.get("path", DEFAULT_PATH)))
         self._org: dict[str, Any] | None = None
         self._faults = {a for a in os.environ.get(FAULTS_ENV, "").split(",") if a}
+        self.batch_size = int(ctx.settings.get("batch_size", self.batch_size))
 
     # --- the protocol ---------------------------------------------------------------------------
 
