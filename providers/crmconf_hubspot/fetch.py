@@ -52,6 +52,7 @@ class Fetcher(FieldReader):
 
     def __init__(self, client: Client, desired: Desired, kinds: frozenset[str], token_env: str = "HUBSPOT_TOKEN") -> None:
         self.client, self.desired, self.token_env = client, desired, token_env
+        self.kinds = kinds
         self.everything = not kinds or not desired.known  # import and audit: all of each kind asked for
         self.wants: Callable[[str], bool] = lambda kind: not kinds or kind in kinds
         self.registry = Registry()
@@ -114,9 +115,9 @@ class Fetcher(FieldReader):
             if reading["roles"]:
                 roles = self.client.call("list roles", self.client.api("roles").get_all, idempotent=True).results
                 self.facts["roles"] = sorted(str(r.name) for r in roles)
-        kinds = frozenset(k for k, read in (("field", reading["fields"]), ("pipeline", reading["pipelines"]),
-                                            ("stage", reading["pipelines"]), ("automation", reading["automations"]))
-                          if read)
+        # The kinds this snapshot answers for: those asked. A kind the spec does not use is answered by
+        # reading nothing of it (the plan needs nothing there).
+        kinds = self.kinds or frozenset(("field", "pipeline", "stage", "automation"))
         snapshot = Snapshot(dict(self.objects), kinds, facts=self.facts, requests=self.client.requests - start)
         return snapshot, self.registry
 
