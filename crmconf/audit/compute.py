@@ -14,6 +14,8 @@ from crmconf.spec.diagnostics import Location
 from crmconf.spec.model import Automation, Spec, parse_duration
 from crmconf.spec.workspace import Sources
 
+CRMCONF_WRITER = "crmconf"
+
 
 @dataclass(frozen=True)
 class _Live:
@@ -104,8 +106,11 @@ def _inventory_row(
             found.add(Verdict.MISSING)
         else:
             updated_at, updated_by = _updated(obj)
-            # A review covers the whole day it was made on, so only a later day counts as a change.
-            if updated_at is not None and a.reviewed is not None and updated_at.date() > a.reviewed:
+            # A review covers the whole day it was made on, so only a later day counts as a change; and
+            # an automation that is exactly what crmconf last wrote from the (reviewed) spec was not
+            # changed outside it (providers say so with `updated_by: crmconf`, docs/provider-contract.md).
+            if (updated_at is not None and a.reviewed is not None and updated_at.date() > a.reviewed
+                    and updated_by != CRMCONF_WRITER):
                 found.add(Verdict.CHANGED)
     return AuditRow(
         name=a.name,

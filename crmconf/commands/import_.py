@@ -14,7 +14,6 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from crmconf import files, redact
-from crmconf.engine.plan import kinds_of
 from crmconf.errors import UsageError
 from crmconf.providers import opened
 from crmconf.spec.load import YAML_SUFFIXES
@@ -33,7 +32,10 @@ def run(root: Path, *, target: str | None, out: Path, force: bool, today: Any, c
         export = getattr(provider, "export", None)
         if export is None:
             raise UsageError(f"provider {provider.name!r} cannot export its configuration")
-        snapshot = provider.fetch(kinds_of(provider.compile(ws.spec, ws.sources), provider))
+        provider.compile(ws.spec, ws.sources)  # so the provider names live objects as this workspace does
+        # An empty set of kinds reads everything the provider can: an import describes the whole CRM,
+        # not only what this workspace's spec happens to manage.
+        snapshot = provider.fetch(frozenset())
         sections = dict(export(snapshot))
     # What the provider read but could not write as spec, each with why (nothing is dropped silently).
     skipped = sections.pop("skipped", None) or []

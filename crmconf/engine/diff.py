@@ -25,11 +25,16 @@ class DiffResult:
 
 
 def diff(
-    resources: Iterable[Resource], snapshot: Snapshot, *, prune: frozenset[str] = frozenset()
+    resources: Iterable[Resource],
+    snapshot: Snapshot,
+    *,
+    prune: frozenset[str] = frozenset(),
+    protected: frozenset[str] = frozenset(),
 ) -> DiffResult:
+    """`protected`: live objects a manual step names (ManualStep.protects), never pruned nor unmanaged."""
     desired = {r.address: r for r in resources}
     changes = [c for r in desired.values() if (c := _compare(r, snapshot.get(r.address))) is not None]
-    retired, unmanaged, diagnostics = _leftovers(desired, snapshot, prune)
+    retired, unmanaged, diagnostics = _leftovers(desired, snapshot, prune, protected)
     checked, problems = references.check([*changes, *retired], snapshot)
     return DiffResult(tuple(order(checked)), tuple(unmanaged), (*diagnostics, *problems))
 
@@ -111,7 +116,7 @@ def _removed_options_in_use(changed: tuple[AttrChange, ...], live: LiveObject) -
 
 
 def _leftovers(
-    desired: dict[str, Resource], snapshot: Snapshot, prune: frozenset[str]
+    desired: dict[str, Resource], snapshot: Snapshot, prune: frozenset[str], protected: frozenset[str]
 ) -> tuple[list[Change], list[Unmanaged], list[Diagnostic]]:
     retired: list[Change] = []
     unmanaged: list[Unmanaged] = []
@@ -119,10 +124,14 @@ def _leftovers(
     pruned = {  # what the CRM will not let anyone but its owner change is never pruned: it stays listed
         a
         for a, o in snapshot.objects.items()
-        if a not in desired and o.parent is None and o.kind in prune and not o.meta.get("read_only")
+        if a not in desired
+        and a not in protected
+        and o.parent is None
+        and o.kind in prune
+        and not o.meta.get("read_only")
     }
     for address, live in snapshot.objects.items():
-        if address in desired:
+        if address in desired or address in protected:
             continue
         parent = desired.get(live.parent) if live.parent else None
         if parent is not None or live.address in pruned or (live.parent in pruned):

@@ -36,7 +36,8 @@ def _live(d: dict[str, Any]) -> LiveObject:
 def test_diff_case(case: dict[str, Any]) -> None:
     live = {o["address"]: _live(o) for o in case["live"]}
     snapshot = Snapshot(live, frozenset())
-    result = diff([_resource(r) for r in case["desired"]], snapshot, prune=frozenset(case.get("prune", ())))
+    result = diff([_resource(r) for r in case["desired"]], snapshot, prune=frozenset(case.get("prune", ())),
+                  protected=frozenset(case.get("protected", ())))
 
     got = [
         {
