@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from crmconf.engine import plan_extras
 from crmconf.engine.changes import Plan
 from crmconf.engine.plan import make_plan, save_plan
 from crmconf.providers import opened
@@ -44,7 +45,7 @@ def run(
     plan = build(root, target, today)
     show(plan, fmt, console)
     if out is not None:
-        save_plan(plan, out)
+        save_plan(plan_extras.for_file(plan, out), out)
         console.err(f"saved the plan to {out}; apply exactly this with `crmconf apply {out}`")
     if plan.errors:
         return 1

@@ -1,8 +1,9 @@
 """compare(desired, live) -> changes: the pure heart of plan.
 
-Only the attributes a resource declares are compared. Live objects no spec names are reported as
-unmanaged and never deleted unless their kind is opted into pruning; children of a managed parent
-(the stages of a managed pipeline) are managed through it, so removing one from the spec deletes it.
+Only the attributes a resource declares are compared. A live object the spec no longer declares is
+deleted when crmconf manages it (the managed record says so: `managed`), when its kind is opted into
+pruning, or when it is a child of a managed parent (the stages of a managed pipeline); any other is
+reported as unmanaged and never deleted, noting the `unmanaged:` entry that accepts it, if one does.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from crmconf import address as addr
 from crmconf.engine.changes import Action, AttrChange, Change, Unmanaged
 from crmconf.engine.resource import JSON, LiveObject, Resource, Snapshot, canonical
 from crmconf.spec.diagnostics import Diagnostic, error
@@ -24,11 +26,16 @@ class DiffResult:
 
 
 def diff(
-    resources: Iterable[Resource], snapshot: Snapshot, *, prune: frozenset[str] = frozenset()
+    resources: Iterable[Resource],
+    snapshot: Snapshot,
+    *,
+    prune: frozenset[str] = frozenset(),
+    managed: frozenset[str] = frozenset(),
+    accepted: Mapping[str, str] | None = None,
 ) -> DiffResult:
     desired = {r.address: r for r in resources}
     changes = [c for r in desired.values() if (c := _compare(r, snapshot.get(r.address))) is not None]
-    retired, unmanaged, diagnostics = _leftovers(desired, snapshot, prune)
+    retired, unmanaged, diagnostics = _leftovers(desired, snapshot, prune, managed, accepted or {})
     return DiffResult(tuple(order([*changes, *retired])), tuple(unmanaged), tuple(diagnostics))
 
 
@@ -106,29 +113,39 @@ def _removed_options_in_use(changed: tuple[AttrChange, ...], live: LiveObject) -
 
 
 def _leftovers(
-    desired: dict[str, Resource], snapshot: Snapshot, prune: frozenset[str]
+    desired: dict[str, Resource],
+    snapshot: Snapshot,
+    prune: frozenset[str],
+    managed: frozenset[str],
+    accepted: Mapping[str, str],
 ) -> tuple[list[Change], list[Unmanaged], list[Diagnostic]]:
     retired: list[Change] = []
     unmanaged: list[Unmanaged] = []
     diagnostics: list[Diagnostic] = []
     pruned = {
-        a for a, o in snapshot.objects.items() if a not in desired and o.parent is None and o.kind in prune
+        a
+        for a, o in snapshot.objects.items()
+        if a not in desired and a not in accepted and o.parent is None and o.kind in prune
     }
+    dropped = {a for a in managed if a in snapshot.objects and a not in desired and a not in accepted}
     for address, live in snapshot.objects.items():
         if address in desired:
             continue
         parent = desired.get(live.parent) if live.parent else None
-        if parent is not None or live.address in pruned or (live.parent in pruned):
-            change, problem = _retire(live, parent)
+        gone = pruned | dropped
+        if parent is not None or address in gone or (live.parent in gone and address not in accepted):
+            change, problem = _retire(live, parent, managed=address in dropped)
             retired.append(change)
             if problem:
                 diagnostics.append(problem)
         elif live.parent is None or live.parent not in snapshot.objects:
-            unmanaged.append(Unmanaged(address, live.kind, live.label))
+            unmanaged.append(Unmanaged(address, live.kind, live.label, accepted.get(address, "")))
     return retired, unmanaged, diagnostics
 
 
-def _retire(live: LiveObject, parent: Resource | None) -> tuple[Change, Diagnostic | None]:
+def _retire(
+    live: LiveObject, parent: Resource | None, *, managed: bool = False
+) -> tuple[Change, Diagnostic | None]:
     records = live.usage.get("records", 0)
     target = parent.migrations.get(live.address) if parent else None
     problem = None
@@ -149,8 +166,12 @@ def _retire(live: LiveObject, parent: Resource | None) -> tuple[Change, Diagnost
             "P201",
             f"{live.address} holds {records} record(s) and the spec removes it without saying where they go",
             parent.source if parent else None,
-            hint=f"add `migrate_to: {{{live.address.rsplit('.', 1)[-1]}: <stage>}}` to the pipeline",
+            hint=f"add `migrate_to: {{{addr.name_of(live.address)}: <stage>}}` to the pipeline"
+            if parent is not None
+            else "move its records out first, or keep it: list it under `unmanaged:` to stop managing it",
         )
+    if managed:  # say why a top-level object goes: crmconf manages it and the spec dropped it
+        impact = f"crmconf manages it and the spec no longer declares it; {impact}"
     change = Change(
         address=live.address,
         kind=live.kind,

@@ -22,8 +22,8 @@ from pydantic import (
 )
 
 OBJECTS = ("deal", "contact", "company", "ticket", "lead")
-SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions")
-CONFIG_KEYS = ("version", "default_target", "targets", "policies")
+SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions", "manual_steps")
+CONFIG_KEYS = ("version", "default_target", "targets", "policies", "unmanaged")
 KINDS = ("term", "field", "pipeline", "stage", "automation", "permission")
 
 ObjectName = Literal["deal", "contact", "company", "ticket", "lead"]
@@ -88,6 +88,24 @@ def _no_bool(value: Any) -> Any:
     return value
 
 
+def _rule_from_scalar(value: Any) -> Any:
+    return {"address": value} if isinstance(value, str) else value
+
+
+TargetName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
+
+
+class UnmanagedRule(Strict):
+    """A live object (or a pattern of them) the workspace knowingly leaves alone.
+
+    Listing an object crmconf manages, once the spec no longer declares it, forgets it: crmconf stops
+    managing it and never deletes it (Terraform's `removed` block)."""
+
+    address: Annotated[str, StringConstraints(min_length=1, max_length=400)]
+    reason: Text | None = None
+    targets: tuple[TargetName, ...] = ()
+
+
 def _default_targets() -> dict[str, Target]:
     return {"local": Target(provider="local")}
 
@@ -99,6 +117,12 @@ class WorkspaceConfig(Strict):
         default_factory=_default_targets
     )
     policies: Policies = Field(default_factory=Policies)
+    unmanaged: tuple[
+        Annotated[
+            UnmanagedRule, BeforeValidator(_rule_from_scalar, json_schema_input_type=str | UnmanagedRule)
+        ],
+        ...,
+    ] = ()
 
 
 # --- terminology --------------------------------------------------------------------------------
@@ -378,6 +402,25 @@ class PermissionSet(Strict):
     fields: dict[FieldRef, FieldAccess] = Field(default_factory=dict)
 
 
+# --- manual steps done by people ---------------------------------------------------------------
+
+StepId = Annotated[str, StringConstraints(min_length=3, max_length=400)]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")]
+
+
+class StepRecord(Strict):
+    """A manual step a person has done on one target, as `crmconf done` records it (git keeps it)."""
+
+    step: StepId
+    target: TargetName
+    done_by: Email
+    done_on: date
+    digest: Annotated[
+        str, StringConstraints(pattern=r"^[0-9a-f]{16}$")
+    ]  # what was asked: a change reopens it
+    note: Text | None = None
+
+
 # --- files and the merged workspace -------------------------------------------------------------
 
 
@@ -389,6 +432,7 @@ class SectionFile(Strict):
     pipelines: tuple[Pipeline, ...] = ()
     automations: tuple[Automation, ...] = ()
     permissions: tuple[PermissionSet, ...] = ()
+    manual_steps: tuple[StepRecord, ...] = ()
 
 
 class ConfigFile(SectionFile, WorkspaceConfig):
@@ -404,6 +448,7 @@ class Spec(Strict):
     pipelines: tuple[Pipeline, ...] = ()
     automations: tuple[Automation, ...] = ()
     permissions: tuple[PermissionSet, ...] = ()
+    manual_steps: tuple[StepRecord, ...] = ()
 
     def field(self, obj: str, name: str) -> FieldSpec | None:
         return next((f for f in self.fields.get(obj, ()) if f.name == name), None)  # type: ignore[call-overload]

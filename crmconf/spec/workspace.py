@@ -274,6 +274,7 @@ def _merge(
 ) -> Spec | None:
     merged: dict[str, list[Any]] = {section: [] for section in _NAMED}
     fields: dict[str, list[Any]] = {}
+    steps: list[Any] = []
     config: WorkspaceConfig | None = None
     for source, model in parsed:
         if isinstance(model, ConfigFile):
@@ -299,6 +300,17 @@ def _merge(
                     f"field {obj}.{spec_field.name}",
                 ):
                     fields.setdefault(obj, []).append(spec_field)
+        for index, record in enumerate(model.manual_steps):
+            what = f"manual step {record.step!r} on target {record.target}"
+            if _claim(
+                sources,
+                diagnostics,
+                f"done:{record.target}:{record.step}",
+                source,
+                ("manual_steps", index),
+                what,
+            ):
+                steps.append(record)
     if diagnostics or config is None:
         return None
     return Spec.model_construct(
@@ -308,6 +320,7 @@ def _merge(
         pipelines=tuple(merged["pipelines"]),
         automations=tuple(merged["automations"]),
         permissions=tuple(merged["permissions"]),
+        manual_steps=tuple(steps),
     )
 
 

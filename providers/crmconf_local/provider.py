@@ -20,6 +20,7 @@ from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
 from crmconf_local import org as store
 from crmconf_local.export import export as export_sections
+from crmconf_local.state import LocalStateStore
 
 DEFAULT_PATH = ".crmconf/local-org.json"
 FAULTS_ENV = "CRMCONF_LOCAL_FAULTS"  # comma-separated addresses whose apply fails: for tests and drills
@@ -40,6 +41,7 @@ class LocalProvider:
         self.ctx = ctx
         self.path: Path = ctx.inside_workspace(str(ctx.settings.get("path", DEFAULT_PATH)))
         self._org: dict[str, Any] | None = None
+        self._session = False
         self._faults = {a for a in os.environ.get(FAULTS_ENV, "").split(",") if a}
 
     # --- the protocol ---------------------------------------------------------------------------
@@ -62,7 +64,19 @@ class LocalProvider:
     def session(self) -> Iterator[None]:
         with store.locked(self.path):
             self._org = store.load(self.path)
-            yield
+            self._session = True
+            try:
+                yield
+            finally:
+                self._session = False
+
+    @property
+    def holds_lock(self) -> bool:
+        return self._session
+
+    def state_store(self) -> LocalStateStore:
+        """crmconf's own documents (the managed record) live in the org file itself."""
+        return LocalStateStore(self, self.ctx.root)
 
     def apply(self, change: Change) -> None:
         [err] = self.apply_batch([change])

@@ -31,10 +31,10 @@ def test_import_then_plan_is_empty(cli: CLI, tmp_path: Path) -> None:
     assert cli("plan", out, "--detailed-exitcode").code == 0
 
 
-def test_import_refuses_to_overwrite(cli: CLI, workspace: Path, tmp_path: Path) -> None:
+def test_import_refuses_a_folder_of_yaml_that_is_not_a_workspace(cli: CLI, workspace: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "mine.yaml").write_text("fields: {}\n")
-    ran = cli("import", "--dir", workspace, "--out", out)
-    assert ran.code == 1 and "--force" in ran.err
+    ran = cli("import", "-w", workspace, "--out", out)
+    assert ran.code == 1 and "no crmconf.yaml" in ran.err
     assert (out / "mine.yaml").read_text() == "fields: {}\n"

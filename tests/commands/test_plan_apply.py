@@ -47,7 +47,9 @@ def test_plan_exit_codes(cli: CLI, workspace: Path) -> None:
 def test_plan_json_and_markdown(cli: CLI, workspace: Path) -> None:
     data = json.loads(cli("plan", workspace, "--format", "json").out)
     assert data["format_version"] == 1
-    assert data["summary"] == {"add": 10, "change": 0, "destroy": 0}
+    assert data["summary"] == {
+        "add": 10, "change": 0, "destroy": 0, "destructive_change": 0, "forget": 0, "open_steps": 0
+    }
     entry = next(c for c in data["changes"] if c["address"] == "pipeline.new_business.stage.proposal")
     assert entry["actions"] == ["create"] and entry["after"]["probability"] == 60 and entry["before"] is None
     md = cli("plan", workspace, "--format", "markdown").out
