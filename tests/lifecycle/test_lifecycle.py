@@ -25,14 +25,13 @@ BACKENDS = ("local", "hubspot", "salesforce")
 def test_lifecycle(case: dict[str, Any], which: str, cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "ws"
     with backend(which, root, monkeypatch) as crm:
-        accepted: list[str] = []
         for number, step in enumerate(case["steps"], 1):
             (kind, args), = step.items()
             where = f"step {number} ({kind})"
-            _STEPS[kind](cli, crm, root, args or {}, where, accepted)
+            _STEPS[kind](cli, crm, root, args or {}, where)
 
 
-def _spec(cli: CLI, crm: Backend, root: Path, args: Any, where: str, accepted: list[str]) -> None:
+def _spec(cli: CLI, crm: Backend, root: Path, args: Any, where: str) -> None:
     config = root / "crmconf.yaml"
     extra = config.read_text().split("\nunmanaged:", 1)[1] if config.exists() and "\nunmanaged:" in config.read_text() else ""
     write_workspace(root, crm, args, "\nunmanaged:" + extra if extra else "")
@@ -47,40 +46,40 @@ def _expect(ran: Any, args: dict[str, Any], where: str, default_code: int = 0) -
         assert line not in text, f"{where}: {line!r} in\n{text}"
 
 
-def _apply(cli: CLI, crm: Backend, root: Path, args: Any, where: str, accepted: list[str]) -> None:
+def _apply(cli: CLI, crm: Backend, root: Path, args: Any, where: str) -> None:
     flags = ["--allow-destroy"] if args.get("allow_destroy") else []
     _expect(cli("apply", "-w", root, "--auto-approve", *flags), args, where)
 
 
-def _plan(cli: CLI, crm: Backend, root: Path, args: Any, where: str, accepted: list[str]) -> None:
+def _plan(cli: CLI, crm: Backend, root: Path, args: Any, where: str) -> None:
     ran = cli("plan", "-w", root, "--detailed-exitcode")
-    _expect(ran, {"code": ran.code if "code" not in args else args["code"], **args}, where)
+    _expect(ran, {"code": args.get("code", ran.code), **args}, where)
 
 
-def _drift(cli: CLI, crm: Backend, root: Path, args: Any, where: str, accepted: list[str]) -> None:
+def _drift(cli: CLI, crm: Backend, root: Path, args: Any, where: str) -> None:
     _expect(cli("drift", "-w", root), args, where)
 
 
-def _by_hand(cli: CLI, crm: Backend, root: Path, args: Any, where: str, accepted: list[str]) -> None:
+def _by_hand(cli: CLI, crm: Backend, root: Path, args: Any, where: str) -> None:
     for obj, name in args.items():
         crm.make_field(obj, name, name.replace("_", " ").title())
 
 
-def _import(cli: CLI, crm: Backend, root: Path, args: Any, where: str, accepted: list[str]) -> None:
+def _import(cli: CLI, crm: Backend, root: Path, args: Any, where: str) -> None:
     only = [x for a in args for x in ("--only", a)]
     _expect(cli("import", "-w", root, *only), {}, where)
 
 
-def _accept(cli: CLI, crm: Backend, root: Path, args: Any, where: str, accepted: list[str]) -> None:
+def _accept(cli: CLI, crm: Backend, root: Path, args: Any, where: str) -> None:
     for address in [*args, *crm.defaults]:
         _expect(cli("forget", "-w", root, address, "--reason", "left alone on purpose"), {}, where)
 
 
-def _forget(cli: CLI, crm: Backend, root: Path, args: Any, where: str, accepted: list[str]) -> None:
+def _forget(cli: CLI, crm: Backend, root: Path, args: Any, where: str) -> None:
     _expect(cli("forget", "-w", root, *args), {}, where)
 
 
-def _live(cli: CLI, crm: Backend, root: Path, args: Any, where: str, accepted: list[str]) -> None:
+def _live(cli: CLI, crm: Backend, root: Path, args: Any, where: str) -> None:
     for obj, want in args.items():
         have = crm.fields(obj)
         assert set(want.get("present", ())) <= have, f"{where}: missing live: {set(want['present']) - have}"
