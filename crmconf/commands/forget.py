@@ -30,6 +30,7 @@ def run(
     target: str | None,
     today: date,
     console: Console,
+    verb: str = "forget",
 ) -> int:
     ws = require_valid(root, today)
     if target is not None and target not in ws.spec.config.targets:

@@ -71,4 +71,26 @@ def forget(addresses: tuple[str, ...], reason: str | None, target: str | None, w
     )
 
 
-commands = [done, forget]
+@click.command()
+@click.argument("addresses", nargs=-1, required=True, metavar="ADDRESS...")
+@click.option("--reason", default=None, help="Why crmconf leaves it alone (kept in crmconf.yaml).")
+@click.option("--target", "-t", default=None, help="Only on this target (default: every target).")
+@workspace_options()
+def accept(addresses: tuple[str, ...], reason: str | None, target: str | None, workspace: Path | None) -> int:
+    """Knowingly leave unmanaged ADDRESS(es) alone (vendor defaults, an integration's fields):
+    list them under `unmanaged:` in crmconf.yaml, so drift stops reporting them. Wildcards allowed."""
+    from crmconf.clock import today
+    from crmconf.commands import forget as command
+
+    return command.run(
+        resolve(workspace),
+        addresses=addresses,
+        reason=reason,
+        target=target,
+        today=today(),
+        console=_console(),
+        verb="accept",
+    )
+
+
+commands = [done, forget, accept]

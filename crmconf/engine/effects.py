@@ -49,13 +49,5 @@ def of_update(kind: str, changed: tuple[AttrChange, ...], live: LiveObject | Non
 
 
 def of_change(change: Change, live: LiveObject | None) -> tuple[str, ...]:
-    if change.action is Action.UPDATE:
-        return of_update(change.kind, change.attrs, live)
-    if (
-        change.action is Action.DELETE
-        and change.migrate_to
-        and live is not None
-        and live.usage.get("records")
-    ):
-        return (f"data: {live.usage['records']} record(s) move to {change.migrate_to}",)
-    return ()
+    """Deletes and replaces say their data impact already (`impact`); updates are where it hides."""
+    return of_update(change.kind, change.attrs, live) if change.action is Action.UPDATE else ()

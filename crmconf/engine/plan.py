@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,8 @@ def kinds_of(compiled: Compiled, provider: Provider) -> frozenset[str]:
 
 def make_plan(ws: Validated, target: str, provider: Provider) -> tuple[Plan, Compiled, Snapshot]:
     compiled = provider.compile(ws.spec, ws.sources)
-    snapshot = provider.fetch(kinds_of(compiled, provider))
+    wanted = kinds_of(compiled, provider)
+    snapshot = provider.fetch(wanted | steps.check_kinds(compiled.manual) if wanted else wanted)
     store = store_for(provider, ws.root, target)
     record = managed.read(store, target)
     missing = record.kinds - snapshot.kinds
@@ -54,8 +56,11 @@ def plan_from(
     desired = set(desired_at)
     rules = tracking.rules_for(ws.spec, target)
     accepted = tracking.accepted(rules, [*snapshot.objects, *(record.entries if record else ())], desired)
-    retiring = managed.retiring(record, desired, accepted) if record else frozenset()
+    # What a manual step is about is the spec's, done by people: never retired, never "unmanaged".
+    covered = desired | {m.address for m in compiled.manual}
+    retiring = managed.retiring(record, covered, accepted) if record else frozenset()
     result = diff(compiled.resources, snapshot, prune=prune, managed=retiring, accepted=accepted)
+    result = replace(result, unmanaged=tuple(u for u in result.unmanaged if u.address not in covered))
     checks = live_checks.check(ws.spec, ws.sources, snapshot, desired)
     tracked = [
         *tracking.duplicates(compiled.resources),

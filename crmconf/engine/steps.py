@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from crmconf import address as addr
 from crmconf.engine.resource import JSON, LiveObject, ManualStep, Snapshot, canonical
 from crmconf.spec.model import StepRecord
 
@@ -100,3 +101,15 @@ def _attrs(live: LiveObject, wanted: Mapping[str, JSON], where: str) -> tuple[bo
 
 def open_count(states: Iterable[StepState]) -> int:
     return sum(s.status is Status.OPEN for s in states)
+
+
+def check_kinds(steps: Iterable[ManualStep]) -> frozenset[str]:
+    """The kinds a plan must read so the steps' checks can see their objects."""
+    kinds: set[str] = set()
+    for s in steps:
+        if s.check and "live" in s.check:
+            where = str(s.check["live"])
+            kinds.add("stage" if addr.stage_of(where) else addr.kind_of(where))
+        elif s.check and s.check.get("kind"):
+            kinds.add(str(s.check["kind"]))
+    return frozenset(kinds)

@@ -27,7 +27,10 @@ def summary(plan: Plan) -> str:
     if not plan.has_changes:
         if steps:
             return f"No changes. {steps}: the CRM does not match the spec until they are done."
-        return "No changes. The live CRM matches the spec."
+        loose = len(plan.unaccepted)
+        return "No changes. The live CRM matches the spec" + (
+            f" ({loose} unmanaged object(s) not accepted under `unmanaged:`)." if loose else "."
+        )
     change = f"{n['change']} to change" + (
         f" ({n['destructive_change']} of them destructive)" if n["destructive_change"] else ""
     )

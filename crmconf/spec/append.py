@@ -63,9 +63,9 @@ def append(text: str, path: Path_, items: list[Any]) -> str:
 
 
 def _append(body: str, path: tuple[str | int, ...], items: list[Any]) -> str:
-    root = _compose(body) if body.strip() else None
+    root = None if _blank(body) else _compose(body)
     if root is None or not isinstance(root, MappingNode):
-        if body.strip():
+        if not _blank(body):
             raise EditError("the file's top level is not a mapping")
         return _with_new_keys(body, 0, path, items)
     node: Node = root
@@ -95,6 +95,11 @@ def _append(body: str, path: tuple[str | int, ...], items: list[Any]) -> str:
     flow = isinstance(last, MappingNode) and bool(last.flow_style)
     chunk = "".join(("\n" if spaced else "") + render_item(i, dash, flow=flow) for i in items)
     return _insert_at(body, _end_of(body, last), chunk)
+
+
+def _blank(text: str) -> bool:
+    """Nothing but blank lines and comments (a new file's header)."""
+    return all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines())
 
 
 def _fill_empty(body: str, key: Node, value: Node, items: list[Any]) -> str:
@@ -158,7 +163,7 @@ def _with_new_keys(body: str, column: int, path: tuple[str | int, ...], items: l
 
 def _verify(old: str, new: str, path: tuple[str | int, ...], items: list[Any]) -> None:
     try:
-        before = parse_text(old, "before").data if old.strip() else {}
+        before = {} if _blank(old.removeprefix(BOM)) else parse_text(old, "before").data
         after = parse_text(new, "after").data
     except LoadError as exc:
         raise EditError(f"adding the entries would break the file ({exc.diagnostic.message})") from exc

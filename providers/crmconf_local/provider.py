@@ -18,8 +18,10 @@ from crmconf.errors import ProviderError
 from crmconf.providers import CONCERNS, ProviderContext, Support
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
+from crmconf_local import manual
 from crmconf_local import org as store
 from crmconf_local.export import export as export_sections
+from crmconf_local.manual import CONCERNS as MANUAL_CONCERNS
 from crmconf_local.state import LocalStateStore
 
 DEFAULT_PATH = ".crmconf/local-org.json"
@@ -31,7 +33,15 @@ class LocalProvider:
     capabilities: ClassVar[Mapping[str, Support]] = dict.fromkeys(CONCERNS, Support.MANAGED)
     settings_schema: ClassVar[Mapping[str, Any]] = {
         "type": "object",
-        "properties": {"path": {"type": "string", "minLength": 1}},
+        "properties": {
+            "path": {"type": "string", "minLength": 1},
+            "manual": {
+                "type": "array",
+                "items": {"enum": list(MANUAL_CONCERNS)},
+                "uniqueItems": True,
+                "description": "concerns left to people, to rehearse a vendor's limits offline",
+            },
+        },
         "additionalProperties": False,
     }
 
@@ -47,7 +57,9 @@ class LocalProvider:
     # --- the protocol ---------------------------------------------------------------------------
 
     def compile(self, spec: Spec, sources: Sources) -> Compiled:
-        return Compiled(tuple(compile_spec(spec, sources, provider=self.name)))
+        resources = compile_spec(spec, sources, provider=self.name)
+        kept, steps = manual.split(resources, frozenset(self.ctx.settings.get("manual", ())))
+        return Compiled(tuple(kept), tuple(steps))
 
     def fetch(self, kinds: frozenset[str]) -> Snapshot:
         org = store.load(self.path)

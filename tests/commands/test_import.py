@@ -23,8 +23,7 @@ def test_import_then_plan_is_empty(cli: CLI, tmp_path: Path) -> None:
         "fields.yaml",
         "pipelines.yaml",
         "automations.yaml",
-        "permissions.yaml",
-    }
+    }  # no permissions.yaml: specs' local target leaves permission sets to people (settings.manual)
     (out / ".crmconf").mkdir()
     shutil.copyfile(source / ".crmconf" / "local-org.json", out / ".crmconf" / "local-org.json")
     assert cli("validate", out).code == 0
