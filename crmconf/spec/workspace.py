@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from crmconf.spec.diagnostics import Diagnostic, Location, error
-from crmconf.spec.load import CONFIG_NAMES, LoadError, Path_, SourceFile, read_source, workspace_files
+from crmconf.spec.load import CONFIG_NAMES, LoadError, Path_, SourceFile, read_source, scan
 from crmconf.spec.model import (
     ACTIONS,
     CONFIG_KEYS,
@@ -70,7 +70,17 @@ def load_workspace(root: Path) -> Workspace:
     if not root.is_dir():
         diagnostics.append(error("L109", f"{root} is not a folder", None))
         return Workspace(root, None, sources, diagnostics, "")
-    paths = workspace_files(root)
+    paths, unreadable = scan(root)
+    for folder, why in unreadable:
+        name = folder.relative_to(root).as_posix() + "/" if folder != root else "./"
+        diagnostics.append(
+            error(
+                "L100",
+                f"cannot read the folder {name}: {why}; its spec files would be left out",
+                Location(name, 1, 1),
+                hint="give crmconf read access to it, or move it out of the workspace",
+            )
+        )
     config_path = next((p for p in paths if p.name in CONFIG_NAMES and p.parent == root), None)
     if config_path is None:
         diagnostics.append(
