@@ -87,8 +87,8 @@ def _execute(
     provider: Provider,
     console: Console,
     kinds: frozenset[str],
-    compiled: Compiled,
-    fresh: Plan,
+    compiled: Compiled | None = None,
+    fresh: Plan | None = None,
 ) -> int:
     journal = Journal(ws.root / ".crmconf" / "journal.jsonl")
 
@@ -104,7 +104,7 @@ def _execute(
     journal.end({o.value: report.count(o) for o in Outcome}, verified=report.verified)
     console.err(_summary(report))
     applied = [r.change for r in report.results if r.outcome is Outcome.APPLIED]
-    recorded = record.write(ws, fresh, provider, compiled, applied, console)
+    recorded = compiled is None or fresh is None or record.write(ws, fresh, provider, compiled, applied, console)
     return 0 if report.ok and recorded else 1
 
 

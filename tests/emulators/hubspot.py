@@ -54,6 +54,8 @@ class Reply:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # a non-JSON body (a file download), sent as `raw_type`
+    raw_type: str = "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class Call:
     body: Any
     partial: bool  # the `partial` fault is active for this request
     link: str  # absolute URL of this path, for `paging.next.link`
+    raw: bytes = b""  # the body as sent (multipart uploads are not JSON)
+    content_type: str = ""
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -112,6 +116,7 @@ class Call:
 Handler = Callable[[Portal, Call], Reply]
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
 _SEG = r"[^/]+"
+SIGNED_PREFIX = "/_emulator-cdn/"  # where signed URLs of private files point (HubSpot's CDN, here)
 
 
 def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
@@ -547,7 +552,7 @@ class _Handler(BaseHTTPRequestHandler):
         if rule and kind in (Fault.TIMEOUT, Fault.DROP) and not rule.applied_effect:
             return self._fail(rule)
         reply = emu.dispatch(self.command, self.path, raw, self.headers.get("Authorization"),
-                             partial=kind is Fault.PARTIAL)
+                             partial=kind is Fault.PARTIAL, content_type=self.headers.get("Content-Type", ""))
         if rule and kind in (Fault.TIMEOUT, Fault.DROP):
             return self._fail(rule)  # the effect happened; the answer is lost
         self._send(reply)
@@ -561,6 +566,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send(self, reply: Reply) -> None:
+        if reply.raw is not None:
+            return self._send_raw(reply)
         payload = b"" if reply.body is None else json.dumps(reply.body, separators=(",", ":")).encode()
         self.send_response(reply.status)
         headers = {**self.server.emulator.rate.hit(), **reply.headers}
@@ -569,6 +576,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("X-HubSpot-Correlation-Id", str(uuid.uuid4()))
         if payload:
             self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+    def _send_raw(self, reply: Reply) -> None:
+        payload = reply.raw or b""
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.raw_type)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
@@ -667,10 +683,11 @@ class HubSpotEmulator:
     # ---- request dispatch ----
 
     def dispatch(self, method: str, target: str, raw: bytes, authorization: str | None, *,
-                 partial: bool = False) -> Reply:
-        if authorization != f"Bearer {self.token}":
-            return self._unauthorized(authorization)
+                 partial: bool = False, content_type: str = "") -> Reply:
         parts = urlsplit(target)
+        signed = parts.path.startswith(SIGNED_PREFIX)  # a signed file URL carries its own authority
+        if authorization != f"Bearer {self.token}" and not signed:
+            return self._unauthorized(authorization)
         path = parts.path.rstrip("/") or "/"
         matched_path = False
         for method_, regex, handler in ROUTES:
@@ -679,18 +696,19 @@ class HubSpotEmulator:
                 continue
             matched_path = True
             if method_ == method:
-                return self._run(handler, method, match.groupdict(), parts.query, raw, partial, path)
+                return self._run(handler, method, match.groupdict(), parts.query, raw, partial, path, content_type)
         if matched_path:
             return error_reply(405, "VALIDATION_ERROR", f"HTTP 405 Method Not Allowed: {method} {path}")
         return error_reply(404, "OBJECT_NOT_FOUND", f"No API at {method} {path}")
 
     def _run(self, handler: Handler, method: str, params: dict[str, str], query: str, raw: bytes,
-             partial: bool, path: str) -> Reply:
+             partial: bool, path: str, content_type: str = "") -> Reply:
         try:
-            body = json.loads(raw) if raw.strip() else None
+            body = json.loads(raw) if raw.strip() and not content_type.startswith("multipart/") else None
         except ValueError as err:
             return error_reply(400, "VALIDATION_ERROR", f"Invalid input JSON on line 1: {err}")
-        call = Call(params, parse_qs(query, keep_blank_values=True), body, partial, self.base_url + path)
+        call = Call(params, parse_qs(query, keep_blank_values=True), body, partial, self.base_url + path,
+                    raw, content_type)
         try:
             with self._lock:
                 reply = handler(self.portal, call)
@@ -790,5 +808,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# The Files API lives in its own module; importing it registers its routes.
+from tests.emulators import hubspot_files  # noqa: E402, F401
+
 if __name__ == "__main__":
     sys.exit(main())
+

@@ -18,7 +18,9 @@ from hubspot import HubSpot
 from hubspot.crm.properties import PropertyCreate
 
 from tests.emulators.hubspot import HubSpotEmulator
+from tests.emulators.hubspot_files import files_of
 from tests.emulators.salesforce import SalesforceEmulator, connect
+from tests.emulators.salesforce_staticresource import content
 
 HEADER = "# yaml-language-server: $schema=https://crmconf.dev/schema/v1/spec.schema.json\n"
 
@@ -33,6 +35,10 @@ class Backend(Protocol):
     def make_field(self, obj: str, name: str, label: str) -> None: ...
 
     def fields(self, obj: str) -> set[str]: ...
+
+    def record(self) -> dict[str, Any] | None:
+        """The managed record as the CRM itself keeps it (None: there is none there)."""
+        ...
 
 
 def write_workspace(root: Path, backend: Backend, fields: dict[str, list[str]], extra: str = "") -> Path:
@@ -78,6 +84,10 @@ class Local:
     def fields(self, obj: str) -> set[str]:
         return {a.split(".")[2] for a, o in self._load()["objects"].items() if a.startswith(f"field.{obj}.")}
 
+    def record(self) -> dict[str, Any] | None:
+        text = self._load().get("state", {}).get("managed")
+        return json.loads(text) if text else None
+
 
 class HubSpotBackend:
     name = "hubspot"
@@ -105,6 +115,10 @@ class HubSpotBackend:
     def fields(self, obj: str) -> set[str]:
         return {p["name"] for p in self.emu.properties(self.OBJECTS[obj])}
 
+    def record(self) -> dict[str, Any] | None:
+        found = files_of(self.emu.portal).at("/crmconf/crmconf-hubspot-managed.json")
+        return json.loads(found.content) if found else None
+
 
 class SalesforceBackend:
     name = "salesforce"
@@ -129,6 +143,10 @@ class SalesforceBackend:
         sf.mdapi.CustomField.create(
             sf.mdapi.CustomField(fullName=f"{self.OBJECTS[obj]}.{api}", label=label, type="Text", length=255)
         )
+
+    def record(self) -> dict[str, Any] | None:
+        found = self.emu.metadata("StaticResource").get("crmconf_salesforce_managed")
+        return json.loads(content(found)) if found else None
 
     def fields(self, obj: str) -> set[str]:
         names = self.emu.metadata("CustomField")

@@ -86,7 +86,18 @@ def _live(cli: CLI, crm: Backend, root: Path, args: Any, where: str) -> None:
         assert not set(want.get("absent", ())) & have, f"{where}: still live: {set(want['absent']) & have}"
 
 
+def _record(cli: CLI, crm: Backend, root: Path, args: Any, where: str) -> None:
+    """The managed record lives in the CRM itself, never only on this machine."""
+    record = crm.record()
+    assert record is not None, f"{where}: no managed record in the {crm.name} CRM"
+    assert sorted(record["managed"]) == sorted(args["managed"]), f"{where}: {sorted(record['managed'])}"
+    for address, how in (args.get("how") or {}).items():
+        assert record["managed"][address]["how"] == how, f"{where}: {address}"
+    assert not (root / ".crmconf" / "state").exists(), f"{where}: a per-machine record was written"
+
+
 _STEPS = {
+    "record": _record,
     "spec": _spec,
     "apply": _apply,
     "plan": _plan,
