@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import urllib3
 from crmconf_hubspot.client import Client, parse_settings
 from crmconf_hubspot.state import HubSpotStateStore
@@ -172,3 +173,21 @@ def test_hubspot_uploading_over_an_existing_path_is_refused(hs_emu: HubSpotEmula
     with pytest.raises(FilesError) as refused:
         api.upload(file=_staged(b"{}"), folder_path="/crmconf", file_name="doc.json", options=options)
     assert refused.value.status == 409
+
+
+def test_salesforce_refuses_content_that_is_not_base64(sf_emu: SalesforceEmulator) -> None:
+    """zeep always encodes bytes, so the wire is reached with a raw request, as another client would send it."""
+    sf_emu.reset()
+    envelope = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns="http://soap.sforce.com/2006/04/metadata">'
+        f"<soapenv:Header><SessionHeader><sessionId>{sf_emu.session_id}</sessionId></SessionHeader></soapenv:Header>"
+        '<soapenv:Body><upsertMetadata><metadata xsi:type="StaticResource"><fullName>crmconf_x</fullName>'
+        "<content>not base64!</content><cacheControl>Private</cacheControl><contentType>application/json</contentType>"
+        "</metadata></upsertMetadata></soapenv:Body></soapenv:Envelope>"
+    )
+    reply = requests.post(f"{sf_emu.instance_url}/services/Soap/m/59.0/", data=envelope.encode(), verify=sf_emu.ca_path,
+                          headers={"Content-Type": "text/xml", "SOAPAction": '""'}, timeout=5)
+    assert reply.status_code == 200 and b"<success>false</success>" in reply.content
+    assert b"INVALID_FIELD" in reply.content and "crmconf_x" not in sf_emu.metadata("StaticResource")
