@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from crmconf import address as addr
 from crmconf.spec.diagnostics import Diagnostic, Location, error
 from crmconf.spec.load import CONFIG_NAMES, LoadError, Path_, SourceFile, read_source, scan
 from crmconf.spec.model import (
@@ -294,13 +295,13 @@ def _merge(
         for section, (kind, attr) in _NAMED.items():
             for index, item in enumerate(getattr(model, section)):
                 key = str(getattr(item, attr))
-                address = f"{kind}.{key.lower() if kind == 'term' else key}"
+                address = addr.join(kind, key.lower() if kind == "term" else key)
                 if _claim(sources, diagnostics, address, source, (section, index), f"{kind} {key!r}"):
                     merged[section].append(item)
                     _register_children(sources, address, item, source.name, (section, index))
         for obj, specs in model.fields.items():
             for index, spec_field in enumerate(specs):
-                address = f"field.{obj}.{spec_field.name}"
+                address = addr.field(obj, spec_field.name)
                 if _claim(
                     sources,
                     diagnostics,
@@ -355,5 +356,5 @@ def _claim(
 
 
 def _register_children(sources: Sources, address: str, item: Any, file: str, path: Path_) -> None:
-    for index, stage in enumerate(getattr(item, "stages", ()) if address.startswith("pipeline.") else ()):
-        sources.origins.setdefault(f"{address}.stage.{stage.name}", (file, (*path, "stages", index)))
+    for index, stage in enumerate(getattr(item, "stages", ()) if addr.kind_of(address) == "pipeline" else ()):
+        sources.origins.setdefault(addr.child(address, "stage", stage.name), (file, (*path, "stages", index)))

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from crmconf import address as addr
 from crmconf.engine.changes import Action, Change
 from crmconf.engine.diff import option_values
 from crmconf.engine.native import compile_spec
@@ -194,8 +195,8 @@ def _user() -> str:
 
 
 def _stage_of(address: str) -> tuple[str, str] | None:
-    pipeline, sep, stage = address.partition(".stage.")
-    return (pipeline.removeprefix("pipeline."), stage) if sep else None
+    """(pipeline, stage) by position: a pipeline named `stage` is no different from any other."""
+    return addr.stage_of(address)
 
 
 def _usage(address: str, obj: Mapping[str, Any], org: Mapping[str, Any]) -> dict[str, int]:
@@ -206,7 +207,7 @@ def _usage(address: str, obj: Mapping[str, Any], org: Mapping[str, Any]) -> dict
         )
         return {"records": count}
     if obj["kind"] == "field":
-        _, obj_name, field = address.split(".", 2)
+        obj_name, field = addr.field_of(address) or ("", "")
         held = [r[field] for r in records.get(obj_name, []) if r.get(field) not in (None, "", [])]
         counts: dict[str, int] = {"records": len(held)}
         options = option_values(obj["attrs"].get("options") or [])
@@ -226,7 +227,7 @@ def _move_records(org: dict[str, Any], change: Change) -> None:
     if not held:
         return
     target = _stage_of(change.migrate_to or "")
-    if target is None or f"pipeline.{target[0]}.stage.{target[1]}" not in org["objects"]:
+    if target is None or addr.stage(*target) not in org["objects"]:
         raise ProviderError(
             f"{len(held)} record(s) still sit in this stage and no migrate_to stage exists",
             context=f"local: delete {change.address}",

@@ -444,6 +444,9 @@ def _effects(name: str, p: Portal, c: Call, reply: Reply) -> tuple[list[list[str
         return [[f"flow {body.get('name')}", f"flow #{c.params['fid']}"]], []
     if name == "_delete_flow":
         return [[f"flow #{c.params['fid']}"]], []
+    if name in ("_upload_file", "_replace_file", "_archive_file"):  # crmconf's own documents (hubspot_files)
+        key = f"file {body.get('path') or c.params.get('fid')}"
+        return [[key]], [key] if name == "_upload_file" else []
     return [[f"unknown {name}"]], []
 
 

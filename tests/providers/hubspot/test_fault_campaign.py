@@ -130,10 +130,10 @@ def effect_key(change: Change, snapshot: Snapshot, plan: Plan) -> str:
 
 
 def touched(mutations: list[Mutation]) -> set[tuple[str, ...]]:
-    """Each resource the writes changed, as its aliases; property groups (made on the way to a field)
-    and records (moved on the way to a stage delete) are not changes of their own."""
+    """Each resource the writes changed, as its aliases; property groups (made on the way to a field),
+    records (moved on the way to a stage delete) and crmconf's managed record (a file) are not changes."""
     return {aliases for m in mutations for aliases in m.touched
-            if not aliases[0].startswith(("group ", "records "))}
+            if not aliases[0].startswith(("group ", "records ", "file "))}
 
 
 def twice(mutations: list[Mutation]) -> list[str]:
