@@ -32,6 +32,7 @@ from hubspot.crm.properties import (
     PropertyUpdate,
 )
 
+from crmconf import address as addr
 from crmconf.engine.changes import Action, Change
 from crmconf.engine.diff import same
 from crmconf.errors import ProviderError
@@ -536,7 +537,7 @@ class Applier:
                 return None
 
     def create_flow(self, change: Change) -> None:
-        name = change.address.removeprefix("automation.")
+        name = addr.name_of(change.address)
         if "trigger" not in (change.after or {}):
             raise ProviderError(f"HubSpot has no workflow {name}: correct `binds.hubspot` (crmconf never creates "
                                 "the workflows it only inventories)", context=_context(change))
@@ -548,7 +549,7 @@ class Applier:
         self.registry.workflows[str(created["id"])] = created
 
     def _flow_id(self, change: Change) -> str:
-        fid = change.meta.get("id") or change.address.removeprefix("automation.")
+        fid = change.meta.get("id") or addr.name_of(change.address)
         return str(fid)
 
     def _current_flow(self, fid: str) -> dict[str, Any]:
@@ -561,7 +562,7 @@ class Applier:
     def _flow_body(self, change: Change, current: Mapping[str, Any]) -> dict[str, Any]:
         attrs = change.after or {}
         if "trigger" in attrs:  # compiled: the whole definition is crmconf's
-            body = flows.to_flow(change.address.removeprefix("automation."), attrs, self.registry.lookups())
+            body = flows.to_flow(addr.name_of(change.address), attrs, self.registry.lookups())
         else:  # bound: only the attributes the spec manages change
             body = {k: v for k, v in current.items() if k not in ("id", "createdAt", "updatedAt",
                                                                    "crmObjectCreationStatus")}

@@ -15,6 +15,7 @@ from typing import Any
 
 from hubspot.crm.objects import PublicObjectSearchRequest
 
+from crmconf import address as addr
 from crmconf.engine.resource import JSON, LiveObject, Snapshot
 from crmconf_hubspot import flows
 from crmconf_hubspot.client import Client
@@ -73,13 +74,13 @@ class Registry:
 
     def stage_id(self, ref: str) -> str | None:
         pipeline, _, stage = ref.partition(".")
-        found = self.stages.get(f"pipeline.{pipeline}.stage.{stage}")
+        found = self.stages.get(addr.stage(pipeline, stage))
         return found.id if found else None
 
     def lookups(self) -> flows.Lookups:
         def stage_ref(obj: str, sid: str) -> str | None:
             address = self.stage_address(obj, sid)
-            return address.removeprefix("pipeline.").replace(".stage.", ".", 1) if address else None
+            return ".".join(addr.stage_of(address) or ()) or None if address else None
 
         def property_type(obj: str, prop: str) -> str | None:
             raw = self.properties.get((obj, prop))
@@ -195,10 +196,10 @@ class Fetcher:
             name = self.desired.standard.get((obj, raw["name"]))
             if name is None:
                 return None
-            address = f"field.{obj}.{name}"
+            address = addr.field(obj, name)
             attrs: dict[str, JSON] = {"options": options_of(raw["options"])}
         else:
-            address = f"field.{obj}.{raw['name']}"
+            address = addr.field(obj, raw['name'])
             attrs = field_live_attrs(raw)
         usage: dict[str, int] = {}
         removed = self.desired.removed_options(address, options_of(raw["options"]))
@@ -246,7 +247,7 @@ class Fetcher:
         return names
 
     def _pipeline(self, obj: str, p: Any, name: str) -> None:
-        address = f"pipeline.{name}"
+        address = addr.pipeline(name)
         spec = self.desired.pipelines.get(name)
         managed = spec is not None and spec.object == obj
         pruned = "pipeline" in self.desired.prune and not managed
@@ -262,7 +263,7 @@ class Fetcher:
             meta={"id": p.id, "object": obj}, usage=usage, label=p.label)
         positions = self._positions(address, stages, stage_names) if managed else {}
         for rank, s in enumerate(stages):
-            stage_address = f"{address}.stage.{stage_names[s.id]}"
+            stage_address = addr.child(address, "stage", stage_names[s.id])
             metadata = {str(k): str(v) for k, v in (s.metadata or {}).items()}
             self.registry.stages[stage_address] = StageRef(s.id, address, obj, s.label, display_order=s.display_order)
             attrs = {"label": s.label, "position": positions.get(s.id, rank),
@@ -284,7 +285,7 @@ class Fetcher:
         final: list[tuple[int, str, int]] = []  # (displayOrder, label, spec index) once applied
         live = set()
         for s in stages:
-            resource = wanted.get(f"{address}.stage.{names[s.id]}")
+            resource = wanted.get(addr.child(address, "stage", names[s.id]))
             if resource is None:
                 continue  # retired by the plan
             live.add(resource.address)
@@ -384,11 +385,11 @@ class Fetcher:
         obj = OBJECTS_BY_TYPE_ID.get(str(flow.get("objectTypeId")), str(flow.get("objectTypeId")))
         if fid not in self.desired.bound and name is not None and name not in taken:
             taken.add(name)
-            address = f"automation.{name}"
+            address = addr.automation(name)
             attrs: dict[str, JSON] = (flows.from_flow(flow, lookups) if detailed
                                       else {"status": _status(flow), "object": obj})
         else:
-            address = f"automation.{fid}"
+            address = addr.automation(fid)
             attrs = {"status": _status(flow), "object": obj}
             if detailed:
                 attrs["description"] = flow.get("description") or None

@@ -41,6 +41,9 @@ class HubSpotStateStore:
         self.client = client
         self.target = target
         self.location = f"the HubSpot private file {FOLDER}/{file_name(target, 'managed')}"
+        # The id a read just found (or None: no file), used once by the write that follows it, as an
+        # apply reads the record and then writes it back: one look-up saved, never reused after that.
+        self._seen: dict[str, str | None] = {}
 
     def _find(self, key: str) -> str | None:
         path = f"{FOLDER.strip('/')}/{file_name(self.target, key)}"
@@ -53,7 +56,7 @@ class HubSpotStateStore:
         return str(stat.file.id) if stat is not None and stat.file is not None else None
 
     def read(self, key: str) -> bytes | None:
-        found = self._find(key)
+        found = self._seen[key] = self._find(key)
         if found is None:
             return None
         signed = self.client.call(f"sign file {found}", self.client.api("files").get_signed_url, found,
@@ -68,7 +71,7 @@ class HubSpotStateStore:
         return response.content
 
     def write(self, key: str, data: bytes) -> None:
-        found = self._find(key)
+        found = self._seen.pop(key) if key in self._seen else self._find(key)
         if found is not None:
             with _staged(file_name(self.target, key), data) as path:
                 self.client.call(f"replace file {found}", self.client.api("files").replace, found, file=path,
@@ -77,6 +80,7 @@ class HubSpotStateStore:
         self._upload(key, data)
 
     def create(self, key: str, data: bytes) -> bool:
+        self._seen.pop(key, None)
         if self._find(key) is not None:
             return False
         self._upload(key, data)
@@ -93,6 +97,7 @@ class HubSpotStateStore:
             self.client.write(f"upload {FOLDER}/{name}", send, lambda: self._find(key))
 
     def delete(self, key: str) -> None:
+        self._seen.pop(key, None)
         found = self._find(key)
         if found is not None:
             self.client.call(f"archive file {found}", self.client.api("files").archive, found, idempotent=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from crmconf import address as addr
 from crmconf.engine.changes import Action, Change
 from crmconf.errors import AuthError, LimitExceededError, ProviderError
 from crmconf_salesforce import stages
@@ -35,14 +36,14 @@ STOPPERS = (LimitExceededError, AuthError)
 
 
 def _name(address: str) -> str:
-    return address.rsplit(".", 1)[-1]
+    return addr.name_of(address)
 
 
 def _automation_kind(change: Change) -> str:
     attrs = change.after or change.before or {}
     if "definition" in attrs or change.meta.get("compiled"):
         return "compiled"
-    api = change.address.removeprefix("automation.")
+    api = addr.name_of(change.address)
     return "workflow_rule" if "." in api or change.meta.get("kind") == "workflow_rule" else "flow"
 
 
@@ -189,7 +190,7 @@ class Applier:
         compiled = [c for c in changes if _automation_kind(c) == "compiled" and c.action is not Action.DELETE]
         out: dict[str, Result] = {}
         if compiled:
-            names = [FLOW_PREFIX + c.address.removeprefix("automation.") for c in compiled]
+            names = [FLOW_PREFIX + addr.name_of(c.address) for c in compiled]
             comps = [_flow_component(c, n) for c, n in zip(compiled, names, strict=True)]
             results = self.client.md_write("upsertMetadata", "Flow", comps)
             out.update(zip((c.address for c in compiled), self._outcomes(compiled, names, results, "deploy flow"),
@@ -208,7 +209,7 @@ class Applier:
 
     def _one_automation(self, c: Change) -> None:
         kind = _automation_kind(c)
-        api = str(c.meta.get("api_name") or c.address.removeprefix("automation."))
+        api = str(c.meta.get("api_name") or addr.name_of(c.address))
         context = f"salesforce {c.address}"
         if c.action is Action.CREATE:
             raise ProviderError(

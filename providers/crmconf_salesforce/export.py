@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from crmconf import address as addr
 from crmconf.engine.resource import LiveObject, Snapshot
 from crmconf.spec.standard import STANDARD_FIELDS
 from crmconf_salesforce import formulas
@@ -84,8 +85,8 @@ def _pipelines(snapshot: Snapshot, fields: Mapping[str, list[dict[str, Any]]]) -
         stages = [_stage(snapshot, p, children[v], fields) for v in p.attrs.get("stages") or [] if v in children]
         if not stages or not _valid(str(p.attrs["object"]), stages):
             continue
-        entry: dict[str, Any] = {"name": address.removeprefix("pipeline."), "object": p.attrs["object"],
-                                 "label": p.attrs.get("label") or humanize(address.removeprefix("pipeline."))}
+        entry: dict[str, Any] = {"name": addr.name_of(address), "object": p.attrs["object"],
+                                 "label": p.attrs.get("label") or humanize(addr.name_of(address))}
         if p.attrs.get("description"):
             entry["description"] = p.attrs["description"]
         entry["stages"] = stages
@@ -103,7 +104,7 @@ def _valid(obj: str, stages: list[dict[str, Any]]) -> bool:
 def _stage(snapshot: Snapshot, pipeline: LiveObject, stage: LiveObject,
            fields: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
     value = str(stage.meta["full_name"])
-    entry: dict[str, Any] = {"name": stage.address.rsplit(".", 1)[-1], "label": value}
+    entry: dict[str, Any] = {"name": addr.name_of(stage.address), "label": value}
     if stage.attrs.get("probability") is not None:
         entry["probability"] = stage.attrs["probability"]
     if stage.attrs.get("outcome"):
@@ -138,7 +139,7 @@ def _requirements(rule: LiveObject, pipeline: LiveObject, value: str,
         label = spec["label"] if spec else humanize(name)
         names.append(name)
         required.append(formulas.Required(api, kind, label))
-    pipeline_name = pipeline.address.removeprefix("pipeline.")
+    pipeline_name = addr.name_of(pipeline.address)
     again = {
         "name": f"{family.sobject}.{formulas.rule_name(pipeline_name, value)}",
         "formula": formulas.formula(family.field, value, required),
@@ -180,7 +181,7 @@ def _permissions(snapshot: Snapshot, fields: Mapping[str, list[dict[str, Any]]])
     for address, p in sorted(snapshot.objects.items()):
         if p.kind != "permission":
             continue
-        entry: dict[str, Any] = {"name": address.removeprefix("permission."), "label": p.attrs.get("label")}
+        entry: dict[str, Any] = {"name": addr.name_of(address), "label": p.attrs.get("label")}
         if p.attrs.get("description"):
             entry["description"] = p.attrs["description"]
         objects = {k.removeprefix("objects."): v for k, v in p.attrs.items() if k.startswith("objects.") and v}

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from crmconf import address as addr
 from crmconf.engine.resource import LiveObject, Snapshot
 from crmconf_salesforce import flows, formulas
 from crmconf_salesforce.client import SalesforceClient
@@ -163,7 +164,7 @@ class Reader:
             api = str(f["name"])
             full = f"{sobject}.{api}".lower()
             name = spec_field_name(sobject, api)
-            address = f"field.{SPEC_OBJECTS[sobject]}.{name or api.lower()}"
+            address = addr.field(SPEC_OBJECTS[sobject], name or api.lower())
             comp = read.get(full)
             if comp is None:
                 options = [{"value": v["value"], "label": v.get("label") or v["value"], "hidden": not v.get("active", True)}
@@ -209,13 +210,13 @@ class Reader:
                 continue
             family = FAMILIES[row["TableEnumOrId"]]
             name = snake(str(row["Name"]))
-            if f"pipeline.{name}" in self.objects:
+            if addr.pipeline(name) in self.objects:
                 name = snake(f"{family.sobject}_{row['Name']}")
             rts = [rt for rt in record_types if rt.get("BusinessProcessId") == row["Id"]]
             rt = next((r for r in rts if str(r.get("DeveloperName")).lower() == str(row["Name"]).lower()),
                       rts[0] if rts else None)
             stage_values = [str(v["fullName"]) for v in comp.get("values") or []]
-            address = f"pipeline.{name}"
+            address = addr.pipeline(name)
             description = comp.get("description")
             if rt and rt.get("Description") and description and rt["Description"] != description:
                 # apply writes a pipeline's description to both; a record type left behind (its write
@@ -240,10 +241,10 @@ class Reader:
                     while stage in taken:  # never mistake a live value for a different spec stage
                         stage += "_live"
                 taken.add(stage)
-                self.stage_at[(name, value)] = f"{address}.stage.{stage}"
+                self.stage_at[(name, value)] = addr.child(address, "stage", stage)
                 records = sum(counts.get((family.sobject, rid, value.lower()), 0) for rid in rt_ids)
                 self.add(LiveObject(
-                    f"{address}.stage.{stage}", "stage", _stage_attrs(family, v), parent=address,
+                    addr.child(address, "stage", stage), "stage", _stage_attrs(family, v), parent=address,
                     meta={"value_set": family.value_set, "full_name": v["fullName"], "process": full,
                           "sobject": family.sobject, "field": family.field, "record_type_ids": rt_ids},
                     usage={"records": records}, label=str(v.get("label") or v["fullName"])))
@@ -253,10 +254,10 @@ class Reader:
                 # set but is not (yet) in the process is there, and only the pipeline's `stages`
                 # differ (an apply that created the value but failed to write the process).
                 v = values[family.value_set].get(value)
-                if value in listed or v is None or f"{address}.stage.{stage}" in self.objects:
+                if value in listed or v is None or addr.child(address, "stage", stage) in self.objects:
                     continue
                 self.add(LiveObject(
-                    f"{address}.stage.{stage}", "stage", _stage_attrs(family, v), parent=address,
+                    addr.child(address, "stage", stage), "stage", _stage_attrs(family, v), parent=address,
                     meta={"value_set": family.value_set, "full_name": v["fullName"], "process": full,
                           "sobject": family.sobject, "field": family.field, "record_type_ids": rt_ids},
                     usage={"records": 0}, label=str(v.get("label") or v["fullName"])))
@@ -270,7 +271,7 @@ class Reader:
             for value in stage_values:
                 stage = self.stage_at.get((name, value))
                 if stage:
-                    owners[f"{family.sobject}.{formulas.rule_name(name, value)}".lower()] = (f"pipeline.{name}", stage)
+                    owners[f"{family.sobject}.{formulas.rule_name(name, value)}".lower()] = (addr.pipeline(name), stage)
         for props in rules:
             full = str(props["fullName"])
             comp = read.get(full.lower())
@@ -286,7 +287,7 @@ class Reader:
             if owner is not None:
                 self.add(LiveObject(f"{owner[1]}.rule", "validation_rule", attrs, parent=owner[0], meta=meta))
             else:
-                self.add(LiveObject(f"validation_rule.{full}", "validation_rule", attrs, meta=meta))
+                self.add(LiveObject(addr.join("validation_rule", full), "validation_rule", attrs, meta=meta))
 
     # --- automations -----------------------------------------------------------------------------
 
@@ -299,7 +300,7 @@ class Reader:
         bodies = dict(zip((n.lower() for n in ours), self.client.md_read("Flow", ours), strict=True))
         for r in rows:
             api = str(r["ApiName"])
-            address = f"automation.{api.removeprefix(FLOW_PREFIX) if api.startswith(FLOW_PREFIX) else api}"
+            address = addr.automation(api.removeprefix(FLOW_PREFIX) if api.startswith(FLOW_PREFIX) else api)
             attrs: dict[str, Any] = {"status": "active" if r.get("IsActive") else "inactive",
                                      "description": r.get("Description")}
             body = bodies.get(api.lower())
@@ -327,7 +328,7 @@ class Reader:
             attrs = {"status": "active" if comp.get("active") else "inactive", "description": comp.get("description")}
             meta = {"kind": "workflow_rule", "api_name": p["fullName"], "updated_at": iso(p.get("lastModifiedDate")),
                     "updated_by": p.get("lastModifiedByName")}
-            self.add(LiveObject(f"automation.{p['fullName']}", "automation", attrs, meta=meta))
+            self.add(LiveObject(addr.automation(p['fullName']), "automation", attrs, meta=meta))
 
     # --- permissions -----------------------------------------------------------------------------
 
@@ -357,7 +358,7 @@ class Reader:
                 attrs[f"fields.{obj}.{name}"] = "read"
         for r in sets:
             self.add(LiveObject(
-                f"permission.{snake(str(r['Name']))}", "permission", by_id[r["Id"]],
+                addr.permission(snake(str(r['Name']))), "permission", by_id[r["Id"]],
                 meta={"api_name": r["Name"], "id": r["Id"], "updated_at": iso(r.get("LastModifiedDate"))},
                 label=str(r.get("Label") or r["Name"])))
 

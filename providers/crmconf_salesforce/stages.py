@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from crmconf import address as addr
 from crmconf.engine.changes import Action, Change
 from crmconf.errors import AuthError, LimitExceededError, ProviderError
 from crmconf_salesforce.client import SalesforceClient, WriteResult, by_name
@@ -268,6 +269,6 @@ def _ok(result: WriteResult | None) -> bool:
 
 def _stage_address(pipeline: str, value: str, state: State) -> str:
     """The address fetch gives a live value of this pipeline (spec name by label, else derived)."""
-    name = state.stage_names.get(pipeline.removeprefix("pipeline."), {}).get(value.lower()) or snake(value)
-    return f"{pipeline}.stage.{name}"
+    name = state.stage_names.get(addr.name_of(pipeline), {}).get(value.lower()) or snake(value)
+    return addr.child(pipeline, "stage", name)
 

@@ -22,6 +22,7 @@ from tests.emulators.hubspot_files import files_of
 from tests.emulators.salesforce import SalesforceEmulator, connect
 from tests.emulators.salesforce_staticresource import content
 
+Names = tuple[str, str]  # (spec name, label)
 HEADER = "# yaml-language-server: $schema=https://crmconf.dev/schema/v1/spec.schema.json\n"
 
 
@@ -38,6 +39,14 @@ class Backend(Protocol):
 
     def record(self) -> dict[str, Any] | None:
         """The managed record as the CRM itself keeps it (None: there is none there)."""
+        ...
+
+    def add_deals(self, pipeline: Names, stage: Names, count: int) -> None:
+        """`count` deals in that stage, made through the vendor's API; Names are (spec name, label)."""
+        ...
+
+    def deals(self, pipeline: Names) -> dict[str, int]:
+        """Deals per stage label of that pipeline (every deal of it, wherever it sits)."""
         ...
 
 
@@ -88,6 +97,23 @@ class Local:
         text = self._load().get("state", {}).get("managed")
         return json.loads(text) if text else None
 
+    def add_deals(self, pipeline: Names, stage: Names, count: int) -> None:
+        org = self._load()
+        deals = org.setdefault("records", {}).setdefault("deal", [])
+        deals += [{"id": f"d{len(deals) + i}", "pipeline": pipeline[0], "stage": stage[0]} for i in range(count)]
+        self.org.write_text(json.dumps(org))
+
+    def deals(self, pipeline: Names) -> dict[str, int]:
+        org = self._load()
+        labels = {o["attrs"]["label"]: a for a, o in org["objects"].items() if o["kind"] == "stage"}
+        by_address = {a: label for label, a in labels.items()}
+        found: dict[str, int] = {}
+        for d in org.get("records", {}).get("deal", []):
+            if d["pipeline"] == pipeline[0]:
+                label = by_address.get(f"pipeline.{d['pipeline']}.stage.{d['stage']}", f"(gone) {d['stage']}")
+                found[label] = found.get(label, 0) + 1
+        return found
+
 
 class HubSpotBackend:
     name = "hubspot"
@@ -119,6 +145,25 @@ class HubSpotBackend:
         found = files_of(self.emu.portal).at("/crmconf/crmconf-hubspot-managed.json")
         return json.loads(found.content) if found else None
 
+    def _pipeline(self, label: str) -> dict[str, Any]:
+        return next(p for p in self.emu.pipelines("deals") if p["label"] == label)
+
+    def add_deals(self, pipeline: Names, stage: Names, count: int) -> None:
+        p = self._pipeline(pipeline[1])
+        sid = next(s["id"] for s in p["stages"] if s["label"] == stage[1])
+        for i in range(count):
+            self.emu.add_record("deals", {"dealname": f"Deal {i}", "pipeline": p["id"], "dealstage": sid})
+
+    def deals(self, pipeline: Names) -> dict[str, int]:
+        p = self._pipeline(pipeline[1])
+        labels = {s["id"]: s["label"] for s in p["stages"]}
+        found: dict[str, int] = {}
+        for d in self.emu.records("deals"):
+            if d["properties"].get("pipeline") == p["id"]:
+                label = labels.get(d["properties"].get("dealstage"), f"(gone) {d['properties'].get('dealstage')}")
+                found[label] = found.get(label, 0) + 1
+        return found
+
 
 class SalesforceBackend:
     name = "salesforce"
@@ -147,6 +192,24 @@ class SalesforceBackend:
     def record(self) -> dict[str, Any] | None:
         found = self.emu.metadata("StaticResource").get("crmconf_salesforce_managed")
         return json.loads(content(found)) if found else None
+
+    def _record_type(self, pipeline: Names) -> str:
+        api = "_".join(p.title() for p in pipeline[0].split("_"))
+        return next(r["Id"] for r in self.emu.records("RecordType") if r["DeveloperName"] == api)
+
+    def add_deals(self, pipeline: Names, stage: Names, count: int) -> None:
+        rt = self._record_type(pipeline)
+        for i in range(count):
+            self.emu.add_record("Opportunity", {"Name": f"Deal {i}", "StageName": stage[1], "CloseDate": "2026-12-31",
+                                                "RecordTypeId": rt})
+
+    def deals(self, pipeline: Names) -> dict[str, int]:
+        rt = self._record_type(pipeline)
+        found: dict[str, int] = {}
+        for o in self.emu.records("Opportunity"):
+            if o.get("RecordTypeId") == rt:
+                found[o["StageName"]] = found.get(o["StageName"], 0) + 1
+        return found
 
     def fields(self, obj: str) -> set[str]:
         names = self.emu.metadata("CustomField")

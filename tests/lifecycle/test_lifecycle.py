@@ -14,7 +14,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.conftest import CLI
-from tests.lifecycle.backends import Backend, backend, write_workspace
+from tests.lifecycle.backends import HEADER, Backend, backend, write_workspace
 
 CASES = YAML(typ="safe").load(Path(__file__).with_name("cases.yaml"))
 BACKENDS = ("local", "hubspot", "salesforce")
@@ -96,7 +96,21 @@ def _record(cli: CLI, crm: Backend, root: Path, args: Any, where: str) -> None:
     assert not (root / ".crmconf" / "state").exists(), f"{where}: a per-machine record was written"
 
 
+def _pipelines(cli: CLI, crm: Backend, root: Path, args: Any, where: str) -> None:
+    (root / "pipelines.yaml").write_text(HEADER + args)
+
+
+def _deals(cli: CLI, crm: Backend, root: Path, args: Any, where: str) -> None:
+    pipeline = (args["pipeline"], args["pipeline_label"])
+    if "add" in args:
+        crm.add_deals(pipeline, tuple(args["stage"]), args["add"])  # type: ignore[arg-type]
+    if "expect" in args:
+        assert crm.deals(pipeline) == args["expect"], f"{where}: {crm.deals(pipeline)}"
+
+
 _STEPS = {
+    "pipelines": _pipelines,
+    "deals": _deals,
     "record": _record,
     "spec": _spec,
     "apply": _apply,
