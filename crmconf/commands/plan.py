@@ -7,6 +7,7 @@ from pathlib import Path
 
 from crmconf.engine import plan_extras
 from crmconf.engine.changes import Plan
+from crmconf.errors import UsageError
 from crmconf.engine.plan import make_plan, save_plan
 from crmconf.providers import opened
 from crmconf.render import plan_json, plan_markdown, plan_text
@@ -45,7 +46,11 @@ def run(
     plan = build(root, target, today)
     show(plan, fmt, console)
     if out is not None:
-        save_plan(plan_extras.for_file(plan, out), out)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            save_plan(plan_extras.for_file(plan, out), out)
+        except OSError as exc:
+            raise UsageError(f"cannot write the plan to {out}: {exc.strerror}") from exc
         console.err(f"saved the plan to {out}; apply exactly this with `crmconf apply {out}`")
     if plan.errors:
         return 1
