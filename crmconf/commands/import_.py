@@ -16,8 +16,9 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from crmconf.commands import import_merge
-from crmconf.engine import tracking
+from crmconf.engine import managed, tracking
 from crmconf.engine.plan import kinds_of
+from crmconf.engine.state import store_for
 from crmconf.errors import UsageError
 from crmconf.providers import opened
 from crmconf.spec.load import CONFIG_NAMES, YAML_SUFFIXES
@@ -52,12 +53,15 @@ def run(
         snapshot = provider.fetch(kinds_of(provider.compile(ws.spec, ws.sources), provider))
         sections = export(snapshot)
         provider_name = provider.name
-    found = import_merge.entries(sections, provider_name)
-    if fresh:
-        chosen = import_merge.select(found, only, set(), set())
-        settings = ws.spec.config.targets[name]
-        write_workspace(dest, name, settings.model_dump(exclude_none=True), _sections_of(chosen))
-        return _report_fresh(dest, name, chosen, today, console)
+        found = import_merge.entries(sections, provider_name)
+        if fresh:
+            chosen = import_merge.select(found, only, set(), set())
+            settings = ws.spec.config.targets[name]
+            write_workspace(dest, name, settings.model_dump(exclude_none=True), _sections_of(chosen))
+            code = _report_fresh(dest, name, chosen, today, console)
+            if code == 0:
+                _warn_left_out(dest, name, provider, root, today, console)
+            return code
     declared = import_merge.declared_addresses(dest, provider_name)
     rules = tracking.rules_for(ws.spec, name) if dest.resolve() == root.resolve() else ()
     accepted = set(tracking.accepted(rules, [e.address for e in found], declared))
@@ -88,6 +92,25 @@ def run(
         "the next apply records them as managed)"
     )
     return 0
+
+
+def _warn_left_out(dest: Path, name: str, provider: Any, root: Path, today: Any, console: Console) -> None:
+    """A second workspace on the same target shares its managed record: what crmconf manages there and
+    the new workspace does not declare (a provider cannot export everything) would be planned deletes."""
+    record = managed.read(store_for(provider, root, name), name)
+    if not record.entries:
+        return
+    new = require_valid(dest, today)
+    declared = {r.address for r in provider.compile(new.spec, new.sources).resources}
+    left = sorted(a for a in record.entries if a not in declared)
+    if left:
+        shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+        console.err(
+            f"warning: crmconf's managed record of target {name} lists {len(left)} object(s) the imported workspace "
+            f"does not declare under the same address ({shown}). Both workspaces would share that record: a plan "
+            "of this one deletes what it does not declare, and applying either changes what the other manages. "
+            "Give this workspace its own target name (its own record), or keep using only one of them."
+        )
 
 
 def _sections_of(chosen: list[import_merge.Entry]) -> dict[str, Any]:

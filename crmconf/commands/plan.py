@@ -7,8 +7,8 @@ from pathlib import Path
 
 from crmconf.engine import plan_extras
 from crmconf.engine.changes import Plan
-from crmconf.errors import UsageError
 from crmconf.engine.plan import make_plan, save_plan
+from crmconf.errors import UsageError
 from crmconf.providers import opened
 from crmconf.render import plan_json, plan_markdown, plan_text
 from crmconf.ui import Console

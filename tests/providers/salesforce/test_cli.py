@@ -81,8 +81,13 @@ def test_plan_apply_then_nothing_left(cli: CLI, emu: SalesforceEmulator, tmp_pat
     assert imported.code == 0, imported.err
     pipelines = (out / "pipelines.yaml").read_text()
     assert "label: Proposal Sent" in pipelines and "- contract_term_months" in pipelines  # a `require` list
-    planned_import = cli("plan", out, "--detailed-exitcode")
-    assert planned_import.code == 0, planned_import.out
+    # The flow crmconf compiled cannot be imported; the new workspace shares the target's managed record,
+    # so its plan would delete that flow, and import says so.
+    assert "the imported workspace does not declare under the same address (automation.proposal_follow_up" in imported.err
+    assert "Both workspaces would share that record" in imported.err
+    planned_import = cli("plan", out, "--format", "json")
+    planned_changes = [(c["action"], c["address"]) for c in json.loads(planned_import.out)["changes"]]
+    assert planned_changes == [("delete", "automation.proposal_follow_up")], planned_import.out
     assert_no_secret(emu, ws, planned, applied, again, audit, imported, planned_import)
     assert_no_secret(emu, out)
 
