@@ -55,8 +55,7 @@ def run(
         refuse_destroy(plan, allow_destroy)
         if planfile is None and not auto_approve:
             _confirm(console)
-        code = _execute(ws, plan, provider, console, kinds_of(compiled, provider), compiled, fresh)
-        return code
+        return _execute(ws, plan, provider, console, kinds_of(compiled, provider), compiled, fresh)
 
 
 def _workspace_of(saved: Plan, planfile: Path, console: Console) -> Path:
@@ -114,9 +113,7 @@ def _summary(report: Report) -> str:
     if report.stopped:
         lines.append(f"Stopped early: {report.stopped}. Run `crmconf plan` later: it shows what is left.")
     if report.unread:
-        lines.append(
-            f"Not verified: re-reading the CRM failed ({report.unread}). Run `crmconf plan` later to confirm."
-        )
+        lines.append(f"Not verified: re-reading the CRM failed ({report.unread}). Run `crmconf plan` later to confirm.")
     if report.unverified:
         lines.append("Not verified by re-reading the CRM: " + ", ".join(report.unverified))
     if not report.ok:

@@ -68,7 +68,7 @@ def plan_from(
     ]
     owned = tracking.owned(ws.spec, provider, compiled.resources)
     member = (
-        managed.membership(record, store, owned, desired, snapshot, accepted) if record and store else None
+        managed.membership(record, store, owned, covered, snapshot, accepted) if record and store else None
     )
     touched = desired | {c.address for c in result.changes}
     fingerprints = {a: (o.fingerprint if (o := snapshot.get(a)) else "-") for a in sorted(touched)}

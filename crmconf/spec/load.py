@@ -83,7 +83,15 @@ def scan(root: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
     def failed(exc: OSError) -> None:
         unreadable.append((Path(exc.filename), exc.strerror or type(exc).__name__))
 
-    for folder, dirs, files in os.walk(root, onerror=failed):
+    seen: set[str] = set()
+    # Linked folders are followed (a link out of the workspace is then refused by name, L111); each real
+    # folder is read once, so a link loop cannot run forever.
+    for folder, dirs, files in os.walk(root, onerror=failed, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         here = Path(folder)
         for name in files:
