@@ -8,7 +8,7 @@ existing portal). The plan runs in-process through the engine (validate, compile
 
 - minimum: one list page per object for properties (4) and pipelines (2), the flow pages (100 a page),
   one batch read for the flow details the spec needs (100 a call), the user pages (100), active and
-  archived owner pages (500), roles;
+  archived owner pages (500), roles, and one look for crmconf's managed record (a private file; none yet);
 - one per resource: a naive reader RUN through hubspot-api-client, one GET per live property, pipeline,
   flow, user and owner, and the roles list (ids taken from the emulator's state, so discovering them
   costs it nothing), counted by the emulator.
@@ -16,7 +16,7 @@ existing portal). The plan runs in-process through the engine (validate, compile
 Apply: the same scale portal, and a workspace declaring 300 new properties (75 on each of the four
 objects, none live): `apply` (the engine's apply_plan) then the verifying re-read, each timed and
 counted; a fresh portal for every run. Minimum: one batch create per 100 properties of an object; the
-re-read, one properties list per object. One call per change: a naive writer RUN through
+re-read, one properties list per object; the managed record, one look and one upload. One call per change: a naive writer RUN through
 hubspot-api-client, one `core_api.create` per property, on a fresh portal.
 """
 

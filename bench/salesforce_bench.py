@@ -9,7 +9,8 @@ plan runs in-process through the engine (validate, compile, fetch, diff).
 - minimum: the fewest requests for the information this plan compares, counted from the org's
   contents, not from the provider: every SOQL query one page per 2,000 rows (first pages of up to 25
   GETs bundled in one Composite request), every Metadata read 10 components a call, listMetadata 3
-  types a call (without Composite bundling it would be the `unbundled` figure in the notes);
+  types a call (without Composite bundling it would be the `unbundled` figure in the notes), and one
+  readMetadata of crmconf's managed record (a private static resource);
 - one per resource: a naive reader RUN through simple-salesforce: readMetadata one component per call
   (every custom field, flow, validation rule, workflow rule, business process, record type, and the
   three stage value sets), one FieldPermissions and one ObjectPermissions query per permission set, the
@@ -20,7 +21,8 @@ Apply: the same scale org, and a workspace declaring 300 new custom fields (60 o
 objects, none live): `apply` (the engine's apply_plan) then the verifying re-read, each timed and
 counted; the org is reset and re-seeded before every run. Minimum: upsertMetadata 10 components a
 call; the re-read, one Composite request of the five describes and readMetadata of the 300 fields 10 a
-call. One call per change: a naive writer RUN through simple-salesforce, one upsertMetadata per field.
+call; the managed record, one readMetadata and one upsertMetadata. One call per change: a naive writer
+RUN through simple-salesforce, one upsertMetadata per field.
 """
 
 from __future__ import annotations
