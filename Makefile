@@ -28,8 +28,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 fuzz: $(STAMP)
-	CRMCONF_FUZZ_EXAMPLES=10000 CRMCONF_CONVERGENCE_EXAMPLES=500 $(BIN)/python -m pytest -n 2 -q \
-		tests/spec/test_fuzz.py tests/engine/test_convergence.py $(wildcard tests/providers/*/test_convergence_fuzz.py)
+	CRMCONF_FUZZ_EXAMPLES=10000 CRMCONF_CONVERGENCE_EXAMPLES=500 \
+	CRMCONF_INTERRUPT_POINTS=40 CRMCONF_INTERRUPT_FIELDS=3000 $(BIN)/python -m pytest -n 2 -q \
+		tests/spec/test_fuzz.py tests/engine/test_convergence.py tests/engine/test_interrupts.py \
+		$(wildcard tests/providers/*/test_convergence_fuzz.py)
 
 clean:
 	rm -rf $(VENV) .crmconf .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import sys
 import tempfile
@@ -12,7 +14,7 @@ from typing import Any
 
 import click
 
-from crmconf import __version__
+from crmconf import __version__, files, redact
 from crmconf.commands.options import resolve, workspace_options
 from crmconf.errors import CrmconfError, SpecError
 from crmconf.render import diagnostics as render_diagnostics
@@ -149,8 +151,11 @@ def apply(
     from crmconf.clock import today
     from crmconf.commands import apply as command
 
-    legacy_root = planfile if planfile is not None and planfile.is_dir() else None
-    planfile = None if legacy_root is not None else planfile
+    legacy_root = None
+    if planfile is not None and planfile.is_dir():  # the old `apply WORKSPACE`, or a mistake
+        if not any((planfile / n).is_file() for n in ("crmconf.yaml", "crmconf.yml")):
+            raise click.BadParameter(f"File {str(planfile)!r} is a directory.", param_hint="'PLANFILE'")
+        legacy_root, planfile = planfile, None
     given = workspace or legacy_root or legacy_dir
     root = resolve(workspace, legacy_root=legacy_root, legacy_dir=legacy_dir) if given else None
     return command.run(
@@ -235,25 +240,65 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(argv: list[str] | None = None) -> int:
+    redact.forget()  # each run learns its own secrets: from the environment now, from targets when opened
+    redact.register_environment()
     console = Console.create("never" if os.environ.get("NO_COLOR") else "auto")
+    _route_logging(console)
     try:
         result = cli.main(args=argv, prog_name="crmconf", standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
-        console.err("interrupted")
+        console.err("interrupted; if an apply was running, the next `crmconf plan` re-reads what it had in flight "
+                    "and records it in the journal")
         return EXIT_INTERRUPTED
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        shown = io.StringIO()
+        exc.show(file=shown)
+        console.err(shown.getvalue().rstrip("\n"))
         return 1
     except SpecError as exc:
         return _report_spec_error(exc, console)
     except CrmconfError as exc:
         console.err(f"error {exc.code}: {exc}")
         return exc.exit_code
+    except UnicodeEncodeError as exc:
+        if not _holds_secret(exc):
+            return _report_bug(console)
+        console.err("error E001: a credential holds characters that cannot be sent to the vendor (an HTTP header "
+                    "takes Latin-1 text only): check the value exported for the target's *_env settings")
+        return 1
+    except OSError as exc:  # the user's environment (a missing folder, a full disk), never a crmconf bug
+        where = f" ({exc.filename})" if exc.filename else ""
+        console.err(f"error E002: {files.why(exc)}{where}")
+        return 1
     except Exception:  # the one place a bug is caught: log it, say so plainly, exit distinctly
         return _report_bug(console)
     return result if isinstance(result, int) else 0
+
+
+def _holds_secret(exc: UnicodeEncodeError) -> bool:
+    text = exc.object if isinstance(exc.object, str) else ""
+    return redact.mask(text) != text
+
+
+class _ConsoleHandler(logging.Handler):
+    """Log records (from crmconf or a vendor client) reach stderr masked, like every other message."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(logging.WARNING)
+        self.console = console
+        self.addFilter(redact.MaskingFilter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.console.err(f"{record.levelname.lower()}: {record.name}: {self.format(record)}")
+
+
+def _route_logging(console: Console) -> None:
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _ConsoleHandler)]:
+        root.removeHandler(handler)
+    root.addHandler(_ConsoleHandler(console))
 
 
 def _report_spec_error(exc: SpecError, console: Console) -> int:
@@ -270,12 +315,13 @@ def _report_spec_error(exc: SpecError, console: Console) -> int:
 
 
 def _report_bug(console: Console) -> int:
-    log = Path(tempfile.gettempdir()) / f"crmconf-crash-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    """The details go to a log only the user can read (0600, created anew), with every secret masked."""
+    details = redact.mask(f"crmconf {__version__}\nargv: {sys.argv}\n\n{traceback.format_exc()}")
     try:
-        log.write_text(
-            f"crmconf {__version__}\nargv: {sys.argv}\n\n{traceback.format_exc()}", encoding="utf-8"
-        )
-        where = f"details are in {log}"
+        fd, name = tempfile.mkstemp(prefix=f"crmconf-crash-{datetime.now():%Y%m%d-%H%M%S}-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(details)
+        where = f"details are in {name}"
     except OSError:
         where = "the details could not be written to a log file"
     console.err(f"crmconf hit an internal error (this is a bug, not your input); {where}")

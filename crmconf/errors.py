@@ -61,3 +61,9 @@ class DestroyRefusedError(CrmconfError):
 
 class LockedError(CrmconfError):
     code = "E402"
+
+
+class UntrustedPlanError(CrmconfError):
+    """A saved plan that another version made, someone edited, or another workspace produced."""
+
+    code = "E404"

@@ -10,6 +10,7 @@ batching, export for `crmconf import`, errors and secrets) is written down in do
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -19,6 +20,7 @@ from typing import Any, ClassVar, Protocol, cast, runtime_checkable
 
 import jsonschema
 
+from crmconf import redact
 from crmconf.engine.changes import Change
 from crmconf.engine.resource import Compiled, Snapshot
 from crmconf.errors import SpecError, UsageError
@@ -116,7 +118,9 @@ def open_provider(spec: Spec, sources: Sources, root: Path, target: str | None) 
         why = found.problems.get(settings.provider)
         detail = f"it failed to load ({why})" if why else "no installed plugin provides it"
         raise UsageError(f"target {name!r} uses provider {settings.provider!r}, but {detail}")
+    redact.register_settings(settings.settings)  # the credentials its *_env settings name are masked
     _check_settings(cls, name, settings.settings, sources)
+    _check_credentials(name, settings.settings)
     return name, cls(ProviderContext(name, settings.settings, root.resolve()))  # type: ignore[call-arg]
 
 
@@ -160,6 +164,22 @@ def _check_settings(cls: type[Provider], target: str, settings: Mapping[str, Any
         exc = SpecError(problems)
         exc.sources = sources  # type: ignore[attr-defined]
         raise exc
+
+
+def _check_credentials(target: str, settings: Mapping[str, Any]) -> None:
+    """A credential is one line of printable text: a line break pasted with it would reach an HTTP header
+    (where client libraries echo it back in their errors). Said without ever showing the value."""
+    for key, variable in settings.items():
+        if not (key.endswith("_env") and isinstance(variable, str)):
+            continue
+        value = os.environ.get(variable) or ""
+        bad = next((c for c in value if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F), None)
+        if bad is not None:
+            what = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab"}.get(bad, f"control character U+{ord(bad):04X}")
+            raise UsageError(
+                f"target {target}: the environment variable {variable} ({key}) holds {what}; a credential is one "
+                "line: export it again without it (for example from a file, with `$(cat file)`)"
+            )
 
 
 @contextlib.contextmanager

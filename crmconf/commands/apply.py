@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import click
 
-from crmconf.commands import record
-from crmconf.engine import plan_extras
+from crmconf.commands import interrupts, record
 from crmconf.engine.apply import Outcome, Report, Result, apply_plan, refuse_destroy, verify_by_reading
 from crmconf.engine.changes import Plan
 from crmconf.engine.journal import Journal
-from crmconf.engine.plan import assert_fresh, kinds_of, load_plan, make_plan
+from crmconf.engine.plan import assert_fresh, change_to_dict, kinds_of, load_plan, make_plan
 from crmconf.engine.resource import Compiled
+from crmconf.engine.saved import check_changes
 from crmconf.errors import UsageError
 from crmconf.providers import Provider, opened
 from crmconf.render import plan_text
 from crmconf.ui import Console
 from crmconf.validation import Validated, require_valid
+
+EXIT_INTERRUPTED = 130
 
 
 def run(
@@ -32,42 +35,41 @@ def run(
     console: Console,
 ) -> int:
     if planfile is not None:
-        saved = load_plan(planfile)
+        root = root or _workspace_of(load_plan(planfile))  # a saved plan names its workspace: apply from anywhere
+        saved = load_plan(planfile, root=root)
         target = target or saved.target
-        root = root or _workspace_of(saved, planfile, console)
     root = root or Path(".")
     ws = require_valid(root, today)
     with opened(ws.spec, ws.sources, root, target) as (name, provider):
         plan, compiled, snapshot = make_plan(ws, name, provider)
-        fresh = plan
         if planfile is not None:
+            _say_recovered(plan, console)
             assert_fresh(saved, ws, name, provider.name, snapshot)
-            record.assert_same_record(saved, fresh)
-            plan = saved
+            check_changes(saved, plan, change_to_dict)  # then apply what crmconf computed, not the file
+            record.assert_same_record(saved, plan)  # and what it knew crmconf manages
         else:
             console.err(plan_text.render(plan, color=console.color))
         if plan.errors:
             console.err("the plan has errors; nothing was applied")
             return 1
-        if not plan.changes:
+        if not plan.changes:  # nothing to change in the CRM; what crmconf manages may still change
             console.err("nothing to apply")
-            return 0 if record.write(ws, fresh, provider, compiled, (), console) else 1
-        refuse_destroy(plan, allow_destroy)
+            return 0 if record.write(ws, plan, provider, compiled, (), console) else 1
+        refuse_destroy(plan, allow_destroy, snapshot)
         if planfile is None and not auto_approve:
             _confirm(console)
-        return _execute(ws, plan, provider, console, kinds_of(compiled, provider), compiled, fresh)
+        return _execute(ws, plan, provider, console, kinds_of(compiled, provider), compiled)
 
 
-def _workspace_of(saved: Plan, planfile: Path, console: Console) -> Path:
-    """A saved plan names its workspace, so `crmconf apply plan.json` works from any folder."""
-    found = plan_extras.workspace_of(saved, planfile)
-    if found is None:
-        if saved.workspace:
-            console.err(
-                f"the plan's workspace {saved.workspace} is not there any more; using the current folder"
-            )
-        return Path(".")
-    return found
+def _workspace_of(saved: Plan) -> Path:
+    recorded = Path(saved.workspace) if saved.workspace else None
+    return recorded if recorded is not None and recorded.is_dir() else Path(".")
+
+
+def _say_recovered(plan: Plan, console: Console) -> None:
+    for d in plan.diagnostics:
+        if d.code.startswith("J"):
+            console.err(f"{d.severity.value} {d.code}: {d.message}")
 
 
 def _confirm(console: Console) -> None:
@@ -87,9 +89,8 @@ def _execute(
     console: Console,
     kinds: frozenset[str],
     compiled: Compiled | None = None,
-    fresh: Plan | None = None,
 ) -> int:
-    journal = Journal(ws.root / ".crmconf" / "journal.jsonl")
+    journal = Journal(ws.root / ".crmconf" / "journal.jsonl", root=ws.root)
 
     def progress(result: Result) -> None:
         mark = {"applied": "ok", "failed": "FAILED", "skipped": "skipped", "not-attempted": "not attempted"}
@@ -98,13 +99,39 @@ def _execute(
             f"  {mark[result.outcome.value]:>13}  {result.change.action.value} {result.change.address}{detail}"
         )
 
-    report = apply_plan(plan, provider, journal, progress=progress)
-    report = verify_by_reading(report, lambda: provider.fetch(kinds))
-    journal.end({o.value: report.count(o) for o in Outcome}, verified=report.verified)
+    with interrupts.stop_requests(console) as stop:
+        report = apply_plan(plan, provider, journal, progress=progress, stop=stop)
+        if stop() and not report.interrupted:  # the signal came after the last change: skip the re-read
+            report = replace(report, interrupted=stop())
+        if report.interrupted:  # the user wants out: no confirming read, say where things stand
+            journal.end(_counts(report), verified=False, interrupted=report.interrupted)
+            console.err(_interrupted(report))
+            return EXIT_INTERRUPTED
+        report = verify_by_reading(report, lambda: provider.fetch(kinds))
+        journal.end(_counts(report), verified=report.verified)
     console.err(_summary(report))
     applied = [r.change for r in report.results if r.outcome is Outcome.APPLIED]
-    recorded = compiled is None or fresh is None or record.write(ws, fresh, provider, compiled, applied, console)
+    recorded = compiled is None or record.write(ws, plan, provider, compiled, applied, console)
     return 0 if report.ok and recorded else 1
+
+
+def _counts(report: Report) -> dict[str, int]:
+    return {o.value: report.count(o) for o in Outcome}
+
+
+def _interrupted(report: Report, shown: int = 20) -> str:
+    def listing(outcome: Outcome) -> list[str]:
+        addresses = [f"    {r.change.action.value} {r.change.address}" for r in report.results if r.outcome is outcome]
+        return addresses[:shown] + ([f"    ... and {len(addresses) - shown} more"] if len(addresses) > shown else [])
+
+    applied, left = report.count(Outcome.APPLIED), len(report.results) - report.count(Outcome.APPLIED)
+    lines = [f"Interrupted ({report.interrupted}): stopped after the change in flight.",
+             f"Applied ({applied}):", *listing(Outcome.APPLIED),
+             f"Not applied ({left}):", *listing(Outcome.NOT_ATTEMPTED), *listing(Outcome.FAILED),
+             *listing(Outcome.SKIPPED),
+             "Everything is recorded in .crmconf/journal.jsonl. To continue: `crmconf plan` shows what is left, "
+             "then `crmconf apply` applies it."]
+    return "\n".join(lines)
 
 
 def _summary(report: Report) -> str:

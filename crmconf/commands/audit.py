@@ -7,12 +7,13 @@ from pathlib import Path
 
 import click
 
+from crmconf import files, redact
 from crmconf.audit.compute import compute
 from crmconf.audit.model import AuditReport
 from crmconf.errors import UsageError
 from crmconf.providers import Support, opened
 from crmconf.render import audit_csv, audit_html, audit_json, audit_markdown, audit_text
-from crmconf.ui import Console
+from crmconf.ui import Console, safe
 from crmconf.validation import require_valid
 
 EXIT_FINDINGS = 3
@@ -65,14 +66,11 @@ def run(
     report = build(root, target=target, offline=offline, as_of=as_of or today, today=today)
     data = render(report, fmt, color=console.color and out is None and fmt == "text")
     if out is not None:
-        try:
-            out.write_bytes(data)
-        except OSError as exc:
-            raise UsageError(f"cannot write {out}: {exc.strerror}") from exc
+        files.write_bytes(out, redact.mask(data.decode("utf-8")).encode("utf-8"), root=root)
         console.err(f"wrote the audit to {out}")
     else:
         # As text, so any stdout works (a pipe, a file, a captured stream); the CSV keeps its BOM character.
-        click.echo(data.decode("utf-8"), nl=False, color=console.color)
+        click.echo(safe(data.decode("utf-8"), color=console.color), nl=False, color=console.color)
     if report.failed:
         console.err(f"audit: {len(report.findings)} automation(s) need attention (exit {EXIT_FINDINGS})")
         return EXIT_FINDINGS

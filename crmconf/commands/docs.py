@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from crmconf import files
 from crmconf.docs.build import build
 from crmconf.errors import UsageError
 from crmconf.render import docs_html, docs_markdown
@@ -20,11 +21,11 @@ def run(root: Path, *, out: Path, today: date, console: Console) -> int:
     book = build(ws.spec, today)
     pages = {MARKDOWN: docs_markdown.render(book), HTML: docs_html.render(book)}
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        files.make_dir(out, root=root)
         for name, text in pages.items():
-            (out / name).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write the handbook to {out}: {exc.strerror}") from exc
+            files.write_text(out / name, text, root=root)
+    except UsageError as exc:
+        raise UsageError(f"cannot write the handbook: {exc}") from exc
     for name in pages:
         console.out(str(out / name))
     console.err(

@@ -10,11 +10,13 @@ unowned: crmconf cannot know who owns them, and saying so is the start of the au
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 
+from crmconf import files, redact
 from crmconf.commands import import_merge
 from crmconf.engine import managed, tracking
 from crmconf.engine.plan import kinds_of
@@ -144,7 +146,7 @@ def _report_fresh(
 
 
 def write_workspace(out: Path, target: str, settings: dict[str, Any], sections: dict[str, Any]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+    files.make_dir(out)
     yaml = YAML()
     yaml.default_flow_style = False
     yaml.width = 110
@@ -162,6 +164,7 @@ def write_workspace(out: Path, target: str, settings: dict[str, Any], sections: 
 
 
 def _dump(yaml: YAML, path: Path, data: dict[str, Any], header: str) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        handle.write(header)
-        yaml.dump(data, handle)
+    text = io.StringIO()
+    text.write(header)
+    yaml.dump(redact.mask_data(data), text)
+    files.write_text(path, text.getvalue(), root=path.parent)

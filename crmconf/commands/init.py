@@ -6,6 +6,7 @@ from datetime import date
 from importlib import resources
 from pathlib import Path
 
+from crmconf import files
 from crmconf.errors import UsageError
 from crmconf.ui import Console
 
@@ -18,9 +19,9 @@ def run(root: Path, *, today: date, force: bool, console: Console) -> int:
         raise UsageError(
             f"{root} already has {', '.join(clashes)}; nothing was written (use --force to overwrite)"
         )
-    root.mkdir(parents=True, exist_ok=True)
+    files.make_dir(root)
     for name in names:
         text = templates.joinpath(name).read_text(encoding="utf-8").replace("{{today}}", today.isoformat())
-        (root / name).write_text(text, encoding="utf-8")
+        files.write_text(root / name, text, root=root)
     console.err(f"created a starter workspace in {root} ({len(names)} files); next: crmconf validate {root}")
     return 0

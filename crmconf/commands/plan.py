@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from crmconf.engine import plan_extras
 from crmconf.engine.changes import Plan
 from crmconf.engine.plan import make_plan, save_plan
-from crmconf.errors import UsageError
 from crmconf.providers import opened
 from crmconf.render import plan_json, plan_markdown, plan_text
 from crmconf.ui import Console
@@ -46,11 +44,7 @@ def run(
     plan = build(root, target, today)
     show(plan, fmt, console)
     if out is not None:
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            save_plan(plan_extras.for_file(plan, out), out)
-        except OSError as exc:
-            raise UsageError(f"cannot write the plan to {out}: {exc.strerror}") from exc
+        save_plan(plan, out, root=root)
         console.err(f"saved the plan to {out}; apply exactly this with `crmconf apply {out}`")
     if plan.errors:
         return 1

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from crmconf import address as addr
+from crmconf import files
 from crmconf.errors import SpecError, UsageError
 from crmconf.spec.checks.inventory import EMAIL, next_review
 from crmconf.spec.edit import EditError, set_date
 from crmconf.spec.model import Automation, Policies
+from crmconf.spec.text import name_problem
 from crmconf.spec.workspace import load_workspace
 from crmconf.ui import Console
 
@@ -23,7 +24,7 @@ LOG = Path(".crmconf") / "reviews.jsonl"
 def run(
     root: Path, *, name: str, by: str, on: date | None, note: str | None, today: date, console: Console
 ) -> int:
-    if not EMAIL.match(by):
+    if not EMAIL.match(by) or name_problem(by):
         raise UsageError(
             f"--by {by!r} is not an e-mail address; say who reviewed it, e.g. --by maria@acme.example"
         )
@@ -109,11 +110,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def _log(root: Path, entry: dict[str, object]) -> None:
     path = root / LOG
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with path.open("a", encoding="utf-8") as handle:  # one line per review: appends never interleave
-            handle.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
-    except OSError as exc:
-        raise UsageError(
-            f"the review is recorded in {entry['file']}, but {path} could not be appended to: {exc.strerror}"
-        ) from exc
+    try:  # one line per review: appends never interleave
+        files.append_line(path, files.dumps(entry), root=root)
+    except UsageError as exc:
+        raise UsageError(f"the review is recorded in {entry['file']}, but {exc}") from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from crmconf import files
 from crmconf.spec.schema import KINDS, schema_text
 from crmconf.ui import Console
 
@@ -12,9 +13,9 @@ def run(kind: str, out: Path | None, console: Console) -> int:
     if out is None:
         console.out(schema_text(kind).rstrip("\n"))
         return 0
-    out.mkdir(parents=True, exist_ok=True)
+    files.make_dir(out)
     for name in KINDS:
         path = out / f"{name}.schema.json"
-        path.write_text(schema_text(name), encoding="utf-8")
+        files.write_text(path, schema_text(name))
         console.err(f"wrote {path}")
     return 0

@@ -1,4 +1,9 @@
-"""Executing a plan: dependency order, failures isolated to their dependents, everything journaled."""
+"""Executing a plan: dependency order, failures isolated to their dependents, everything journaled.
+
+Write-ahead: a batch's intent is in the journal before it is sent, its outcomes right after. A stop
+request (Ctrl-C, SIGTERM) is honoured between batches, so the change in flight finishes and is recorded;
+what was not sent is journaled not-attempted and the report says the run was interrupted.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from crmconf.engine import safety
 from crmconf.engine.changes import Action, Change, Plan
 from crmconf.engine.diff import same
-from crmconf.engine.journal import Journal
+from crmconf.engine.journal import Journal, JournalWriteError
 from crmconf.engine.plan import plan_digest
 from crmconf.engine.resource import Snapshot
 from crmconf.errors import DestroyRefusedError, LimitExceededError, ProviderError
@@ -19,7 +25,7 @@ class Outcome(StrEnum):
     APPLIED = "applied"
     FAILED = "failed"
     SKIPPED = "skipped"  # a change it depends on failed
-    NOT_ATTEMPTED = "not-attempted"  # the run stopped first (API limit)
+    NOT_ATTEMPTED = "not-attempted"  # the run stopped first (API limit, interrupted)
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,7 @@ class Report:
     unverified: tuple[str, ...] = ()  # applied, but the re-fetch does not show the desired state
     stopped: str = ""  # why the run stopped early, if it did
     unread: str = ""  # why the confirming re-read failed, if it did: nothing is known to be verified
+    interrupted: str = ""  # the signal that stopped the run between two batches, if one did
 
     def count(self, outcome: Outcome) -> int:
         return sum(r.outcome is outcome for r in self.results)
@@ -48,27 +55,45 @@ class Report:
         return all(r.outcome is Outcome.APPLIED for r in self.results) and self.verified
 
 
-def refuse_destroy(plan: Plan, allow_destroy: bool) -> None:
-    destructive = [c for c in plan.changes if c.destructive]
-    if destructive and not allow_destroy:
-        lines = "\n".join(f"  {c.action.value} {c.address}: {c.impact}" for c in destructive)
+def refuse_destroy(plan: Plan, allow_destroy: bool, snapshot: Snapshot | None = None) -> None:
+    """Refuse when any change is destructive, judged from the change itself (a flag can be forged)."""
+    risky = [c for c in plan.changes if c.destructive or safety.destructive(c, snapshot)]
+    if risky and not allow_destroy:
+        lines = "\n".join(f"  {c.action.value} {c.address}: {c.impact or 'destroys data'}" for c in risky)
         raise DestroyRefusedError(
-            f"the plan has {len(destructive)} destructive change(s); nothing was applied:\n{lines}\n"
+            f"the plan has {len(risky)} destructive change(s); nothing was applied:\n{lines}\n"
             "review them, then run again with --allow-destroy"
         )
 
 
 def apply_plan(
-    plan: Plan, provider: Provider, journal: Journal, *, progress: Callable[[Result], None] = lambda r: None
+    plan: Plan,
+    provider: Provider,
+    journal: Journal,
+    *,
+    progress: Callable[[Result], None] = lambda r: None,
+    stop: Callable[[], str] = lambda: "",
 ) -> Report:
-    journal.begin(
-        target=plan.target, provider=plan.provider, plan_digest=plan_digest(plan), changes=len(plan.changes)
-    )
-    run = _Run(provider, journal, progress)
-    with provider.session():
-        for batch in batches(execution_order(plan.changes), getattr(provider, "batch_size", 1), provider):
+    """Run the plan; `stop()` returns why to stop (a signal's name) or "" to go on, asked between batches.
+
+    Nothing is journaled until the provider's session (its lock, its login) is open: a refused apply
+    leaves no half run behind.
+    """
+    order = execution_order(plan.changes)
+    with journal.open(), provider.session():
+        journal.begin(
+            target=plan.target,
+            provider=plan.provider,
+            plan_digest=plan_digest(plan),
+            changes=len(plan.changes),
+            planned=[c.address for c in order],
+        )
+        run = _Run(provider, journal, progress)
+        for batch in batches(order, getattr(provider, "batch_size", 1), provider):
+            if not run.interrupted and (why := stop()):
+                run.interrupted = why
             run.batch(batch)
-    return Report(tuple(run.results), stopped=run.stopped)
+    return Report(tuple(run.results), stopped=run.stopped, interrupted=run.interrupted)
 
 
 def execution_order(changes: tuple[Change, ...]) -> tuple[Change, ...]:
@@ -129,43 +154,69 @@ class _Run:
         self.results: list[Result] = []
         self.blocked: set[str] = set()
         self.stopped = ""
+        self.interrupted = ""
 
     def batch(self, changes: list[Change]) -> None:
-        ready = [c for c in changes if not self._settle_early(c)]
+        early = [r for c in changes if (r := self._settle_early(c)) is not None]
+        if early:
+            self._record(early)
+        ready = [c for c in changes if c.address not in {r.change.address for r in early}]
         if not ready:
             return
+        try:
+            self.journal.intent(_intent(c) for c in ready)  # durable before anything is sent
+        except JournalWriteError as exc:
+            raise JournalWriteError(
+                f"{exc}. The apply stopped before sending anything more: {self._applied()} change(s) were "
+                "applied and recorded. Make room, then run `crmconf plan`: it shows what is left."
+            ) from exc
         if len(ready) == 1:
-            self._record(_attempt(ready[0], self.provider.apply))
+            self._record([_attempt(ready[0], self.provider.apply)])
             return
         try:
             errors = self.provider.apply_batch(ready)  # type: ignore[attr-defined]
         except ProviderError as exc:
             errors = [exc] * len(ready)
-        for change, err in zip(ready, errors, strict=True):
-            self._record(_attempt(change, lambda _c, e=err: _raise(e)))  # type: ignore[misc]
+        self._record([_attempt(c, lambda _c, e=err: _raise(e)) for c, err in zip(ready, errors, strict=True)])  # type: ignore[misc]
 
-    def _settle_early(self, change: Change) -> bool:
-        """Record a change that must not be attempted; True when it was settled here."""
+    def _settle_early(self, change: Change) -> Result | None:
+        """The result of a change that must not be attempted, or None to attempt it."""
         if self.stopped:
-            self._record(Result(change, Outcome.NOT_ATTEMPTED, "the run stopped at the API limit"))
-            return True
+            return Result(change, Outcome.NOT_ATTEMPTED, "the run stopped at the API limit")
+        if self.interrupted:
+            return Result(change, Outcome.NOT_ATTEMPTED, f"the run was interrupted ({self.interrupted})")
         failed = [d for d in (*change.depends_on, change.parent or "") if d in self.blocked]
         if failed:
-            self._record(
-                Result(change, Outcome.SKIPPED, f"depends on {', '.join(failed)}, which did not apply")
-            )
-            return True
-        return False
+            return Result(change, Outcome.SKIPPED, f"depends on {', '.join(failed)}, which did not apply")
+        return None
 
-    def _record(self, result: Result) -> None:
-        change = result.change
-        if result.outcome is not Outcome.APPLIED:
-            self.blocked.add(change.address)
-        if result.outcome is Outcome.FAILED and result.detail.startswith("API limit"):
-            self.stopped = result.detail
-        self.results.append(result)
-        self.journal.change(change.address, change.action.value, result.outcome.value, result.detail)
-        self.progress(result)
+    def _record(self, results: list[Result]) -> None:
+        for result in results:
+            if result.outcome is not Outcome.APPLIED:
+                self.blocked.add(result.change.address)
+            if result.outcome is Outcome.FAILED and result.detail.startswith("API limit") and not self.stopped:
+                self.stopped = result.detail
+        self.results.extend(results)
+        try:
+            self.journal.outcomes(
+                (r.change.address, r.change.action.value, r.outcome.value, r.detail) for r in results
+            )
+        except JournalWriteError as exc:
+            raise JournalWriteError(
+                f"{exc}. The apply stopped. The last {len(results)} change(s) were sent but their outcome could "
+                "not be recorded; once there is room, `crmconf plan` re-reads them and records what happened."
+            ) from exc
+        for result in results:
+            self.progress(result)
+
+    def _applied(self) -> int:
+        return sum(r.outcome is Outcome.APPLIED for r in self.results)
+
+
+def _intent(change: Change) -> dict[str, object]:
+    """What recovery needs to tell, from a re-read, whether this change landed."""
+    after = dict(change.after) if change.after is not None else None
+    return {"address": change.address, "kind": change.kind, "action": change.action.value, "after": after}
 
 
 def _raise(err: Exception | None) -> None:

@@ -75,7 +75,6 @@ class Plan:
     spec_digest: str = ""
     tool_version: str = ""
     workspace: str = ""  # the workspace folder the plan was made from (absolute), for `apply PLANFILE`
-    workspace_relative: str = ""  # the same, relative to the saved plan file's folder (set when saved)
     membership: Membership | None = None  # what the next apply does to the managed record
     steps: tuple[StepState, ...] = ()  # the state of each manual step, in `manual` order
     effects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # address -> side effects on records

@@ -9,8 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from crmconf import __version__
-from crmconf.engine import effects, live_checks, managed, plan_extras, steps, tracking
+from crmconf import __version__, files
+from crmconf.engine import effects, live_checks, managed, plan_extras, recovery, saved, steps, tracking
 from crmconf.engine.changes import Action, AttrChange, Change, Plan, Unmanaged
 from crmconf.engine.diff import diff
 from crmconf.engine.resource import Compiled, ManualStep, Snapshot
@@ -30,15 +30,32 @@ def kinds_of(compiled: Compiled, provider: Provider) -> frozenset[str]:
 
 def make_plan(ws: Validated, target: str, provider: Provider) -> tuple[Plan, Compiled, Snapshot]:
     compiled = provider.compile(ws.spec, ws.sources)
-    wanted = kinds_of(compiled, provider)
-    snapshot = provider.fetch(wanted | steps.check_kinds(compiled.manual) if wanted else wanted)
+    kinds = kinds_of(compiled, provider)
+    kinds = kinds | steps.check_kinds(compiled.manual) if kinds else kinds  # what the steps' checks read
+    settled, reread = _recover(ws.root, target, provider, kinds)  # an apply cut short is settled first
+    snapshot = reread if reread is not None else provider.fetch(kinds)
     store = store_for(provider, ws.root, target)
     record = managed.read(store, target)
     missing = record.kinds - snapshot.kinds
     if snapshot.kinds and missing:  # the spec dropped every object of a kind crmconf manages: read those too
         snapshot = plan_extras.merge(snapshot, provider.fetch(frozenset(missing)))
     plan = plan_from(ws, target, provider.name, compiled, snapshot, record=record, store=store)
-    return plan, compiled, snapshot
+    return replace(plan, diagnostics=(*settled, *plan.diagnostics)), compiled, snapshot
+
+
+def _recover(
+    root: Path, target: str, provider: Provider, kinds: frozenset[str]
+) -> tuple[list[Diagnostic], Snapshot | None]:
+    """Settle unfinished runs; the read it needed (under the journal's lock) also serves the plan."""
+    reads: list[Snapshot] = []
+
+    def read_live(doubt: frozenset[str]) -> Snapshot:
+        reads.append(provider.fetch(kinds | doubt))
+        return reads[-1]
+
+    journal = root / ".crmconf" / "journal.jsonl"
+    notes = recovery.notes(recovery.recover(root, journal, target, read_live))
+    return notes, reads[-1] if reads and reads[-1].kinds >= kinds else None
 
 
 def plan_from(
@@ -206,19 +223,22 @@ def plan_digest(plan: Plan) -> str:
     ]
 
 
-def save_plan(plan: Plan, path: Path) -> None:
-    path.write_text(
-        json.dumps(plan_to_dict(plan), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
-    )
+def save_plan(plan: Plan, path: Path, *, root: Path | None = None) -> None:
+    """Sealed with its integrity digest and bound to the workspace `root` (crmconf.engine.saved)."""
+    files.write_json(path, saved.seal(plan_to_dict(plan), root), root=root)
 
 
-def load_plan(path: Path) -> Plan:
+def load_plan(path: Path, *, root: Path | None = None) -> Plan:
+    """A saved plan, refused unless this crmconf made it unedited (and, given `root`, in that workspace)."""
+    data = saved.read(path)
+    saved.check_origin(data, path, PLAN_FORMAT)
+    if root is not None:
+        saved.check_workspace(data, path, root)
+    return plan_from_dict(data, path)
+
+
+def plan_from_dict(data: Mapping[str, Any], path: Path) -> Plan:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format_version") != PLAN_FORMAT:
-            raise UsageError(
-                f"{path} is a plan of format {data.get('format_version')!r}; this crmconf reads {PLAN_FORMAT}"
-            )
         plan = Plan(
             target=data["target"],
             provider=data["provider"],
@@ -247,7 +267,5 @@ def load_plan(path: Path) -> Plan:
             tool_version=data.get("tool_version", ""),
         )
         return plan_extras.restore(plan, data, path)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read the plan file {path}: {exc}") from exc
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UsageError(f"{path} is not a crmconf plan file ({type(exc).__name__}: {exc})") from exc

@@ -8,7 +8,6 @@ they existed (every step then counts as open).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -39,7 +38,6 @@ def to_dict(plan: Plan) -> dict[str, Any]:
     states = {s.id: s for s in plan.steps}
     out: dict[str, Any] = {
         "workspace": plan.workspace,
-        "workspace_relative": plan.workspace_relative,
         "effects": {a: list(fx) for a, fx in plan.effects.items()},
         "manual_steps": [_step(m, states.get(m.id)) for m in plan.manual],
         "unmanaged": [
@@ -118,30 +116,5 @@ def restore(plan: Plan, data: Mapping[str, Any], path: Path) -> Plan:
         unmanaged=unmanaged,
         membership=member,
         workspace=str(data.get("workspace", "")),
-        workspace_relative=str(data.get("workspace_relative", "")),
         effects={str(a): tuple(map(str, fx)) for a, fx in (data.get("effects") or {}).items()},
     )
-
-
-def for_file(plan: Plan, planfile: Path) -> Plan:
-    """The plan as it is saved to `planfile`: it also names its workspace relative to the file, so a
-    checkout moved elsewhere (another CI job, another laptop) still finds it."""
-    try:
-        relative = os.path.relpath(Path(plan.workspace), planfile.resolve().parent)
-    except ValueError:  # another drive on Windows: only the absolute path can say it
-        relative = ""
-    return replace(plan, workspace_relative=Path(relative).as_posix() if relative else "")
-
-
-def workspace_of(plan: Plan, planfile: Path) -> Path | None:
-    """The folder a saved plan was made from: beside the plan file as it was, else where it was."""
-    candidates = []
-    if plan.workspace_relative:
-        candidates.append(planfile.resolve().parent / plan.workspace_relative)
-    if plan.workspace:
-        candidates.append(Path(plan.workspace))
-    return next((c for c in candidates if _is_workspace(c)), None)
-
-
-def _is_workspace(folder: Path) -> bool:
-    return (folder / "crmconf.yaml").is_file() or (folder / "crmconf.yml").is_file()

@@ -4,6 +4,7 @@ steps, live terminology."""
 from __future__ import annotations
 
 from crmconf.engine.changes import Plan
+from crmconf.render.markdown_util import cell, code, fence
 from crmconf.render.plan_text import change_lines
 
 
@@ -17,29 +18,23 @@ def render(plan: Plan) -> str:
         return "\n".join([*out, f"No drift: the live CRM matches the spec{note}.", ""])
     out += [f"### Differences from the spec ({len(plan.changes)})", ""]
     if plan.changes:
-        lines = (
-            line.strip()
-            for c in plan.changes
-            for line in change_lines(c, effects=plan.effects.get(c.address, ()))
-        )
-        out += ["```diff", *lines, "```", ""]
+        lines = [line.strip() for c in plan.changes for line in change_lines(c, effects=plan.effects.get(c.address, ()))]
+        out += [*fence(lines, "diff"), ""]
     else:
         out += ["None.", ""]
     if plan.membership and plan.membership.forget:
-        out += [f"- forget `{a}` (stays in the CRM, no longer managed)" for a in plan.membership.forget] + [
-            ""
-        ]
+        out += [f"- forget {code(a)} (stays in the CRM, no longer managed)" for a in plan.membership.forget] + [""]
     out += [f"### Manual steps still open ({len(opened)} of {len(plan.manual)})", ""]
-    out += [f"- `{m.id}` {m.title}" + (f": {s.detail}" if s and s.detail else "") for m, s in opened] or [
-        "None."
-    ]
+    out += [
+        f"- {code(m.id)} {cell(m.title)}" + (f": {cell(s.detail)}" if s and s.detail else "") for m, s in opened
+    ] or ["None."]
     out += ["", f"### Unmanaged objects ({len(unaccepted)} not accepted, {accepted} accepted)", ""]
-    out += [f"- `{u.address}`" + (f" {u.label}" if u.label else "") for u in unaccepted] or ["None."]
+    out += [f"- {code(u.address)}" + (f" {cell(u.label)}" if u.label else "") for u in unaccepted] or ["None."]
     terms = [d for d in plan.diagnostics if d.code.startswith("T")]
     out += ["", f"### Terminology violations found live ({len(terms)})", ""]
-    out += [f"- {d.message}" for d in terms] or ["None."]
+    out += [f"- {cell(d.message)}" for d in terms] or ["None."]
     other = [d for d in plan.diagnostics if not d.code.startswith("T")]
     if other:
         out += ["", "### Other findings", ""]
-        out += [f"- {d.severity.value} `{d.code}`: {d.message}" for d in other]
+        out += [f"- {d.severity.value} `{d.code}`: {cell(d.message)}" for d in other]
     return "\n".join([*out, ""])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crmconf.engine.changes import Action, Change, Plan
 from crmconf.engine.steps import Status
+from crmconf.render.markdown_util import cell, code, fence
 from crmconf.render.plan_text import change_lines, summary
 
 LIMIT = 65_536  # GitHub's maximum comment length
@@ -32,7 +33,7 @@ def render(plan: Plan, *, title: str | None = None) -> str:
         head.append(
             f"> [!WARNING]\n> {len(destructive)} destructive change(s): applying needs `--allow-destroy`."
         )
-        head.extend(f"> - `{c.address}`: {c.impact}" for c in destructive)
+        head.extend(f"> - {code(c.address)}: {cell(c.impact)}" for c in destructive)
         head.append("")
     signoff = plan.signoff()
     if signoff:
@@ -52,13 +53,13 @@ def _tail(plan: Plan) -> list[str]:
             state = states.get(m.id)
             status = state.status if state else Status.OPEN
             mark = "[ ]" if status is Status.OPEN else "[x]"
-            said = f" *{status.value}" + (f": {state.detail}*" if state and state.detail else "*")
-            text = f": {m.instructions}" if status is Status.OPEN else ""
-            tail.append(f"- {mark} **{m.title}** (`{m.id}`){text}{said}")
+            said = f" *{status.value}" + (f": {cell(state.detail)}*" if state and state.detail else "*")
+            text = f": {cell(m.instructions)}" if status is Status.OPEN else ""
+            tail.append(f"- {mark} **{cell(m.title)}** ({code(m.id)}){text}{said}")
         tail.append("")
     if plan.membership and plan.membership.forget:
         tail += ["#### Forgotten (stay in the CRM, no longer managed)", ""]
-        tail += [f"- `{a}`" for a in plan.membership.forget]
+        tail += [f"- {code(a)}" for a in plan.membership.forget]
         tail.append("")
     unaccepted = plan.unaccepted
     if plan.unmanaged:
@@ -67,14 +68,15 @@ def _tail(plan: Plan) -> list[str]:
             f"#### Unmanaged ({len(unaccepted)}" + (f", {accepted} more accepted" if accepted else "") + ")",
             "",
         ]
-        tail += [f"- `{u.address}`" + (f" {u.label}" if u.label else "") for u in unaccepted[:50]]
+        tail += [f"- {code(u.address)}" + (f" {cell(u.label)}" if u.label else "") for u in unaccepted[:50]]
         if len(unaccepted) > 50:
             tail.append(f"- … and {len(unaccepted) - 50} more")
         tail.append("")
     if plan.diagnostics:
         tail += ["#### Warnings and errors", ""]
         tail += [
-            f"- {d.severity.value} `{d.code}`" + (f" `{d.location}`" if d.location else "") + f": {d.message}"
+            f"- {d.severity.value} `{d.code}`" + (f" {code(str(d.location))}" if d.location else "")
+            + f": {cell(d.message)}"
             for d in plan.diagnostics
         ]
         tail.append("")
@@ -89,9 +91,7 @@ def _fit(head: list[str], body: list[str], tail: list[str]) -> str:
             block = [
                 f"<details><summary>Show the plan ({count} lines)</summary>",
                 "",
-                "```diff",
-                *lines,
-                "```",
+                *fence(lines, "diff"),
             ]
             if cut:
                 block.append(

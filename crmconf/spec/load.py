@@ -9,7 +9,9 @@ located diagnostic here, never an exception.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,14 +19,26 @@ from typing import Any
 
 from ruamel.yaml.cyaml import CSafeLoader
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    MappingEndEvent,
+    MappingStartEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
 from crmconf.spec.diagnostics import Diagnostic, Location, error
+from crmconf.spec.text import describe, unsafe_char
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_NODES = 2_000_000  # after alias expansion: far above any real workspace, far below a bomb
 MAX_DEPTH = 64
+# The C composer recurses once per level with no guard: 50,000 levels overflow the C stack (a segfault,
+# not an exception). Nesting needs at least one character per level, so text this short composes safely
+# and longer text is measured first with the parser's flat event stream, which does not recurse.
+SAFE_TO_COMPOSE = 4096
 YAML_SUFFIXES = (".yaml", ".yml")
 CONFIG_NAMES = ("crmconf.yaml", "crmconf.yml")
 
@@ -118,10 +132,14 @@ def parse_text(text: str, name: str) -> SourceFile:
                 hint="add a section (terminology, fields, pipelines, automations, permissions) or delete it",
             )
         )
+    if len(text) > SAFE_TO_COMPOSE:
+        _check_depth(text, name)
     root = _compose(text, name)
     source = SourceFile(name, text, None)
     _check_size(root, name)
-    source.data = _Builder(source).build(root, (), 0)
+    with warnings.catch_warnings():  # ruamel warns on stderr about YAML 1.1 number spellings: not for users
+        warnings.simplefilter("ignore")
+        source.data = _Builder(source).build(root, (), 0)
     return source
 
 
@@ -195,6 +213,38 @@ def _compose(text: str, name: str) -> Node:
         raise LoadError(error("L105", "the file is empty", Location(name, 1, 1)))
     assert isinstance(node, Node)
     return node
+
+
+_OPEN = (MappingStartEvent, SequenceStartEvent)
+_CLOSE = (MappingEndEvent, SequenceEndEvent)
+
+
+def _check_depth(text: str, name: str) -> None:
+    loader = CSafeLoader(text)
+    depth = 0
+    try:
+        while (event := loader.get_event()) is not None:
+            kind = type(event)
+            if kind in _OPEN:
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise LoadError(
+                        error(
+                            "L108",
+                            f"nesting deeper than {MAX_DEPTH} levels",
+                            Location(name, mark.line + 1, mark.column + 1),
+                            hint="a spec is a few levels deep; flatten this structure",
+                        )
+                    )
+            elif kind in _CLOSE:
+                depth -= 1
+            elif kind is StreamEndEvent:
+                break
+    except YAMLError:
+        pass  # composing reports syntax errors with their location
+    finally:
+        loader.dispose()
 
 
 def _syntax_diagnostic(exc: MarkedYAMLError, text: str, name: str) -> Diagnostic:
@@ -302,13 +352,15 @@ class _Builder:
         if not isinstance(node, ScalarNode):
             raise LoadError(error("L102", "a mapping key must be a plain value", self._loc(node)))
         value = self._scalar(node)
+        if isinstance(value, str) and "\n" in value:
+            raise LoadError(error("L113", "a key holds a line break", self._loc(node)))
         return (
             value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
         )
 
     def _scalar(self, node: ScalarNode) -> Any:
         if node.tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:null"):
-            return None if node.tag.endswith("null") else node.value
+            return None if node.tag.endswith("null") else self._text(node)
         try:
             value = self.constructor.construct_object(node, deep=True)
         except (YAMLError, ValueError, OverflowError) as exc:
@@ -319,7 +371,33 @@ class _Builder:
             return value.date()
         if isinstance(value, bytes | set):
             raise LoadError(error("L102", f"unsupported YAML type {node.tag}", self._loc(node)))
+        if isinstance(value, float) and not math.isfinite(value):
+            raise LoadError(
+                error(
+                    "L112",
+                    f"{node.value!r} is not a finite number",
+                    self._loc(node),
+                    hint="write a number (NaN and infinity mean nothing in a CRM setting)",
+                )
+            )
+        if isinstance(value, str):
+            return self._text(node, value)
         return value
+
+    def _text(self, node: ScalarNode, value: str | None = None) -> str:
+        """A string holds no control or bidirectional-control character (they can only come from escapes)."""
+        text = node.value if value is None else value
+        bad = unsafe_char(text)
+        if bad is not None:
+            raise LoadError(
+                error(
+                    "L113",
+                    f"the text holds {describe(bad)}, which could hide or reorder what a reader sees",
+                    self._loc(node),
+                    hint="remove it (a terminal escape, a right-to-left override or a control code)",
+                )
+            )
+        return text
 
     def _loc(self, node: Node) -> Location:
         return Location(self.source.name, node.start_mark.line + 1, node.start_mark.column + 1)

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -21,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from crmconf.spec.text import check_label, check_name
+
 OBJECTS = ("deal", "contact", "company", "ticket", "lead")
 SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions", "manual_steps")
 CONFIG_KEYS = ("version", "default_target", "targets", "policies", "unmanaged")
@@ -28,7 +31,9 @@ KINDS = ("term", "field", "pipeline", "stage", "automation", "permission")
 
 ObjectName = Literal["deal", "contact", "company", "ticket", "lead"]
 Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(check_label)]
+Name = Annotated[Label, AfterValidator(check_name)]  # a label that identifies something: see spec/text.py
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$"), AfterValidator(check_name)]
 Text = Annotated[str, StringConstraints(max_length=4000)]
 Team = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
 Duration = Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,5}[hdw]$")]
@@ -129,10 +134,10 @@ class WorkspaceConfig(Strict):
 
 
 class Term(Strict):
-    term: Label
+    term: Name
     definition: Text
     owners: tuple[Team, ...] = ()
-    avoid: tuple[Label, ...] = ()
+    avoid: tuple[Name, ...] = ()
     examples: tuple[Text, ...] = ()
 
 
@@ -161,7 +166,7 @@ def _option_from_scalar(value: Any) -> Any:
 
 
 class Option(Strict):
-    value: Label
+    value: Name
     label: Label | None = None
     hidden: bool = False
 
@@ -294,7 +299,9 @@ Trigger = Annotated[
 ]
 
 Assignee = Annotated[
-    str, StringConstraints(pattern=r"^(record_owner|team:[a-z][a-z0-9_-]*|[^@\s]+@[^@\s]+)$")
+    str,
+    StringConstraints(pattern=r"^(record_owner|team:[a-z][a-z0-9_-]*|[^@\s]+@[^@\s]+)$"),
+    AfterValidator(check_name),
 ]
 
 
@@ -316,7 +323,7 @@ class SetFieldArgs(Strict):
 
 class AssignRoundRobinArgs(Strict):
     team: Team
-    among: tuple[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")], ...] = ()
+    among: tuple[Email, ...] = ()
 
 
 class CreateTask(Strict):
@@ -356,11 +363,11 @@ class Automation(Strict):
     actions: tuple[Action, ...] = ()
     binds: (
         Annotated[
-            dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], Label], Field(min_length=1)
+            dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], Name], Field(min_length=1)
         ]
         | None
     ) = None
-    owner: str | None = None
+    owner: Annotated[str, AfterValidator(check_name)] | None = None
     team: Team | None = None
     purpose: Text | None = None
     reviewed: date | None = None
@@ -405,7 +412,6 @@ class PermissionSet(Strict):
 # --- manual steps done by people ---------------------------------------------------------------
 
 StepId = Annotated[str, StringConstraints(min_length=3, max_length=400)]
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")]
 
 
 class StepRecord(Strict):

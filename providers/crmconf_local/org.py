@@ -66,7 +66,10 @@ def locked(path: Path, wait: float = 0.0) -> Iterator[None]:
     """The org's exclusive lock; `wait` seconds to get it (short writes wait, an apply does not)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:  # never through a link: the lock file is ours, and a link could point anywhere
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise ProviderError(f"cannot open the lock {lock_path}: {exc.strerror}", context="local") from exc
     deadline = time.monotonic() + wait
     try:
         while True:

@@ -42,11 +42,13 @@ class LocalProvider:
                 "uniqueItems": True,
                 "description": "concerns left to people, to rehearse a vendor's limits offline",
             },
+            # smaller batches: more, shorter writes (interruption drills use it to stop between many)
+            "batch_size": {"type": "integer", "minimum": 1, "maximum": 10_000},
         },
         "additionalProperties": False,
     }
 
-    batch_size: ClassVar[int] = 500  # one atomic write per batch instead of one per change
+    batch_size: int = 500  # one atomic write per batch instead of one per change
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx
@@ -54,6 +56,7 @@ class LocalProvider:
         self._org: dict[str, Any] | None = None
         self._session = False
         self._faults = {a for a in os.environ.get(FAULTS_ENV, "").split(",") if a}
+        self.batch_size = int(ctx.settings.get("batch_size", self.batch_size))
 
     # --- the protocol ---------------------------------------------------------------------------
 

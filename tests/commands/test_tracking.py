@@ -36,16 +36,26 @@ def test_every_command_takes_w_and_the_old_spellings_warn(cli: CLI, workspace: P
 
 def test_a_saved_plan_applies_from_anywhere(cli: CLI, workspace: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = tmp_path / "repo"
-    shutil.move(workspace, repo / "ws")
-    assert cli("plan", "-w", repo / "ws", "--out", repo / "plans" / "plan.json").code == 0
-    moved = tmp_path / "elsewhere" / "checkout"  # another CI job's checkout: the same tree at another path
-    shutil.copytree(repo, moved)
-    shutil.rmtree(repo)
-    monkeypatch.chdir(tmp_path)
-    ran = cli("apply", moved / "plans" / "plan.json")
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    assert cli("plan", "-w", workspace, "--out", plans / "plan.json").code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # not the workspace, not the plan's folder: the plan names its workspace
+    ran = cli("apply", plans / "plan.json")
     assert ran.code == 0, ran.err
-    assert "Apply: 10 applied." in ran.err and (moved / "ws" / ".crmconf" / "local-org.json").exists()
+    assert "Apply: 10 applied." in ran.err and (workspace / ".crmconf" / "local-org.json").exists()
+    assert not (elsewhere / ".crmconf").exists()
+
+
+def test_a_saved_plan_stays_bound_to_its_workspace(cli: CLI, workspace: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = tmp_path / "plan.json"
+    assert cli("plan", "-w", workspace, "--out", plan).code == 0
+    moved = tmp_path / "moved"
+    shutil.move(workspace, moved)
+    ran = cli("apply", plan, "-w", moved)
+    assert ran.code == 1 and f"was made in the workspace '{workspace}'" in ran.err
 
 
 def test_a_saved_plan_is_refused_once_the_managed_record_moved(cli: CLI, workspace: Path) -> None:
