@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from crmconf import files
 from crmconf.commands.review import _write_atomically
 from crmconf.engine.resource import ManualStep
 from crmconf.errors import UsageError
@@ -97,7 +98,7 @@ def _write(ws: Validated, entry: dict[str, Any]) -> str:
     except EditError as exc:
         raise UsageError(f"{name}: cannot record the step: {exc}") from exc
     if path.exists():
-        _write_atomically(path, text.encode("utf-8"))
+        _write_atomically(files.guard(path, ws.root), text.encode("utf-8"))
     else:
-        path.write_text(text, encoding="utf-8")
+        files.write_text(path, text, root=ws.root)
     return name

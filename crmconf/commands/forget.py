@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crmconf import address as addr
+from crmconf import files
 from crmconf.commands.review import _write_atomically
 from crmconf.engine.native import compile_spec
 from crmconf.errors import UsageError
@@ -53,7 +54,7 @@ def run(
             text = append(path.read_text(encoding="utf-8"), ("unmanaged",), entries)
         except EditError as exc:
             raise UsageError(f"{config}: cannot add to `unmanaged`: {exc}") from exc
-        _write_atomically(path, text.encode("utf-8"))
+        _write_atomically(files.guard(path, root), text.encode("utf-8"))
     declared = {r.address: r for r in compile_spec(ws.spec, ws.sources)}
     for a in addresses:
         state = "already listed" if a in listed else "listed"

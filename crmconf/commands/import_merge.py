@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from crmconf import address as addr
+from crmconf import files
 from crmconf.commands.review import _write_atomically
 from crmconf.engine.native import term_key
 from crmconf.errors import UsageError
@@ -104,11 +105,11 @@ def merge(root: Path, adding: list[Entry], today: date) -> tuple[list[str], list
             text = originals[target].decode("utf-8") if originals[target] is not None else HEADER  # type: ignore[union-attr]
             for path, items in _grouped(additions):
                 text = append(text, path, items)
-            target.parent.mkdir(parents=True, exist_ok=True)
             if originals[target] is None:
-                target.write_text(text, encoding="utf-8")
+                files.make_dir(target.parent, root=root)
+                files.write_text(target, text, root=root)
             else:
-                _write_atomically(target, text.encode("utf-8"))
+                _write_atomically(files.guard(target, root), text.encode("utf-8"))
     except (EditError, OSError, UnicodeDecodeError) as exc:
         _restore(originals)
         raise UsageError(f"cannot add the imported objects to {root}: {exc}; nothing was changed") from exc

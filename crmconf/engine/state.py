@@ -16,10 +16,10 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from crmconf import files
 from crmconf.errors import UsageError
 
 KEY = re.compile(r"[a-z][a-z0-9-]{0,39}\Z")  # document names: short, safe in any vendor's naming rules
@@ -58,8 +58,9 @@ class WorkspaceStore:
     shared = False
     atomic_create = True  # O_CREAT | O_EXCL on one machine
 
-    def __init__(self, folder: Path, shown: str) -> None:
+    def __init__(self, folder: Path, shown: str, root: Path | None = None) -> None:
         self.folder = folder
+        self.root = root
         self.location = f"{shown} on this machine only"
 
     def _path(self, key: str) -> Path:
@@ -71,35 +72,27 @@ class WorkspaceStore:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise UsageError(f"cannot read {self._path(key)}: {exc.strerror}") from exc
+            raise UsageError(f"cannot read {self._path(key)}: {files.why(exc)}") from exc
+
+    def _folder(self) -> None:
+        try:
+            files.guard(self.folder, self.root).mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise files.write_error(self.folder, exc) from exc
 
     def write(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
-        except OSError as exc:
-            raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+        self._folder()
+        files.write_bytes(self._path(key), data, root=self.root, private=True)
 
     def create(self, key: str, data: bytes) -> bool:
-        path = self._path(key)
+        self._folder()
+        path = files.guard(self._path(key), self.root)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         except FileExistsError:
             return False
         except OSError as exc:
-            raise UsageError(f"cannot create {path}: {exc.strerror}") from exc
+            raise files.write_error(path, exc) from exc
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -118,4 +111,4 @@ def store_for(provider: object, root: Path, target: str) -> StateStore:
     if store is not None:
         return store  # type: ignore[no-any-return]
     relative = Path(".crmconf") / "state" / target
-    return WorkspaceStore(root / relative, relative.as_posix() + "/")
+    return WorkspaceStore(root / relative, relative.as_posix() + "/", root)
