@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from crmconf.commands.options import resolve, workspace_options
 from crmconf.ui import Console
 
 DIR = click.Path(file_okay=False, path_type=Path)
@@ -28,7 +29,7 @@ def _day(value: datetime | None) -> date | None:
 
 
 @click.command()
-@click.argument("root", type=DIR, default=".")
+@workspace_options(positional=True)
 @click.option("--target", "-t", default=None, help="A target from crmconf.yaml (default: default_target).")
 @click.option("--offline", is_flag=True, help="Audit the spec alone: no provider, no live checks.")
 @click.option(
@@ -48,12 +49,19 @@ def _day(value: datetime | None) -> date | None:
     help="Write the report to this file instead of stdout.",
 )
 def audit(
-    root: Path, target: str | None, offline: bool, as_of: datetime | None, fmt: str, out: Path | None
+    workspace: Path | None,
+    legacy_root: Path | None,
+    target: str | None,
+    offline: bool,
+    as_of: datetime | None,
+    fmt: str,
+    out: Path | None,
 ) -> int:
     """The automation audit: owners, reviews and live state. Exit 3 when the policy fails."""
     from crmconf.clock import today
     from crmconf.commands import audit as command
 
+    root = resolve(workspace, legacy_root=legacy_root)
     return command.run(
         root,
         target=target,
@@ -71,23 +79,32 @@ def audit(
 @click.option("--by", "by", required=True, help="The e-mail of who reviewed it.")
 @click.option("--on", "on", type=DATE, default=None, help="The review date (YYYY-MM-DD; default today).")
 @click.option("--note", default=None, help="A note for the review log.")
-@click.option("--dir", "root", type=DIR, default=".", show_default=True, help="The workspace folder.")
-def review(name: str, by: str, on: datetime | None, note: str | None, root: Path) -> int:
+@workspace_options(dir_alias=True)
+def review(
+    name: str,
+    by: str,
+    on: datetime | None,
+    note: str | None,
+    workspace: Path | None,
+    legacy_dir: Path | None,
+) -> int:
     """Record that automation NAME was reviewed: set `reviewed:` in its file and log it."""
     from crmconf.clock import today
     from crmconf.commands import review as command
 
+    root = resolve(workspace, legacy_dir=legacy_dir)
     return command.run(root, name=name, by=by, on=_day(on), note=note, today=today(), console=_console())
 
 
 @click.command()
-@click.argument("root", type=DIR, default=".")
+@workspace_options(positional=True)
 @click.option("--out", type=DIR, required=True, help="The folder to write crm-handbook.md and .html into.")
-def docs(root: Path, out: Path) -> int:
+def docs(workspace: Path | None, legacy_root: Path | None, out: Path) -> int:
     """Write the CRM handbook: terminology, a process map per pipeline, the automation inventory."""
     from crmconf.clock import today
     from crmconf.commands import docs as command
 
+    root = resolve(workspace, legacy_root=legacy_root)
     return command.run(root, out=out, today=today(), console=_console())
 
 

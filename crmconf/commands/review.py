@@ -8,6 +8,7 @@ import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from crmconf import address as addr
 from crmconf import files
 from crmconf.errors import SpecError, UsageError
 from crmconf.spec.checks.inventory import EMAIL, next_review
@@ -87,7 +88,7 @@ def _find(root: Path, name: str) -> tuple[Policies, Automation, str, tuple[str |
             else ""
         )
         raise UsageError(f"no automation named {name!r} in {root}{hint}")
-    file, path = workspace.sources.origins[f"automation.{name}"]
+    file, path = workspace.sources.origins[addr.automation(name)]
     return workspace.spec.config.policies, found, file, path
 
 

@@ -7,6 +7,7 @@ stage is 100, a lost one 0, and an open stage lies in between (10-90). Salesforc
 
 from __future__ import annotations
 
+from crmconf import address as addr
 from crmconf.spec.diagnostics import Diagnostic, error
 from crmconf.spec.model import Pipeline, Spec
 from crmconf.spec.workspace import Sources
@@ -45,7 +46,7 @@ def pipeline_problems(p: Pipeline, sources: Sources, target: str) -> list[Diagno
         if why is not None:
             found.append(error(
                 CODE, f"stage {p.name}.{s.name}: probability {s.probability} cannot go to target {target}: {why}",
-                sources.locate(f"pipeline.{p.name}", "stages", index, "probability"),
+                sources.locate(addr.pipeline(p.name), "stages", index, "probability"),
                 hint=f"use {_nearest(s.outcome, s.probability)}"))
     return found
 

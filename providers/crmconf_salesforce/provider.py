@@ -22,6 +22,7 @@ from crmconf_salesforce.apply import Applier
 from crmconf_salesforce.client import MD_BATCH, SETTINGS_SCHEMA, SalesforceClient, Settings
 from crmconf_salesforce.compile import State, compile_spec
 from crmconf_salesforce.fetch import KINDS, Reader
+from crmconf_salesforce.state import SalesforceStateStore
 
 
 class SalesforceProvider:
@@ -76,6 +77,10 @@ class SalesforceProvider:
         if snapshot.facts.get("salesforce_depth") != "all":
             snapshot = Reader(self.client, None).fetch(snapshot.kinds)
         return exporting.export(snapshot)
+
+    def state_store(self) -> SalesforceStateStore:
+        """crmconf's own documents (the managed record) as private static resources in the org."""
+        return SalesforceStateStore(self.client, self.ctx.target)
 
     def close(self) -> None:
         self.client.close()

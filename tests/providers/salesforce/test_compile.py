@@ -48,12 +48,12 @@ def test_the_example_workspace_compiles_to_salesforce_vocabulary() -> None:
 
 def test_what_salesforce_cannot_take_is_a_manual_step_or_a_diagnostic() -> None:
     result = compiled()
-    manual = {m.address: m for m in result.manual}
-    assert "Contacts have no lifecycle status" in manual["pipeline.lifecycle"].instructions
-    assert "assignment rules" in manual["automation.inbound_lead_routing"].instructions
-    assert "stale_in_stage" in manual["automation.stalled_deal_alert"].instructions
-    assert "REGEX(Mobile_Phone__c" in manual["field.contact.mobile_phone.format"].instructions
-    assert "Amount" in manual["field.deal"].instructions  # standard fields are set up in Setup
+    manual = {m.id: m for m in result.manual}  # stable ids: the address the step is about, and its topic
+    assert "Contacts have no lifecycle status" in manual["pipeline.lifecycle:build-pipeline"].instructions
+    assert "assignment rules" in manual["automation.inbound_lead_routing:build-flow"].instructions
+    assert "stale_in_stage" in manual["automation.stalled_deal_alert:build-flow"].instructions
+    assert "REGEX(Mobile_Phone__c" in manual["field.contact.mobile_phone:e164"].instructions
+    assert "Amount" in manual["field.deal:standard-fields"].instructions  # standard fields are set up in Setup
     codes = {(d.code, d.message.split(":")[0]) for d in result.diagnostics}
     assert ("V603", "permission customer_success") in codes  # renewal_date is required: no field security
     assert not [d for d in result.diagnostics if d.is_error]
