@@ -13,16 +13,25 @@ Everything that talks to Salesforce goes through `SalesforceClient`, so one plac
   retries nothing, so there is no double retry;
 - how calls are grouped: Metadata CRUD at most 10 components a call, listMetadata 3 queries a call,
   SOQL followed page by page (nextRecordsUrl), independent GETs in one Composite Batch request (25
-  at most; /composite would allow only 5 queries).
+  at most; /composite would allow only 5 queries);
+- how many go at once: reads (the chunks of a Metadata read, the Composite Batch requests, the pages
+  of different queries) are sent concurrently, at most `read_concurrency` in flight (5 by default: a
+  Developer Edition or trial org refuses a sixth concurrent request lasting 20 s or more, production
+  orgs a 26th), through one `Gate` (crmconf.engine.pool) that also keeps to the daily allocation the
+  `Sforce-Limit-Info` header reports (api-usage=used/allocation) and holds the retry budget every
+  thread shares. Writes go one call at a time.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -40,6 +49,7 @@ from simple_salesforce.exceptions import (
 )
 from zeep.helpers import serialize_object as _serialize
 
+from crmconf.engine import pool
 from crmconf.errors import AuthError, LimitExceededError, ProviderError, UsageError
 
 T = TypeVar("T")
@@ -65,6 +75,8 @@ SETTINGS_SCHEMA: Mapping[str, Any] = {
         "domain": {"type": "string", "pattern": r"^[A-Za-z0-9.-]+$"},
         "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
         "retry_backoff_seconds": {"type": "number", "minimum": 0, "maximum": 60},
+        "read_concurrency": {"type": "integer", "minimum": 1, "maximum": 25,
+                             "description": "requests in flight at once at most while reading (1: one at a time)"},
         "session_env": ENV_SETTING,
         "username_env": ENV_SETTING,
         "password_env": ENV_SETTING,
@@ -96,6 +108,7 @@ class Settings:
     timeout: float
     env: Mapping[str, str]  # setting name (session_env, ...) -> environment variable name
     backoff: float = 0.2  # seconds before the first retry of a failed read; the n-th waits n times this
+    read_concurrency: int = 5  # see the module docstring
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> Settings:
@@ -106,6 +119,7 @@ class Settings:
             timeout=float(raw.get("timeout_seconds", 120)),
             env={k: str(v) for k, v in raw.items() if k.endswith("_env")},
             backoff=float(raw.get("retry_backoff_seconds", 0.2)),
+            read_concurrency=int(raw.get("read_concurrency", 5)),
         )
 
     @property
@@ -148,14 +162,18 @@ class SalesforceClient:
         self.target = target
         self.requests = 0  # HTTP requests sent, for Snapshot.requests and the benchmark
         self._sf: Salesforce | None = None
+        self.gate = pool.Gate(settings.read_concurrency, retries=4 * (READ_RETRIES + 1))
+        self._counting = threading.Lock()
+        self._connecting = threading.Lock()
 
     # --- connection ------------------------------------------------------------------------------
 
     @property
     def sf(self) -> Salesforce:
-        if self._sf is None:
-            self._sf = self._connect()
-        return self._sf
+        with self._connecting:  # concurrent reads: one login
+            if self._sf is None:
+                self._sf = self._connect()
+            return self._sf
 
     @property
     def md(self) -> Any:
@@ -165,6 +183,7 @@ class SalesforceClient:
         s = self.settings
         session = requests.Session()
         session.mount("https://", _TimeoutAdapter(s.timeout))
+        session.hooks["response"].append(self._observe)  # every answer, REST and SOAP alike
         if "ca_bundle_env" in s.env:
             session.verify = s.secret("ca_bundle_env")
             # requests would prefer REQUESTS_CA_BUNDLE from the environment over session.verify.
@@ -186,6 +205,14 @@ class SalesforceClient:
             # sf.mdapi builds its own zeep client: give it our session (TLS trust, timeouts, pooling).
             sf.mdapi._client.transport.session = session
         return sf
+
+    def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """Sforce-Limit-Info: `api-usage=used/allocation`, the org's rolling 24-hour API allocation."""
+        found = _API_USAGE.search(response.headers.get("Sforce-Limit-Info", ""))
+        if found:
+            used, allocation = int(found.group(1)), int(found.group(2))
+            self.gate.observe("daily", allocation - used, DAY,
+                              f"the org's daily API request allocation (api-usage={used}/{allocation})")
 
     def close(self) -> None:
         if self._sf is not None:
@@ -248,19 +275,25 @@ class SalesforceClient:
         except (SalesforceError, zeep.exceptions.Error, requests.exceptions.RequestException) as exc:
             raise self.translate(exc, what) from None
 
-    def _call(self, what: str, fn: Callable[[], T], *, read: bool) -> T:
-        """One HTTP request: counted, translated, and retried when it is a read that failed transiently."""
+    def _call(self, what: str, fn: Callable[[], T], *, read: bool, cost: int = 1) -> T:
+        """One HTTP request: counted, sent within the gate, translated, and retried when it is a read that
+        failed transiently. `cost`: what it spends of the daily allocation (a Composite Batch, one per
+        subrequest)."""
         attempt = 0
         while True:
-            self.requests += 1
+            with self._counting:
+                self.requests += 1
             try:
-                with self.translating(what):
-                    return fn()
+                with self.gate.slot(cost), self.translating(what):
+                    result = fn()
             except ProviderError as err:
-                if not (read and err.retryable) or attempt >= READ_RETRIES:
+                if not (read and err.retryable) or attempt >= READ_RETRIES or not self.gate.take_retry():
                     raise
                 attempt += 1
                 time.sleep(self.settings.backoff * attempt)
+                continue
+            self.gate.succeeded()
+            return result
 
     # --- REST ------------------------------------------------------------------------------------
 
@@ -304,13 +337,11 @@ class SalesforceClient:
         """
         out: dict[str, Any] = {}
         items = list(gets.items())
-        prefix = "/services/data/"
-        for i in range(0, len(items), COMPOSITE_BATCH):
-            chunk = items[i : i + COMPOSITE_BATCH]
-            body = {"haltOnError": False, "batchRequests": [
-                {"method": "GET", "url": url.removeprefix(prefix)} for _, url in chunk]}
-            reply = self._call("batch read", lambda b=body: self.sf.restful("composite/batch", method="POST", json=b),  # type: ignore[misc]
-                               read=True) or {}
+        chunks = [items[i : i + COMPOSITE_BATCH] for i in range(0, len(items), COMPOSITE_BATCH)]
+        workers = self.settings.read_concurrency
+        replies = pool.run([partial(self._batch, chunk) for chunk in chunks], workers)
+        more: list[str] = []  # queries with pages beyond the first, followed all at once below
+        for chunk, reply in zip(chunks, replies, strict=True):
             for (key, _), part in zip(chunk, reply.get("results", []), strict=True):
                 status = int(part.get("statusCode", 500))
                 if status == 400 and key in optional:
@@ -318,11 +349,21 @@ class SalesforceClient:
                     continue
                 if status >= 400:
                     raise self._sub_error(key, status, part.get("result"))
-                result = part.get("result")
-                if isinstance(result, Mapping) and "records" in result:
-                    result = {**result, "records": self.rest_of(result, key)}
-                out[key] = result
+                out[key] = part.get("result")
+                if isinstance(out[key], Mapping) and "records" in out[key] and not out[key].get("done", True):
+                    more.append(key)
+        rows = pool.run([partial(self.rest_of, out[key], key) for key in more], workers)
+        for key, records in zip(more, rows, strict=True):
+            out[key] = {**out[key], "records": records}
         return out
+
+    def _batch(self, chunk: list[tuple[str, str]]) -> dict[str, Any]:
+        prefix = "/services/data/"
+        body = {"haltOnError": False, "batchRequests": [
+            {"method": "GET", "url": url.removeprefix(prefix)} for _, url in chunk]}
+        reply = self._call("batch read", lambda: self.sf.restful("composite/batch", method="POST", json=body),
+                           read=True, cost=len(chunk))
+        return reply or {}
 
     def _sub_error(self, key: str, status: int, body: Any) -> ProviderError:
         codes = _codes(body)
@@ -352,26 +393,29 @@ class SalesforceClient:
 
     def md_list(self, types: list[str]) -> list[dict[str, Any]]:
         query = self.md._client.get_type("ns0:ListMetadataQuery")
-        out: list[dict[str, Any]] = []
-        for i in range(0, len(types), LIST_BATCH):
-            queries = [query(type=t) for t in types[i : i + LIST_BATCH]]
-            got = self._call(f"listMetadata {', '.join(types[i:i + LIST_BATCH])}",
-                             lambda q=queries: self.md.list_metadata(q), read=True)  # type: ignore[misc]
-            out.extend(serialize(p) for p in got or [])
-        return out
+
+        def listing(chunk: list[str]) -> list[dict[str, Any]]:
+            queries = [query(type=t) for t in chunk]
+            got = self._call(f"listMetadata {', '.join(chunk)}", lambda: self.md.list_metadata(queries), read=True)
+            return [serialize(p) for p in got or []]
+
+        chunks = [types[i : i + LIST_BATCH] for i in range(0, len(types), LIST_BATCH)]
+        return [p for part in pool.run([partial(listing, c) for c in chunks], self.settings.read_concurrency)
+                for p in part]
 
     def md_read(self, type_name: str, names: list[str]) -> list[dict[str, Any] | None]:
-        """Components by full name, in order; None where the org has no such component."""
-        out: list[dict[str, Any] | None] = []
-        for i in range(0, len(names), MD_BATCH):
-            chunk = names[i : i + MD_BATCH]
-            got = self._call(f"read {type_name}", lambda c=chunk: getattr(self.md, type_name).read(c),  # type: ignore[misc]
-                             read=True)
+        """Components by full name, in order; None where the org has no such component. The calls of
+        10 go out concurrently (see the module docstring)."""
+
+        def reading(chunk: list[str]) -> list[dict[str, Any] | None]:
+            got = self._call(f"read {type_name}", lambda: getattr(self.md, type_name).read(chunk), read=True)
             records = got if isinstance(got, list) else [got]  # simple-salesforce unwraps a single result
-            for record in records:
-                data = serialize(record) if record is not None else None
-                out.append(data if data and data.get("fullName") else None)
-        return out
+            found = [serialize(record) if record is not None else None for record in records]
+            return [data if data and data.get("fullName") else None for data in found]
+
+        chunks = [names[i : i + MD_BATCH] for i in range(0, len(names), MD_BATCH)]
+        return [c for part in pool.run([partial(reading, chunk) for chunk in chunks], self.settings.read_concurrency)
+                for c in part]
 
     def md_write(self, operation: str, type_name: str, components: list[dict[str, Any]]) -> list[WriteResult]:
         """upsert/create/update, 10 a call, one result per component (success=false is not an exception).
@@ -399,6 +443,10 @@ class SalesforceClient:
                 type_name, c, _soapheaders=[md._session_header]), read=False)
             out.extend(_write_results(results))
         return out
+
+
+DAY = 86_400.0
+_API_USAGE = re.compile(r"(?:^|[\s,;])api-usage=(\d+)/(\d+)")
 
 
 def _write_results(results: Any) -> list[WriteResult]:

@@ -13,6 +13,9 @@ The reads, for a whole plan (each within the limits a real org enforces):
    (one call), the business processes' stage lists, the custom fields the spec manages, crmconf's
    validation rules and flows, and the legacy workflow rules;
 4. only when the plan may delete or retype fields: who uses them (references.py, Tooling).
+Reads that do not depend on each other go out concurrently (1. with 2.; then each kind's reads of 3.
+and 4., reads.py), within the client's gate: a plan waits for its longest chain of dependent
+requests, not for every request in turn.
 
 With the State compile left (`hinted`), only what the spec manages is read in depth; without it
 (audit, import) everything is, so `export` can write the whole org as a spec. Components a package
@@ -26,11 +29,12 @@ from dataclasses import replace
 from typing import Any
 
 from crmconf import address as addr
+from crmconf.engine import pool
 from crmconf.engine.resource import LiveObject, Snapshot
 from crmconf_salesforce import flows
 from crmconf_salesforce.client import SalesforceClient
 from crmconf_salesforce.compile import State
-from crmconf_salesforce.fetch_pipelines import iso, read_pipelines, read_rules
+from crmconf_salesforce.fetch_pipelines import iso
 from crmconf_salesforce.mapping import (
     DESCRIBE_TYPES,
     FAMILIES,
@@ -42,7 +46,8 @@ from crmconf_salesforce.mapping import (
     spec_field_name,
     spec_type,
 )
-from crmconf_salesforce.references import as_references, read_uses
+from crmconf_salesforce.reads import read_kinds
+from crmconf_salesforce.references import as_references
 
 KINDS = frozenset({"field", "pipeline", "stage", "validation_rule", "automation", "permission"})
 _PIPELINE_KINDS = {"pipeline", "stage", "validation_rule"}
@@ -82,25 +87,22 @@ class Reader:
         kinds = (kinds & KINDS) or KINDS
         start = self.client.requests
         gets, optional = self._gets(kinds)
-        results = self.client.batch_get(gets, optional=optional)
-        listed = self._listed(kinds)
-        if "field" in kinds:
-            self._fields(results, listed.get("CustomField", []))
-        if kinds & _PIPELINE_KINDS:
-            pipes = read_pipelines(self.client, self.state, results, set(self.objects))
-            self.objects.update(pipes.objects)
-            self.facts["stage_values"] = pipes.value_sets
-            if "validation_rule" in kinds:
-                rules = listed.get("ValidationRule", [])
-                for rule in read_rules(self.client, rules, pipes, _namespaces(rules)):
-                    self.add(_marked(rule))
-        if "automation" in kinds:
-            self._flows(results)
-            self._workflow_rules(listed)
-        if "permission" in kinds:
-            self._permissions(results)
+        results, listed = pool.together(lambda: self.client.batch_get(gets, optional=optional),
+                                        lambda: self._listed(kinds), workers=self.client.settings.read_concurrency)
+        found = read_kinds(self, kinds, results, listed, _namespaces)  # every kind's reads, at once (reads.py)
+        if found.fields is not None:
+            self.objects.update(found.fields.objects)
+            self.field_ids.update(found.fields.field_ids)
+        if found.pipelines is not None:
+            self.objects.update(found.pipelines.objects)
+            self.facts["stage_values"] = found.pipelines.value_sets
+            for rule in found.rules:
+                self.add(_marked(rule))
+        for part in (found.flows, found.workflow_rules, found.permissions):
+            if part is not None:
+                self.objects.update(part.objects)
         if self.field_ids:
-            self._uses()
+            self._uses(found.uses)
         users = {str(u["Email"]).lower(): bool(u["IsActive"]) for u in results["users"]["records"] if u.get("Email")}
         objects = {a: o for a, o in self.objects.items() if o.kind in kinds}
         facts = {**self.facts, "users": users, "salesforce_depth": "managed" if self.hinted else "all"}
@@ -220,8 +222,8 @@ class Reader:
         read = self.client.md_read("GlobalValueSet", names)
         return {n.lower(): list((g or {}).get("customValue") or []) for n, g in zip(names, read, strict=True)}
 
-    def _uses(self) -> None:
-        uses = read_uses(self.client, self.field_ids)
+    def _uses(self, uses: Mapping[str, list[dict[str, Any]]]) -> None:
+        """Who uses the fields a plan may delete or retype (read with the fields, reads.py), named."""
         for field_id, rows in uses.items():
             full = self.field_ids.get(field_id)
             live = next((o for o in self.objects.values() if o.kind == "field" and o.meta.get("api_name") == full), None)

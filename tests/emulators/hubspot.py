@@ -722,6 +722,7 @@ class HubSpotEmulator:
             (seed_default_portal if (self._seed if seed is None else seed) else seed_minimal_portal)(self.portal)
             self.faults.clear()
             self.requests.reset()
+            self.rate = _RateWindow()  # a fresh portal has its whole rate allowance
             self._mutations.clear()
             self._sequence.clear()
             self._searches.clear()
