@@ -155,6 +155,12 @@ class ReadFigures:
     plans: dict[float, Runs]
     heap_mb: float  # median tracemalloc peak of the plan at 0 ms
 
+    def waiting(self, latency: float) -> float:
+        """What the latency adds to a plan: the median, over the runs, of a run at `latency` minus the run
+        at 0 ms made just before it (paired, so a change in the machine's load between runs cancels)."""
+        return statistics.median(slow - fast for slow, fast in zip(self.plans[latency].seconds,
+                                                                    self.plans[0.0].seconds, strict=True))
+
 
 def measure_reads(vendor: str, faults: Latency, counter: Counter, plan: Callable[[], object],
                   one_by_one: Callable[[], object], *, baseline_latencies: tuple[float, ...],
@@ -164,12 +170,11 @@ def measure_reads(vendor: str, faults: Latency, counter: Counter, plan: Callable
         progress(f"{vendor}: one-by-one read at {latency * 1000:.0f} ms")
         faults.latency_s = latency
         baseline[latency] = timed(one_by_one, counter)
-    plans: dict[float, Runs] = {}
-    for latency in latencies:
-        progress(f"{vendor}: plan at {latency * 1000:.0f} ms x{runs}")
-        faults.latency_s = latency
-        plans[latency] = Runs()
-        for _ in range(runs):
+    plans: dict[float, Runs] = {latency: Runs() for latency in latencies}
+    progress(f"{vendor}: plan at {', '.join(f'{latency * 1000:.0f}' for latency in latencies)} ms in turn x{runs}")
+    for _ in range(runs):  # the latencies in turn: a pair of runs sees the same load (ReadFigures.waiting)
+        for latency in latencies:
+            faults.latency_s = latency
             plans[latency].record(*timed(plan, counter))
     progress(f"{vendor}: plan heap (tracemalloc) x{runs}")
     faults.latency_s = 0.0

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from crmconf import __version__, files
-from crmconf.engine import effects, live_checks, managed, plan_extras, recovery, saved, steps, tracking
+from crmconf.engine import effects, live_checks, managed, plan_extras, pool, recovery, saved, steps, tracking
 from crmconf.engine.changes import Action, AttrChange, Change, Plan, Unmanaged
 from crmconf.engine.diff import diff
 from crmconf.engine.resource import Compiled, ManualStep, Snapshot
@@ -33,14 +33,26 @@ def make_plan(ws: Validated, target: str, provider: Provider) -> tuple[Plan, Com
     kinds = kinds_of(compiled, provider)
     kinds = kinds | steps.check_kinds(compiled.manual) if kinds else kinds  # what the steps' checks read
     settled, reread = _recover(ws.root, target, provider, kinds)  # an apply cut short is settled first
-    snapshot = reread if reread is not None else provider.fetch(kinds)
     store = store_for(provider, ws.root, target)
-    record = managed.read(store, target)
+    snapshot, record = _read(provider, kinds, reread, store, target)
     missing = record.kinds - snapshot.kinds
     if snapshot.kinds and missing:  # the spec dropped every object of a kind crmconf manages: read those too
         snapshot = plan_extras.merge(snapshot, provider.fetch(frozenset(missing)))
     plan = plan_from(ws, target, provider.name, compiled, snapshot, record=record, store=store)
     return replace(plan, diagnostics=(*settled, *plan.diagnostics)), compiled, snapshot
+
+
+def _read(
+    provider: Provider, kinds: frozenset[str], reread: Snapshot | None, store: StateStore, target: str
+) -> tuple[Snapshot, managed.ManagedRecord]:
+    """The live state and the managed record: independent reads, at once when the provider reads
+    concurrently (its optional `read_concurrency`, crmconf.engine.pool), else one after the other."""
+    if reread is not None:
+        return reread, managed.read(store, target)
+    workers = 2 if int(getattr(provider, "read_concurrency", 1)) > 1 else 1
+    snapshot, record = pool.together(lambda: provider.fetch(kinds), lambda: managed.read(store, target),
+                                     workers=workers)
+    return snapshot, record
 
 
 def _recover(

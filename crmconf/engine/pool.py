@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from crmconf.errors import LimitExceededError
 
@@ -171,6 +171,35 @@ def run(calls: Sequence[Callable[[], T]], workers: int) -> list[T]:
         interrupts = [e for e in errors.values() if not isinstance(e, Exception)]
         raise interrupts[0] if interrupts else errors[min(errors)]
     return results
+
+
+class Pending(Generic[T]):
+    """A call started now on its own thread, its result (or its exception) taken later with `result()`;
+    with `start=False` (no concurrency wanted) it runs on the spot, in the caller's thread."""
+
+    def __init__(self, call: Callable[[], T], *, start: bool = True) -> None:
+        self._call = call
+        self._done = threading.Event()
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        if start:
+            threading.Thread(target=self._run, name="crmconf-read", daemon=True).start()
+        else:
+            self._run()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._call()
+        except BaseException as exc:  # raised by result(), in the thread that asks
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> T:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
 
 
 def together(*calls: Callable[[], Any], workers: int) -> list[Any]:

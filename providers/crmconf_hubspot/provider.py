@@ -65,6 +65,11 @@ class HubSpotProvider:
         """What HubSpot would refuse, found by `crmconf validate` (deal stage probabilities)."""
         return checks.check_spec(spec, sources, target)
 
+    @property
+    def read_concurrency(self) -> int:
+        """Requests a fetch sends at once at most: the engine reads the managed record alongside."""
+        return self.settings.read_concurrency
+
     # --- the protocol ---------------------------------------------------------------------------
 
     def compile(self, spec: Spec, sources: Sources) -> Compiled:

@@ -15,11 +15,13 @@ Everything that talks to Salesforce goes through `SalesforceClient`, so one plac
   SOQL followed page by page (nextRecordsUrl), independent GETs in one Composite Batch request (25
   at most; /composite would allow only 5 queries);
 - how many go at once: reads (the chunks of a Metadata read, the Composite Batch requests, the pages
-  of different queries) are sent concurrently, at most `read_concurrency` in flight (5 by default: a
-  Developer Edition or trial org refuses a sixth concurrent request lasting 20 s or more, production
-  orgs a 26th), through one `Gate` (crmconf.engine.pool) that also keeps to the daily allocation the
-  `Sforce-Limit-Info` header reports (api-usage=used/allocation) and holds the retry budget every
-  thread shares. Writes go one call at a time.
+  of different queries) are sent concurrently, at most `read_concurrency` in flight, through one
+  `Gate` (crmconf.engine.pool) that also keeps to the daily allocation the `Sforce-Limit-Info` header
+  reports (api-usage=used/allocation) and holds the retry budget every thread shares. Salesforce
+  limits only concurrent requests lasting 20 s or more (25 per production org or sandbox, shared
+  with its other integrations; 5 per Developer Edition or trial org) and none shorter: 10 by default
+  stays well inside a production org's limit; set 5 for a Developer Edition or trial org. Writes go
+  one call at a time.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ class Settings:
     timeout: float
     env: Mapping[str, str]  # setting name (session_env, ...) -> environment variable name
     backoff: float = 0.2  # seconds before the first retry of a failed read; the n-th waits n times this
-    read_concurrency: int = 5  # see the module docstring
+    read_concurrency: int = 10  # see the module docstring
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> Settings:
@@ -119,7 +121,7 @@ class Settings:
             timeout=float(raw.get("timeout_seconds", 120)),
             env={k: str(v) for k, v in raw.items() if k.endswith("_env")},
             backoff=float(raw.get("retry_backoff_seconds", 0.2)),
-            read_concurrency=int(raw.get("read_concurrency", 5)),
+            read_concurrency=int(raw.get("read_concurrency", 10)),
         )
 
     @property
@@ -326,21 +328,22 @@ class SalesforceClient:
     def describe_url(self, sobject: str) -> str:
         return f"/services/data/v{self.settings.api_version}/sobjects/{sobject}/describe"
 
-    def batch_get(self, gets: Mapping[str, str], optional: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    def batch_get(self, gets: Mapping[str, str], optional: set[str] | frozenset[str] = frozenset()) -> Answers:
         """Many independent GETs in few round trips: Composite Batch requests of up to 25 subrequests.
 
         Composite Batch, not Composite: a /composite request may hold at most 5 queries (docs), and a
         plan's first read has 10-20 (users, processes, stage counts, permissions, ...); a batch takes
         25 queries and describes alike. Each subrequest counts against the org's daily API limit (a
         /composite would count once), which is the price of one round trip instead of four. Query
-        results are followed page by page. A GET named in `optional` that answers 400 yields None.
+        results are followed page by page, each query's pages while the caller goes on: an answer
+        whose pages are still coming is waited for when it is looked at (`Answers`). A GET named in
+        `optional` that answers 400 yields None.
         """
         out: dict[str, Any] = {}
         items = list(gets.items())
         chunks = [items[i : i + COMPOSITE_BATCH] for i in range(0, len(items), COMPOSITE_BATCH)]
         workers = self.settings.read_concurrency
         replies = pool.run([partial(self._batch, chunk) for chunk in chunks], workers)
-        more: list[str] = []  # queries with pages beyond the first, followed all at once below
         for chunk, reply in zip(chunks, replies, strict=True):
             for (key, _), part in zip(chunk, reply.get("results", []), strict=True):
                 status = int(part.get("statusCode", 500))
@@ -350,12 +353,13 @@ class SalesforceClient:
                 if status >= 400:
                     raise self._sub_error(key, status, part.get("result"))
                 out[key] = part.get("result")
-                if isinstance(out[key], Mapping) and "records" in out[key] and not out[key].get("done", True):
-                    more.append(key)
-        rows = pool.run([partial(self.rest_of, out[key], key) for key in more], workers)
-        for key, records in zip(more, rows, strict=True):
-            out[key] = {**out[key], "records": records}
-        return out
+        pending = {key: pool.Pending(partial(self._all_pages, first, key), start=workers > 1)
+                   for key, first in out.items()
+                   if isinstance(first, Mapping) and "records" in first and not first.get("done", True)}
+        return Answers(out, pending)
+
+    def _all_pages(self, first: Mapping[str, Any], key: str) -> dict[str, Any]:
+        return {**first, "records": self.rest_of(first, key)}
 
     def _batch(self, chunk: list[tuple[str, str]]) -> dict[str, Any]:
         prefix = "/services/data/"
@@ -447,6 +451,33 @@ class SalesforceClient:
 
 DAY = 86_400.0
 _API_USAGE = re.compile(r"(?:^|[\s,;])api-usage=(\d+)/(\d+)")
+
+
+class Answers(Mapping[str, Any]):
+    """batch_get's answers by key; a query whose further pages are still being read is waited for when
+    it is looked at, so what needs only first pages goes on meanwhile. `settle` waits for them all and
+    raises the first failure (in the order asked), so none goes unnoticed."""
+
+    def __init__(self, ready: dict[str, Any], pending: dict[str, pool.Pending[dict[str, Any]]]) -> None:
+        self._ready, self._pending = ready, pending
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._pending:
+            return self._pending[key].result()
+        return self._ready[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ready)
+
+    def __len__(self) -> int:
+        return len(self._ready)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._ready
+
+    def settle(self) -> None:
+        for key in self._ready:
+            self[key]
 
 
 def _write_results(results: Any) -> list[WriteResult]:

@@ -103,6 +103,7 @@ class Reader:
                 self.objects.update(part.objects)
         if self.field_ids:
             self._uses(found.uses)
+        results.settle()  # every query's pages are in, or its failure is raised
         users = {str(u["Email"]).lower(): bool(u["IsActive"]) for u in results["users"]["records"] if u.get("Email")}
         objects = {a: o for a, o in self.objects.items() if o.kind in kinds}
         facts = {**self.facts, "users": users, "salesforce_depth": "managed" if self.hinted else "all"}

@@ -50,6 +50,11 @@ class SalesforceProvider:
         self.state: State | None = None
         self.applier = Applier(self.client, lambda: self.state)
 
+    @property
+    def read_concurrency(self) -> int:
+        """Requests a fetch sends at once at most: the engine reads the managed record alongside."""
+        return self.settings.read_concurrency
+
     # --- the protocol ---------------------------------------------------------------------------
 
     def compile(self, spec: Spec, sources: Sources) -> Compiled:
