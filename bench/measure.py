@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from crmconf.commands import record
-from crmconf.engine.apply import Outcome, Report, apply_plan, verify
+from crmconf.engine.apply import Outcome, Report, apply_plan, reread
 from crmconf.engine.changes import Change
 from crmconf.engine.journal import Journal
 from crmconf.engine.plan import kinds_of, make_plan
@@ -209,8 +209,8 @@ def apply_once(root: Path, target: str, faults: Latency, counter: Counter, laten
         def do_apply() -> None:
             reports.append(apply_plan(plan, provider, journal))
 
-        def do_verify() -> None:
-            reports.append(verify(reports[-1], provider.fetch(kinds_of(compiled, provider))))
+        def do_verify() -> None:  # as `crmconf apply` does: what the applied changes touch
+            reports.append(reread(reports[-1], provider, kinds_of(compiled, provider)))
 
         def do_record() -> None:
             done = [r.change for r in reports[-1].results if r.outcome is Outcome.APPLIED]

@@ -47,6 +47,10 @@ class HubSpotProvider:
     }
     settings_schema: ClassVar[Mapping[str, Any]] = SETTINGS_SCHEMA
     kinds: ClassVar[frozenset[str]] = frozenset({"field", "pipeline", "stage", "automation"})
+    # What reading a kind needs read with it (a verifying re-read reads no more): stages come with their
+    # pipelines; a workflow is read back in spec words through the pipelines, stages and properties it names.
+    read_depends: ClassVar[Mapping[str, frozenset[str]]] = {
+        "stage": frozenset({"pipeline"}), "automation": frozenset({"pipeline", "stage", "field"})}
     # apply_batch splits a run by object and sends 100 a call: a run as long as a full call for every
     # object keeps 300 properties over 4 objects at 4 calls, not 6.
     batch_size: ClassVar[int] = BATCH * len(OBJECT_TYPES)

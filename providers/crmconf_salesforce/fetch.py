@@ -3,16 +3,17 @@
 The reads, for a whole plan (each within the limits a real org enforces):
 1. one Composite Batch request (25 independent GETs each: a /composite may hold only 5 queries)
    carrying the five object describes (labels and types of the fields the API user can see), the
-   users, FlowDefinitionView, business processes, record types, stage and picklist usage counts,
-   permission sets and their object/field permissions (SOQL; pages beyond the first followed through
-   nextRecordsUrl, 2,000 rows a page);
+   users, FlowDefinitionView, business processes, record types, stage usage counts, permission sets
+   and their object/field permissions (SOQL; pages beyond the first followed through nextRecordsUrl,
+   2,000 rows a page);
 2. one listMetadata call naming every custom field (field-level security hides fields from describe
    and SOQL, including every field crmconf creates, but not from the Metadata API), validation rule
    and workflow rule, with who changed each last and its namespace;
 3. Metadata reads, 10 components a call, only where SOQL cannot tell: the three standard value sets
    (one call), the business processes' stage lists, the custom fields the spec manages, crmconf's
    validation rules and flows, and the legacy workflow rules;
-4. only when the plan may delete or retype fields: who uses them (references.py, Tooling).
+4. only when the plan may delete or retype fields: who uses them (references.py, Tooling); only for
+   the managed picklists whose live values the spec drops: records per value (Composite Batch).
 Reads that do not depend on each other go out concurrently (1. with 2.; then each kind's reads of 3.
 and 4., reads.py), within the client's gate: a plan waits for its longest chain of dependent
 requests, not for every request in turn.
@@ -32,7 +33,7 @@ from crmconf import address as addr
 from crmconf.engine import pool
 from crmconf.engine.resource import LiveObject, Snapshot
 from crmconf_salesforce import flows
-from crmconf_salesforce.client import SalesforceClient
+from crmconf_salesforce.client import COMPOSITE_BATCH, SalesforceClient
 from crmconf_salesforce.compile import State
 from crmconf_salesforce.fetch_pipelines import iso
 from crmconf_salesforce.mapping import (
@@ -116,14 +117,6 @@ class Reader:
         if "field" in kinds:
             for sobject in OBJECTS.values():
                 gets[f"describe:{sobject}"] = c.describe_url(sobject)
-            picklists = [n for n, t in (self.state.fields.items() if self.state else ()) if t == "picklist"]
-            for full in sorted(picklists):
-                # Usage of each managed picklist's values (destroy protection). A field that does not
-                # exist yet, or that field-level security hides, answers 400 (told apart later).
-                sobject, _, api = full.partition(".")
-                key = f"usage:{full}"
-                gets[key] = c.query_url(f"SELECT {api}, COUNT(Id) n FROM {_proper(sobject)} GROUP BY {api}")
-                optional.add(key)
         if kinds & _PIPELINE_KINDS:
             gets["processes"] = c.query_url(
                 "SELECT Id, Name, TableEnumOrId, IsActive, Description, NamespacePrefix FROM BusinessProcess")
@@ -154,7 +147,24 @@ class Reader:
                     + f" FROM ObjectPermissions WHERE {where}")
                 gets["field_permissions"] = c.query_url(
                     f"SELECT ParentId, Field, PermissionsRead, PermissionsEdit FROM FieldPermissions WHERE {where}")
+        usage = self._usage_gets() if "field" in kinds else {}
+        if len(gets) + len(usage) <= -(-len(gets) // COMPOSITE_BATCH) * COMPOSITE_BATCH:
+            # Room in the Composite Batch requests this read sends anyway: every managed picklist's usage
+            # now, for no request more. Else only the picklists whose values the spec drops, once read
+            # (_counted). A field that does not exist yet, or that field-level security hides, answers 400.
+            gets.update(usage)
+            optional.update(usage)
         return gets, optional
+
+    def _usage_gets(self, only: Iterable[str] | None = None) -> dict[str, str]:
+        """Records per value of managed picklists (destroy protection), by `usage:<field>`."""
+        picklists = [n for n, t in (self.state.fields.items() if self.state else ()) if t == "picklist"]
+        gets = {}
+        for full in sorted(picklists if only is None else set(picklists) & set(only)):
+            sobject, _, api = full.partition(".")
+            gets[f"usage:{full}"] = self.client.query_url(
+                f"SELECT {api}, COUNT(Id) n FROM {_proper(sobject)} GROUP BY {api}")
+        return gets
 
     def _listed(self, kinds: frozenset[str]) -> dict[str, list[dict[str, Any]]]:
         types = (["CustomField"] if "field" in kinds else []) + (
@@ -179,15 +189,18 @@ class Reader:
             self.state is None or str(p["fullName"]).lower() in self.state.fields)]
         read = dict(zip((n.lower() for n in deep), self.client.md_read("CustomField", deep), strict=True))
         global_sets = self._global_value_sets(c for c in read.values() if c)
+        live = {str(p["fullName"]).lower(): _field_attrs(c, global_sets, self.state.options.get(str(
+            p["fullName"]).lower()) if self.state else None) for p in fields if (c := read.get(str(p["fullName"]).lower()))}
+        counted = self._counted(live, results)
         for props in fields:
             full = str(props["fullName"])
             sobject, _, api = full.partition(".")
             name = spec_field_name(sobject, api)
             address = addr.field(SPEC_OBJECTS[sobject], name or api.lower())
-            comp, shown = read.get(full.lower()), described.get(full.lower())
+            comp, shown = live.get(full.lower()), described.get(full.lower())
             meta: dict[str, Any] = {"api_name": full, "id": props.get("id")}
             if comp is not None:
-                attrs, extra = _field_attrs(comp, global_sets, self.state.options.get(full.lower()) if self.state else None)
+                attrs, extra = comp
                 meta.update(extra)
             elif shown is not None:
                 attrs = _described_attrs(shown)
@@ -195,8 +208,8 @@ class Reader:
                 attrs = {}  # hidden by field-level security and not managed: its name is all a plan needs
             if shown is None:
                 meta["fls"] = False
-            usage = _usage(results.get(f"usage:{full.lower()}"), api)
-            if f"usage:{full.lower()}" in results and shown is None:
+            usage = _usage(counted.get(f"usage:{full.lower()}"), api)
+            if f"usage:{full.lower()}" in counted and shown is None:
                 meta["uncounted"] = NO_FLS
             label = str(attrs.get("label") or (shown or {}).get("label") or "")
             if props.get("namespacePrefix"):
@@ -205,6 +218,19 @@ class Reader:
             elif self._may_lose(full, attrs):
                 self.field_ids[str(props.get("id"))] = full
             self.add(LiveObject(address, "field", attrs, meta=meta, usage=usage, label=label))
+
+    def _counted(self, live: Mapping[str, tuple[dict[str, Any], dict[str, Any]]],
+                 results: Mapping[str, Any]) -> dict[str, Any]:
+        """Records per value of managed picklists: those the first read counted (`_gets`), and, when it
+        had no room for them, those whose live values the spec drops (destroy protection: the plan says
+        which dropped value records still hold), in Composite Batch requests once the fields are read."""
+        counted = {key: results[key] for key in results if key.startswith("usage:")}
+        if self.state is None:
+            return counted
+        dropping = [full for full, (attrs, _) in live.items() if f"usage:{full}" not in counted
+                    and {str(o["value"]).lower() for o in attrs.get("options") or ()} - self.state.options.get(full, set())]
+        gets = self._usage_gets(dropping)
+        return {**counted, **self.client.batch_get(gets, optional=set(gets))} if gets else counted
 
     def _may_lose(self, full: str, attrs: Mapping[str, Any]) -> bool:
         """Whether this plan may delete or retype the field: its spec type differs, or it is not in the

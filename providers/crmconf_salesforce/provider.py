@@ -39,6 +39,10 @@ class SalesforceProvider:
     }
     settings_schema: ClassVar[Mapping[str, Any]] = SETTINGS_SCHEMA
     kinds: ClassVar[frozenset[str]] = KINDS  # read every kind, so unmanaged objects are listed too
+    # What reading a kind needs read with it (a verifying re-read reads no more): a stage is a value of its
+    # pipeline's process; crmconf's stage rules are named after their pipeline's stages.
+    read_depends: ClassVar[Mapping[str, frozenset[str]]] = {
+        "stage": frozenset({"pipeline"}), "validation_rule": frozenset({"pipeline", "stage"})}
     batch_size: ClassVar[int] = MD_BATCH  # the Metadata API takes 10 components a call
 
     def __init__(self, ctx: ProviderContext) -> None:
