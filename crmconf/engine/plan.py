@@ -16,6 +16,7 @@ from crmconf.engine.diff import diff
 from crmconf.engine.resource import Compiled, ManualStep, Snapshot
 from crmconf.engine.state import StateStore, store_for
 from crmconf.errors import StalePlanError, UsageError
+from crmconf.memory import no_cycle_collection
 from crmconf.providers import Provider
 from crmconf.spec.diagnostics import Diagnostic, Location, Severity
 from crmconf.validation import Validated
@@ -28,6 +29,7 @@ def kinds_of(compiled: Compiled, provider: Provider) -> frozenset[str]:
     return frozenset(declared) if declared else frozenset(r.kind for r in compiled.resources)
 
 
+@no_cycle_collection()  # a large plan builds as many objects as its workspace (crmconf.memory)
 def make_plan(ws: Validated, target: str, provider: Provider) -> tuple[Plan, Compiled, Snapshot]:
     compiled = provider.compile(ws.spec, ws.sources)
     kinds = kinds_of(compiled, provider)

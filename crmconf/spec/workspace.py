@@ -111,6 +111,7 @@ def load_workspace(root: Path) -> Workspace:
         model = _validate_file(source, is_config=path == config_path, diagnostics=diagnostics)
         if model is not None:
             parsed.append((source, model))
+            source.let_go()  # the model holds what the spec needs
     spec = _merge(parsed, sources, diagnostics) if not diagnostics else None
     return Workspace(root, spec, sources, diagnostics, digest.hexdigest())
 
