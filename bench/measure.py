@@ -36,6 +36,7 @@ class Figure:
     peak_mb: float  # median peak resident memory of the whole process
     extra: dict[str, float]
     runs: int = 1
+    cpu_s: float = 0.0  # median CPU time (user + system) of the whole process: what load does not stretch
 
 
 # Defines peak_kb() for snippets: the process's resident high-water mark (VmHWM). Not ru_maxrss: Linux
@@ -57,6 +58,7 @@ def run_snippet(code: str, *, repeat: int | None = None, env: dict[str, str] | N
     runs = repeat if repeat is not None else REPEAT
     times: list[float] = []
     peaks: list[float] = []
+    cpus: list[float] = []
     extra: dict[str, float] = {}
     for _ in range(runs):
         with tempfile.TemporaryFile() as errors:
@@ -78,8 +80,9 @@ def run_snippet(code: str, *, repeat: int | None = None, env: dict[str, str] | N
         times.append(float(result.pop("seconds")))
         peak_kb = result.pop("peak_kb", None)
         peaks.append((float(peak_kb) if peak_kb is not None else usage.ru_maxrss) / 1024)  # kilobytes on Linux
+        cpus.append(usage.ru_utime + usage.ru_stime)
         extra = result
-    return Figure(statistics.median(times), statistics.median(peaks), extra, runs)
+    return Figure(statistics.median(times), statistics.median(peaks), extra, runs, statistics.median(cpus))
 
 
 class Counter(Protocol):

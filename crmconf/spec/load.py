@@ -20,8 +20,10 @@ from typing import Any
 from ruamel.yaml.cyaml import CSafeLoader
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
+    AliasEvent,
     MappingEndEvent,
     MappingStartEvent,
+    ScalarEvent,
     SequenceEndEvent,
     SequenceStartEvent,
     StreamEndEvent,
@@ -164,11 +166,13 @@ def parse_text(text: str, name: str) -> SourceFile:
                 hint="add a section (terminology, fields, pipelines, automations, permissions) or delete it",
             )
         )
-    if len(text) > SAFE_TO_COMPOSE:
-        _check_depth(text, name)
+    counted = _check_depth(text, name) if len(text) > SAFE_TO_COMPOSE else None
     root = _compose(text, name)
     source = SourceFile(name, text, None)
-    _check_size(root, name)
+    if counted is None or counted > MAX_NODES:
+        # Without an alias the tree is as large as the nodes the event pass counted: only a file with
+        # aliases (or with that many nodes) needs walking to know what expanding them makes.
+        _check_size(root, name)
     with warnings.catch_warnings():  # ruamel warns on stderr about YAML 1.1 number spellings: not for users
         warnings.simplefilter("ignore")
         source.data = _Builder(source).build(root, (), 0)
@@ -251,14 +255,21 @@ _OPEN = (MappingStartEvent, SequenceStartEvent)
 _CLOSE = (MappingEndEvent, SequenceEndEvent)
 
 
-def _check_depth(text: str, name: str) -> None:
+def _check_depth(text: str, name: str) -> int:
+    """Refuse nesting deeper than MAX_DEPTH; the number of nodes, or more than MAX_NODES when the text
+    holds an alias (its expansion is not counted here)."""
     loader = CSafeLoader(text)
-    depth = 0
+    depth = nodes = 0
     try:
         while (event := loader.get_event()) is not None:
             kind = type(event)
+            if kind is ScalarEvent:
+                nodes += 1
+            elif kind is AliasEvent:
+                nodes = MAX_NODES + 1
             if kind in _OPEN:
                 depth += 1
+                nodes += 1
                 if depth > MAX_DEPTH:
                     mark = event.start_mark
                     raise LoadError(
@@ -274,9 +285,10 @@ def _check_depth(text: str, name: str) -> None:
             elif kind is StreamEndEvent:
                 break
     except YAMLError:
-        pass  # composing reports syntax errors with their location
+        return MAX_NODES + 1  # composing reports syntax errors with their location; nothing counted
     finally:
         loader.dispose()
+    return nodes
 
 
 def _syntax_diagnostic(exc: MarkedYAMLError, text: str, name: str) -> Diagnostic:
