@@ -179,6 +179,8 @@ def measure_reads(vendor: str, faults: Latency, counter: Counter, plan: Callable
         for latency in latencies:
             faults.latency_s = latency
             plans[latency].record(*timed(plan, counter))
+    for latency, runs_at in plans.items():
+        progress(f"{vendor}: plan at {latency * 1000:.0f} ms took {', '.join(f'{t:.2f}' for t in runs_at.seconds)} s")
     progress(f"{vendor}: plan heap (tracemalloc) x{runs}")
     faults.latency_s = 0.0
     heap = statistics.median(heap_peak_mb(plan) for _ in range(runs))
