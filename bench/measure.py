@@ -167,7 +167,10 @@ class ReadFigures:
 
 def measure_reads(vendor: str, faults: Latency, counter: Counter, plan: Callable[[], object],
                   one_by_one: Callable[[], object], *, baseline_latencies: tuple[float, ...],
-                  latencies: tuple[float, ...], runs: int) -> ReadFigures:
+                  latencies: tuple[float, ...], runs: int,
+                  fresh: Callable[[], None] = lambda: None) -> ReadFigures:
+    """`fresh()` runs before each timed plan: the vendor's rate windows as a plan run on its own finds
+    them, not spent by the runs before it."""
     baseline: dict[float, tuple[float, int]] = {}
     for latency in baseline_latencies:
         progress(f"{vendor}: one-by-one read at {latency * 1000:.0f} ms")
@@ -178,6 +181,7 @@ def measure_reads(vendor: str, faults: Latency, counter: Counter, plan: Callable
     for _ in range(runs):  # the latencies in turn: a pair of runs sees the same load (ReadFigures.waiting)
         for latency in latencies:
             faults.latency_s = latency
+            fresh()
             plans[latency].record(*timed(plan, counter))
     for latency, runs_at in plans.items():
         progress(f"{vendor}: plan at {latency * 1000:.0f} ms took {', '.join(f'{t:.2f}' for t in runs_at.seconds)} s")

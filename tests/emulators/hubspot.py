@@ -727,6 +727,12 @@ class HubSpotEmulator:
             self._sequence.clear()
             self._searches.clear()
 
+    def roll_rate_window(self) -> None:
+        """As if HubSpot's rolling windows had passed: the next answers announce the whole allowance
+        again (a benchmark's back-to-back runs would otherwise spend each other's)."""
+        with self._lock:
+            self.rate = _RateWindow()
+
     def mutations(self) -> list[Mutation]:
         """The writes performed since the start (or the last `reset`/`clear_logs`), in order."""
         with self._lock:
