@@ -251,6 +251,8 @@ def _hint(err: ErrorDetails, path: Path_) -> str | None:
         pattern = (err.get("ctx") or {}).get("pattern", "")
         if "[hdw]" in str(pattern):
             return "durations look like 90d, 2w or 12h"
+        if "%" in str(pattern):
+            return "a share of records is written like 95% or 99.5% (at most 100%)"
         if "@" in str(pattern):
             return "use an e-mail address, record_owner, or team:<name>"
         if "\\." in str(pattern):
@@ -286,6 +288,7 @@ def _merge(
     merged: dict[str, list[Any]] = {section: [] for section in _NAMED}
     fields: dict[str, list[Any]] = {}
     steps: list[Any] = []
+    health: Any = None
     config: WorkspaceConfig | None = None
     for source, model in parsed:
         if isinstance(model, ConfigFile):
@@ -322,6 +325,8 @@ def _merge(
                 what,
             ):
                 steps.append(record)
+        if model.health is not None and _claim(sources, diagnostics, "health", source, ("health",), "the health section"):
+            health = model.health
     if diagnostics or config is None:
         return None
     return Spec.model_construct(
@@ -332,6 +337,7 @@ def _merge(
         automations=tuple(merged["automations"]),
         permissions=tuple(merged["permissions"]),
         manual_steps=tuple(steps),
+        **({"health": health} if health is not None else {}),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,10 +16,11 @@ from crmconf.engine.diff import option_values
 from crmconf.engine.native import compile_spec
 from crmconf.engine.resource import Compiled, LiveObject, Snapshot
 from crmconf.errors import ProviderError
+from crmconf.health.query import Measured, Query
 from crmconf.providers import CONCERNS, ProviderContext, Support
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
-from crmconf_local import manual
+from crmconf_local import health, manual
 from crmconf_local import org as store
 from crmconf_local.export import export as export_sections
 from crmconf_local.manual import CONCERNS as MANUAL_CONCERNS
@@ -135,6 +136,10 @@ class LocalProvider:
 
     def export(self, snapshot: Snapshot) -> dict[str, Any]:
         return export_sections(snapshot)
+
+    def measure(self, queries: Sequence[Query]) -> Measured:
+        """`crmconf health`: the queries counted over the org's records (crmconf_local/health.py)."""
+        return health.measure(store.load(self.path), queries)
 
     # --- reading --------------------------------------------------------------------------------
 
