@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from crmconf.health import activity, records, stages
@@ -10,6 +11,7 @@ from crmconf.health.kpis import KPI_NAMES, Context
 from crmconf.health.model import HealthReport, KpiResult
 from crmconf.health.query import Measured, Query
 from crmconf.spec.model import Spec
+from crmconf.spec.standard import STANDARD_FIELDS
 
 Planner = Callable[[Context], list[Query]]
 Computer = Callable[[Context, Measured], KpiResult]
@@ -32,14 +34,23 @@ def enabled(spec: Spec) -> tuple[str, ...]:
 
 
 def plan(spec: Spec, now: datetime) -> tuple[Query, ...]:
-    """Every query the enabled KPIs need, each once (KPIs share some, such as records per stage)."""
+    """Every query the enabled KPIs need, each once (KPIs share some, such as records per stage), with
+    the spec type of each field it names."""
     ctx = Context(spec, now)
     found: dict[str, Query] = {}
     for name in enabled(spec):
         for query in KPIS[name][0](ctx):
             if found.setdefault(query.key, query) != query:
                 raise AssertionError(f"two KPIs ask different things under one key: {query.key}")
-    return tuple(found.values())
+    return tuple(_typed(spec, q) for q in found.values())
+
+
+def _typed(spec: Spec, query: Query) -> Query:
+    def kind(name: str) -> str:
+        declared = spec.field(query.object, name)
+        return declared.type if declared is not None else STANDARD_FIELDS.get(query.object, {}).get(name, "text")
+
+    return replace(query, types=tuple(sorted((n, kind(n)) for n in query.fields())))
 
 
 def compute(spec: Spec, measured: Measured, *, now: datetime, target: str, provider: str) -> HealthReport:

@@ -54,6 +54,16 @@ class Query:
     by: By = "total"
     field: str | None = None
     distinct: bool = False
+    # The spec type (text, boolean, picklist, textarea, ...) of every field the query names, so a provider
+    # knows that a box is "filled" when ticked, or that its vendor cannot filter on long text.
+    types: tuple[tuple[str, str], ...] = ()
+
+    def type_of(self, name: str) -> str:
+        return dict(self.types).get(name, "text")
+
+    def fields(self) -> set[str]:
+        names = {n for m in self.match for n in (*m.filled, *m.blank, *(f for f, _ in m.outside))}
+        return names | ({self.field} if self.field else set())
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,12 @@ docs/providers/salesforce.md explains the choices to users.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from crmconf.engine.changes import Change
 from crmconf.engine.resource import Compiled, Snapshot
+from crmconf.health.query import Measured, Query
 from crmconf.providers import ProviderContext, Support
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
@@ -22,6 +23,7 @@ from crmconf_salesforce.apply import Applier
 from crmconf_salesforce.client import MD_BATCH, SETTINGS_SCHEMA, SalesforceClient, Settings
 from crmconf_salesforce.compile import State, compile_spec
 from crmconf_salesforce.fetch import KINDS, Reader
+from crmconf_salesforce.health import HealthReader
 from crmconf_salesforce.state import SalesforceStateStore
 
 
@@ -77,6 +79,10 @@ class SalesforceProvider:
         if snapshot.facts.get("salesforce_depth") != "all":
             snapshot = Reader(self.client, None).fetch(snapshot.kinds)
         return exporting.export(snapshot)
+
+    def measure(self, queries: Sequence[Query]) -> Measured:
+        """`crmconf health`: aggregate SOQL, 25 queries to a Composite Batch (crmconf_salesforce/health.py)."""
+        return HealthReader(self.client, self.state).measure(queries)
 
     def state_store(self) -> SalesforceStateStore:
         """crmconf's own documents (the managed record) as private static resources in the org."""

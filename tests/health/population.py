@@ -40,6 +40,8 @@ class Faults:
     no_owner: float = 0.04
     left_owner: float = 0.05
     duplicate: float = 0.06
+    # Fields a vendor never leaves empty ("deal.close_date": Salesforce requires CloseDate): never blanked.
+    never_blank: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,9 @@ class _Gen:
         r = self.rng
         owner = self.owner()
         values = {name: self.value(obj, name, kind) for name, kind in self.fields(obj).items()}
-        values.update({n: None for n in values if r.random() < 0.15 and n not in ("name", "lead_source")})
+        kept = {"name", "lead_source"} | {ref.split(".", 1)[1] for ref in self.faults.never_blank
+                                           if ref.startswith(f"{obj}.")}
+        values.update({n: None for n in values if r.random() < 0.15 and n not in kept})
         if "lead_source" in values:
             missing = r.random() < self.faults.no_lead_source
             values["lead_source"] = None if missing else self.value(obj, "lead_source", "picklist")
@@ -149,7 +153,8 @@ class _Gen:
                 if name != "owner" and values.get(name) in (None, False):
                     values[name] = self.value(obj, name, self.fields(obj).get(name, "text"))
             # A vendor that always has an owner (Salesforce) cannot leave `owner` blank.
-            skippable = [f for f in stage.require if f != "owner" or self.faults.no_owner > 0]
+            skippable = [f for f in stage.require if (f != "owner" or self.faults.no_owner > 0)
+                         and f"{obj}.{f}" not in self.faults.never_blank]
             if skippable and r.random() < self.faults.missing_required:
                 skipped = r.choice(skippable)
                 if skipped == "owner":
