@@ -15,6 +15,7 @@ import uuid
 from tests.emulators.hubspot_errors import JSON
 
 OBJECTS = ("contacts", "companies", "deals", "tickets")
+ENGAGEMENTS = ("calls", "emails", "meetings", "notes", "tasks")
 
 
 def _schema(obj: str, access: str) -> tuple[str, ...]:
@@ -62,8 +63,9 @@ def required(handler: str, method: str, obj: str | None, query: dict[str, list[s
         if handler == "_list_properties" and sensitivity in ("sensitive", "highly_sensitive"):
             return _sensitive(obj, sensitivity)
         return _schema(obj, access)
-    # pipelines, stages and records
-    return _objects(obj, access)
+    # pipelines, stages and records; [docs] activities (calls, e-mails, meetings, notes, tasks) need the
+    # contacts scopes
+    return _objects("contacts" if obj in ENGAGEMENTS else obj, access)
 
 
 def missing_scopes_body(scopes: tuple[str, ...]) -> JSON:
