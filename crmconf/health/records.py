@@ -20,6 +20,11 @@ def records_owner(obj: str) -> Query:
     return Query(f"records:{obj}:owner", obj, by="owner")
 
 
+def records_active(obj: str) -> Query:
+    """Records of an object, owned by an active user or not (owner coverage, and every total)."""
+    return Query(f"records:{obj}:active", obj, by="active_owner")
+
+
 def _field_exists(ctx: Context, obj: str, name: str) -> bool:
     return ctx.spec.field(obj, name) is not None or name in STANDARD_FIELDS.get(obj, {})
 
@@ -37,9 +42,10 @@ def plan_lead_source(ctx: Context) -> list[Query]:
     field = ctx.settings("lead_source_coverage").field
     queries: list[Query] = []
     for obj in lead_source_objects(ctx):
-        queries += [records_owner(obj), Query(f"blank:{obj}.{field}", obj, (Match(blank=(field,)),))]
+        queries += [records_active(obj), Query(f"blank:{obj}.{field}", obj, (Match(blank=(field,)),))]
         if ctx.health.by_owner:
-            queries.append(Query(f"blank:{obj}.{field}:owner", obj, (Match(blank=(field,)),), by="owner"))
+            queries += [records_owner(obj), Query(f"blank:{obj}.{field}:owner", obj, (Match(blank=(field,)),),
+                                                  by="owner")]
     return queries
 
 
@@ -50,14 +56,14 @@ def compute_lead_source(ctx: Context, measured: Measured) -> KpiResult:
     objects: list[Cell] = []
     per_owner: list[tuple[Mapping[str, int], Mapping[str, int]]] = []
     for obj in lead_source_objects(ctx):
-        records, blank = measured.answer(f"records:{obj}:owner"), measured.answer(f"blank:{obj}.{field}")
+        records, blank = measured.answer(f"records:{obj}:active"), measured.answer(f"blank:{obj}.{field}")
         if isinstance(records, Unmeasured) or isinstance(blank, Unmeasured):
             objects.append(unmeasured("object", f"{obj}.{field}", reason(records, blank)))
             continue
         objects.append(cell("object", f"{obj}.{field}", blank.total, records.total, info.unit, target))
-        by_owner = measured.answer(f"blank:{obj}.{field}:owner")
-        if ctx.health.by_owner and isinstance(by_owner, Answer):
-            per_owner.append((records.counts, by_owner.counts))
+        owned, by_owner = measured.answer(f"records:{obj}:owner"), measured.answer(f"blank:{obj}.{field}:owner")
+        if ctx.health.by_owner and isinstance(owned, Answer) and isinstance(by_owner, Answer):
+            per_owner.append((owned.counts, by_owner.counts))
     owners = _owner_cells(ctx, per_owner, info.unit, target)
     return _result(ctx, name, rollup("all", "", objects, info.unit, target), (*objects, *_teams(owners, info.unit, target),
                                                                              *owners))
@@ -71,7 +77,7 @@ def owner_objects(ctx: Context) -> tuple[str, ...]:
 
 
 def plan_owners(ctx: Context) -> list[Query]:
-    return [records_owner(obj) for obj in owner_objects(ctx)]
+    return [records_active(obj) for obj in owner_objects(ctx)]
 
 
 def compute_owners(ctx: Context, measured: Measured) -> KpiResult:
@@ -79,7 +85,7 @@ def compute_owners(ctx: Context, measured: Measured) -> KpiResult:
     info, target = CATALOGUE[name], ctx.target(name)
     objects = []
     for obj in owner_objects(ctx):
-        answer = measured.answer(f"records:{obj}:owner")
+        answer = measured.answer(f"records:{obj}:active")
         if isinstance(answer, Unmeasured):
             objects.append(unmeasured("object", obj, answer.reason))
             continue

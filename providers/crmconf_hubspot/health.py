@@ -26,7 +26,7 @@ from hubspot.crm.objects import PublicObjectSearchRequest
 
 from crmconf import address as addr
 from crmconf.errors import AuthError, ProviderError
-from crmconf.health.query import ACTIVITY, NO_ACTIVE_OWNER, Answer, Match, Measured, Query, Unmeasured
+from crmconf.health.query import ACTIVE_OWNER, ACTIVITY, NO_ACTIVE_OWNER, Answer, Match, Measured, Query, Unmeasured
 from crmconf_hubspot import scopes
 from crmconf_hubspot.client import Client
 from crmconf_hubspot.compile import Desired
@@ -35,6 +35,7 @@ from crmconf_hubspot.mapping import OBJECT_TYPES, PIPELINE_PROPERTIES, property_
 
 MAX_GROUPS, MAX_GROUP_FILTERS, MAX_FILTERS = 5, 10, 25  # [docs] search limits since August 2024
 ENGAGEMENTS = ("calls", "emails", "meetings", "notes", "tasks")  # activities, each its own object
+OWNER_IDS = 100  # owner ids in one IN filter ([choice]: HubSpot documents no lower bound; 100 keeps a filter small)
 STAGE_PROPERTY = {"deal": "dealstage", "ticket": "hs_pipeline_stage", "contact": "lifecyclestage",
                   "company": "lifecyclestage"}
 Filter = dict[str, Any]
@@ -78,7 +79,7 @@ class HealthReader:
             if lacking:
                 raise AuthError(scopes.message(lacking, self.token_env), context="hubspot health")
         self._pipelines({str(m.pipeline) for q in queries for m in q.match if m.pipeline})
-        if any(q.by == "owner" for q in queries):
+        if any(q.by in ("owner", "active_owner") for q in queries):
             self._owners()
         for q in queries:
             if q.distinct and q.field and q.object in OBJECT_TYPES:
@@ -251,6 +252,15 @@ class HealthReader:
                     counts[email] = n
             if every > sum(counts.values()):
                 counts[NO_ACTIVE_OWNER] = every - sum(counts.values())
+        elif q.by == "active_owner":
+            every = self._total(q.key, objects, [g for _, g in groups])
+            ids = sorted(self.owners.values())
+            # One group per 100 owner ids (the groups name distinct owners, so they never overlap).
+            owned = [[*g, {"propertyName": "hubspot_owner_id", "operator": "IN", "values": ids[i:i + OWNER_IDS]}]
+                     for _, g in groups for i in range(0, len(ids), OWNER_IDS)]
+            counts[ACTIVE_OWNER] = self._total(q.key, objects, owned) if ids else 0
+            if every > counts[ACTIVE_OWNER]:
+                counts[NO_ACTIVE_OWNER] = every - counts[ACTIVE_OWNER]
         else:
             counts[""] = self._total(q.key, objects, [g for _, g in groups])
         return Answer(counts, missing=missing)

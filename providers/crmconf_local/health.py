@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from crmconf.health.query import NO_ACTIVE_OWNER, Answer, Match, Measured, Query, Unmeasured
+from crmconf.health.query import ACTIVE_OWNER, NO_ACTIVE_OWNER, Answer, Match, Measured, Query, Unmeasured
 
 Record = Mapping[str, Any]
 
@@ -76,9 +76,12 @@ class _Tally:
         q = self.query
         if q.by == "stage":
             self.counts[f"{r.get('pipeline')}.{r.get('stage')}"] += 1
-        elif q.by == "owner":
+        elif q.by in ("owner", "active_owner"):
             owner = str(r.get("owner") or "").lower()
-            self.counts[owner if self.active.get(owner) else NO_ACTIVE_OWNER] += 1
+            if not self.active.get(owner):
+                self.counts[NO_ACTIVE_OWNER] += 1
+            else:
+                self.counts[owner if q.by == "owner" else ACTIVE_OWNER] += 1
         elif q.by == "value":
             self.counts[str(r.get(q.field or ""))] += 1
         else:

@@ -26,7 +26,7 @@ from typing import Any
 
 from crmconf import address as addr
 from crmconf.errors import ProviderError
-from crmconf.health.query import ACTIVITY, NO_ACTIVE_OWNER, Answer, Match, Measured, Query, Unmeasured
+from crmconf.health.query import ACTIVE_OWNER, ACTIVITY, NO_ACTIVE_OWNER, Answer, Match, Measured, Query, Unmeasured
 from crmconf_salesforce.client import COMPOSITE_BATCH, SalesforceClient
 from crmconf_salesforce.compile import State
 from crmconf_salesforce.mapping import FAMILIES, OBJECTS, field_api, title_name
@@ -167,7 +167,7 @@ class HealthReader:
         if q.distinct and q.field:
             api = self._api(q, sobject, q.field)
             return _Soql(q.key, sobject, f"COUNT(Id) n, COUNT_DISTINCT({api}) d", where, None)
-        group = {"stage": STAGE_FIELDS.get(sobject), "owner": "OwnerId",
+        group = {"stage": STAGE_FIELDS.get(sobject), "owner": "OwnerId", "active_owner": "OwnerId",
                  "value": self._api(q, sobject, q.field) if q.field else None}.get(q.by)
         if q.by == "total":
             return _Soql(q.key, sobject, "COUNT()", where, None)
@@ -253,9 +253,11 @@ class HealthReader:
         return Answer(counts, distinct=distinct, missing=dict(built.missing))
 
     def _key(self, q: Query, s: _Soql, row: Mapping[str, Any], users: Mapping[str, tuple[str, bool]]) -> str:
-        if q.by == "owner":
+        if q.by in ("owner", "active_owner"):
             email, active = users.get(str(row.get("OwnerId")), ("", False))
-            return email if active and email else NO_ACTIVE_OWNER
+            if not (active and email):
+                return NO_ACTIVE_OWNER
+            return email if q.by == "owner" else ACTIVE_OWNER
         if q.by == "stage":
             value = str(row.get(s.group or "") or "")
             pipeline = next(str(m.pipeline) for m in q.match if m.pipeline)

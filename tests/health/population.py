@@ -79,13 +79,15 @@ class _Gen:
         self.counter += 1
         return f"{obj}-{self.counter:06d}"
 
+    reps: tuple[str, ...] = REPS
+
     def owner(self) -> str | None:
         roll = self.rng.random()
         if roll < self.faults.no_owner:
             return None
         if roll < self.faults.no_owner + self.faults.left_owner:
             return LEFT
-        return self.rng.choice(REPS)
+        return self.rng.choice(self.reps)
 
     def fields(self, obj: str) -> dict[str, str]:
         """Every field a record of `obj` carries: the spec's, and the standard ones health reads."""
@@ -175,7 +177,7 @@ class _Gen:
 
     def activities(self) -> Iterator[Record]:
         """Per rep a steady habit: some log plenty, some little; older activity falls outside the window."""
-        for i, rep in enumerate((*REPS, LEFT)):
+        for i, rep in enumerate((*self.reps, LEFT)):
             recent = (i * 3) % 11  # 0, 3, 6, 9, 1, 4, 7: different for every rep
             older = self.rng.randint(2, 9)
             for n in range(recent + older):
@@ -185,10 +187,15 @@ class _Gen:
                 yield Record("activity", self.next_id("activity"), rep, at, {"type": kind})
 
 
+def reps(n: int) -> tuple[str, ...]:
+    """`n` rep e-mails: the spec's owners first, then rep07@... (for larger teams, as the benchmark has)."""
+    return (*REPS[:n], *(f"rep{i:02d}@acme.example" for i in range(len(REPS) + 1, n + 1)))
+
+
 def generate(spec: Spec, now: datetime, *, deals: int = 240, contacts: int = 200, companies: int = 60,
-             tickets: int = 80, seed: int = 16, faults: Faults = Faults()) -> Population:
-    gen = _Gen(spec, now, random.Random(seed), faults)
-    population = Population(now, {**dict.fromkeys(REPS, True), LEFT: False})
+             tickets: int = 80, seed: int = 16, faults: Faults = Faults(), owners: int = len(REPS)) -> Population:
+    gen = _Gen(spec, now, random.Random(seed), faults, reps=reps(owners))
+    population = Population(now, {**dict.fromkeys(gen.reps, True), LEFT: False})
     sizes = {"deal": deals, "contact": contacts, "company": companies, "ticket": tickets}
     for obj, n in sizes.items():
         pipelines = [p for p in spec.pipelines if p.object == obj]
