@@ -77,7 +77,13 @@ class KpiResult:
 
     @property
     def below(self) -> bool:
-        return self.overall.status == "below" or any(c.status == "below" for c in self.cells if c.scope != "owner")
+        """The KPI as a whole misses its target (a stage or a team may miss it while the whole does not)."""
+        return self.overall.status == "below"
+
+    @property
+    def status(self) -> str:
+        """One word for the KPI: escalated (anywhere), else the overall figure's status."""
+        return "escalated" if self.escalation is not None else self.overall.status
 
     def with_history(self, trend: tuple[Point, ...], below_since: datetime | None,
                      escalation: Escalation | None) -> KpiResult:

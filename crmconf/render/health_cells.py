@@ -7,7 +7,8 @@ from datetime import datetime
 from crmconf.health.model import SCOPE_ORDER, Cell, HealthReport, KpiResult, Point
 
 STATUS_WORDS = {"ok": "on target", "below": "below target", "unmeasured": "not measured",
-                "empty": "nothing to measure"}
+                "empty": "nothing to measure", "escalated": "ESCALATED"}
+CELLS_NAMED = 4  # an escalation names this many of its figures, then counts the rest
 _FAULTS = {
     "required_field_completion": "lack a required field",
     "stale_deals": "open deals are stale",
@@ -53,7 +54,7 @@ def detail(k: KpiResult, c: Cell) -> str:
     parts = []
     if k.unit == "per_user":
         if c.scope == "owner":
-            parts.append(f"{c.total or 0} activities")
+            parts.append(f"{c.total or 0} {'activity' if c.total == 1 else 'activities'}")
     elif c.bad is not None and c.total is not None:
         parts.append(f"{c.bad} of {c.total} {_FAULTS.get(k.name, 'faulty')}")
     elif c.bad is not None:
@@ -103,7 +104,9 @@ def escalation(k: KpiResult) -> str:
         who.append("teams " + ", ".join(e.teams))
     if e.people:
         who.append("people " + ", ".join(e.people))
-    cells = ", ".join("overall" if key == "all:" else key.replace(":", " ", 1) for key in e.cells)
+    named = ["overall" if key == "all:" else key.replace(":", " ", 1) for key in e.cells]
+    cells = ", ".join(named[:CELLS_NAMED]) + (f" and {len(named) - CELLS_NAMED} more" if len(named) > CELLS_NAMED
+                                               else "")
     return (f"ESCALATED: below target since {day(e.since)} ({e.days:g} days; escalates after "
             f"{k.escalate_after_days:g}) in {cells}; notify " + ("; ".join(who) or "nobody named in the spec"))
 

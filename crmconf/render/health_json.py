@@ -21,7 +21,8 @@ def _kpi(k: KpiResult) -> dict[str, Any]:
     return {
         "name": k.name, "title": k.title, "unit": k.unit, "meaning": k.meaning, "practice": k.practice,
         "target": {"text": k.target.text, "percent": k.target.percent, "count": k.target.count},
-        "value": k.overall.value, "status": k.overall.status, "overall": _cell(k.overall),
+        "value": k.overall.value, "status": k.overall.status, "escalated": k.escalation is not None,
+        "overall": _cell(k.overall),
         "below_since": k.below_since.isoformat() if k.below_since else None,
         "escalate_after_days": k.escalate_after_days,
         "escalation": None if e is None else {"since": e.since.isoformat(), "days": e.days, "cells": list(e.cells),

@@ -6,7 +6,7 @@ from crmconf.health.model import HealthReport, KpiResult
 from crmconf.render import health_cells as hc
 from crmconf.render.markdown_util import cell, code
 
-_MARK = {"ok": "ok", "below": "**below**", "unmeasured": "not measured", "empty": "-"}
+_MARK = {"ok": "ok", "below": "**below**", "unmeasured": "not measured", "empty": "-", "escalated": "**ESCALATED**"}
 
 
 def render(report: HealthReport) -> str:
@@ -14,7 +14,7 @@ def render(report: HealthReport) -> str:
     out += ["| KPI | Value | Target | Status | Trend |", "|---|---:|---|---|---|"]
     for k in report.kpis:
         out.append(f"| {cell(k.title)} | {cell(hc.figure(k, k.overall))} | {cell(hc.target(k))} | "
-                   f"{_MARK[k.overall.status]} | {cell(hc.spark(k.trend))} |")
+                   f"{_MARK[k.status]} | {cell(hc.spark(k.trend))} |")
     out.append("")
     teams, people = hc.notify_list(report)
     if report.escalated:

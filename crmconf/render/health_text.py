@@ -5,7 +5,7 @@ from __future__ import annotations
 from crmconf.health.model import HealthReport, KpiResult
 from crmconf.render import health_cells as hc
 
-_PAINT = {"ok": "32", "below": "31", "unmeasured": "33", "empty": "2"}
+_PAINT = {"ok": "32", "below": "31", "unmeasured": "33", "empty": "2", "escalated": "31"}
 
 
 def _paint(text: str, status: str, color: bool) -> str:
@@ -15,13 +15,13 @@ def _paint(text: str, status: str, color: bool) -> str:
 def render(report: HealthReport, *, color: bool = False, everything: bool = False) -> str:
     out = [hc.headline(report), hc.summary(report), ""]
     rows = [["KPI", "VALUE", "TARGET", "STATUS", "TREND"]]
-    rows += [[k.title, hc.figure(k, k.overall), hc.target(k), hc.STATUS_WORDS[k.overall.status], hc.spark(k.trend)]
+    rows += [[k.title, hc.figure(k, k.overall), hc.target(k), hc.STATUS_WORDS[k.status], hc.spark(k.trend)]
              for k in report.kpis]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for i, row in enumerate(rows):
         text = "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
         if i and color:
-            status = report.kpis[i - 1].overall.status
+            status = report.kpis[i - 1].status
             start = sum(w + 2 for w in widths[:3])
             text = text[:start] + _paint(row[3], status, color) + text[start + len(row[3]):]
         out.append(text)

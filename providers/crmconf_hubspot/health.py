@@ -26,7 +26,16 @@ from hubspot.crm.objects import PublicObjectSearchRequest
 
 from crmconf import address as addr
 from crmconf.errors import AuthError, ProviderError
-from crmconf.health.query import ACTIVE_OWNER, ACTIVITY, NO_ACTIVE_OWNER, Answer, Match, Measured, Query, Unmeasured
+from crmconf.health.query import (
+    ACTIVE_OWNER,
+    ACTIVITY,
+    NO_ACTIVE_OWNER,
+    Answer,
+    Match,
+    Measured,
+    Query,
+    Unmeasured,
+)
 from crmconf_hubspot import scopes
 from crmconf_hubspot.client import Client
 from crmconf_hubspot.compile import Desired

@@ -26,7 +26,16 @@ from typing import Any
 
 from crmconf import address as addr
 from crmconf.errors import ProviderError
-from crmconf.health.query import ACTIVE_OWNER, ACTIVITY, NO_ACTIVE_OWNER, Answer, Match, Measured, Query, Unmeasured
+from crmconf.health.query import (
+    ACTIVE_OWNER,
+    ACTIVITY,
+    NO_ACTIVE_OWNER,
+    Answer,
+    Match,
+    Measured,
+    Query,
+    Unmeasured,
+)
 from crmconf_salesforce.client import COMPOSITE_BATCH, SalesforceClient
 from crmconf_salesforce.compile import State
 from crmconf_salesforce.mapping import FAMILIES, OBJECTS, field_api, title_name
