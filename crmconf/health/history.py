@@ -52,7 +52,7 @@ def shown(root: Path, target: str) -> str:
 
 def read(root: Path, target: str) -> tuple[list[Run], int]:
     """The runs so far, oldest first, and how many lines could not be read (skipped, never fatal)."""
-    where = path(root, target)
+    where = files.guard(path(root, target), root)  # never read (nor later append) through a link leading out
     if not where.is_file():
         return [], 0
     runs: list[Run] = []

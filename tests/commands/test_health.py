@@ -140,3 +140,14 @@ def test_hostile_values_are_shown_not_obeyed(cli: CLI, ws: Path, monkeypatch: py
     tags = set(re.findall(r"<([a-z0-9]+)[\s>]", rendered))
     assert tags <= {"h2", "h3", "p", "strong", "table", "thead", "tbody", "tr", "th", "td", "code"}, tags
     assert "&lt;img src=x" in md  # shown as text
+
+
+def test_a_history_linked_outside_the_workspace_is_refused(cli: CLI, ws: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    outside = tmp_path / "elsewhere.jsonl"
+    outside.write_text("")
+    (ws / "health").mkdir()
+    (ws / "health" / "local.jsonl").symlink_to(outside)
+    code, _, err = _run(cli, ws, START, monkeypatch=monkeypatch)
+    assert code == 1 and "leads outside the workspace" in err
+    assert outside.read_text() == ""

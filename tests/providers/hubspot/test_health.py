@@ -10,6 +10,7 @@ named, and duplicates only of keys HubSpot keeps unique itself.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from tests.emulators.hubspot_state import HubSpotError
 from tests.health import oracle
 from tests.health.population import Faults, Population, generate
 from tests.health.seed_hubspot import seed
-from tests.providers.hubspot.conftest import TARGET, Engine, make_workspace
+from tests.providers.hubspot.conftest import REPO, TARGET, Engine, make_workspace
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 TODAY = date(2026, 11, 23)
@@ -161,3 +162,23 @@ def test_requests_are_the_minimum_search_allows(cli: CLI, emu: HubSpotEmulator, 
     assert emu.requests.total == searches + reads
     if by_owner:
         assert _figures(stale, "owner") == {"maria.lopez@acme.example": (3000, 12_000)}
+
+
+@pytest.mark.parametrize("by_owner", [False, True])
+def test_the_search_cost_docs_health_states(cli: CLI, emu: HubSpotEmulator, portal: tuple[Path, Population],
+                                            by_owner: bool) -> None:
+    """docs/health.md gives the example spec's search count as a fixed part plus a part per active owner."""
+    root, _ = portal
+    (root / "health.yaml").write_text(f"health: {{by_owner: {str(by_owner).lower()}}}\n")
+    text = (REPO / "docs" / "health.md").read_text()
+    stated = re.findall(r"\*\*(\d+) (?:searches )?plus (\d+) for each active owner and one more\*\* with `by_owner: "
+                        r"(false|true)`", text.replace("\n", " "))
+    fixed, each = next((int(f), int(e)) for f, e, flag in stated if flag == str(by_owner).lower())
+    for more in ("new.rep1@acme.example", "new.rep2@acme.example", None):  # the rule holds as the team grows
+        owners = sum(1 for o in emu.portal.owners.values() if not o["archived"])
+        emu.requests.reset()
+        _report(cli, root)
+        searches = sum(n for (_, path), n in emu.requests.counts.items() if path.endswith("/search"))
+        assert searches == fixed + each * (1 + owners), (owners, searches)
+        if more:
+            emu.add_user(more)

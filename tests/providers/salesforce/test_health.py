@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from tests.health.population import Faults, Population, generate
 from tests.health.seed_salesforce import grant_fls, seed
 from tests.providers.salesforce.conftest import (
     CA_ENV,
+    REPO,
     SESSION_ENV,
     TARGET,
     add_spec_owners,
@@ -144,6 +146,8 @@ def test_reads_are_aggregate_queries_25_to_a_batch(cli: CLI, org: tuple[Path, Po
     assert statements > 25  # several batches' worth
     assert batches == math.ceil(statements / 25)
     assert server.requests.total == batches  # nothing else: no query, no describe, no record read
+    stated = re.search(r"The example spec needs (\d+) requests", (REPO / "docs" / "health.md").read_text())
+    assert stated is not None and int(stated.group(1)) == batches  # what docs/health.md says
 
 
 def _statements(spec: Spec) -> int:
