@@ -9,6 +9,7 @@ trends and escalation. Exit 0, or 5 when a KPI escalates (or, with --fail-on bel
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -82,8 +83,6 @@ def run(root: Path, *, target: str | None, fmt: str, out: Path | None, record: b
 
 
 def _recorded(report: HealthReport, where: str) -> HealthReport:
-    from dataclasses import replace
-
     return replace(report, history=where)
 
 

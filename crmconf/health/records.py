@@ -128,7 +128,6 @@ def compute_off_list(ctx: Context, measured: Measured) -> KpiResult:
     info, target = CATALOGUE[name], ctx.target(name)
     fields: list[Cell] = []
     owners: dict[str, int] = defaultdict(int)
-    owner_totals: dict[str, int] = defaultdict(int)
     for obj, field, _ in picklists(ctx):
         ref = f"{obj}.{field}"
         filled, off = measured.answer(f"filled:{ref}"), measured.answer(f"off:{ref}")
@@ -141,7 +140,6 @@ def compute_off_list(ctx: Context, measured: Measured) -> KpiResult:
         by_owner = counts(measured.answer(f"off:{ref}:owner"))
         for owner, n in (by_owner or {}).items():
             owners[owner] += n
-            owner_totals[owner] += 0
     overall = rollup("all", "", fields, info.unit, target)
     owner_cells = tuple(_blame(cell("owner", o or "(no active owner)", n, None, info.unit, target,
                                     team=ctx.team_of.get(o)), overall)

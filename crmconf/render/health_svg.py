@@ -38,7 +38,12 @@ def chart(k: KpiResult) -> str:
     if high == low:
         low, high = low - 1, high + 1
     pad = (high - low) * 0.1
-    low, high = low - pad, high + pad
+    # Records and shares are never below 0 (nor shares above 100): the axis does not suggest otherwise.
+    floor, ceiling = 0.0, (100.0 if k.unit == "percent" else None)
+    low = max(low - pad, floor) if min(values) >= floor else low - pad
+    high = min(high + pad, ceiling) if ceiling is not None and max(values) <= ceiling else high + pad
+    if high <= low:
+        high = low + 1
     start, end = points[0].at, points[-1].at
     span = (end - start).total_seconds() or 1.0
 
@@ -53,7 +58,7 @@ def chart(k: KpiResult) -> str:
              f'height="{HEIGHT}" role="img" aria-label="{escape(k.title)} over the last {len(points)} run(s)">',
              f'<rect x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}" height="{HEIGHT - TOP - BOTTOM}" '
              'fill="#f8fafc" stroke="#d9e0e7"/>']
-    for value in (high - pad, low + pad):
+    for value in (max(values), min(values)):
         parts.append(f'<text x="{LEFT - 4}" y="{y(value) + 4:.1f}" font-size="10" text-anchor="end" '
                      f'fill="#61707f">{escape(_fmt(value, k.unit))}</text>')
     if goal is not None:
