@@ -15,13 +15,14 @@ from ruamel.yaml import YAML
 
 from crmconf import files, redact
 from crmconf.engine.plan import kinds_of
+from crmconf.council.imported import declared_teams
 from crmconf.errors import UsageError
 from crmconf.providers import opened
 from crmconf.spec.load import YAML_SUFFIXES
 from crmconf.ui import Console
 from crmconf.validation import require_valid, validate
 
-SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions")
+SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions", "teams")
 HEADER = "# yaml-language-server: $schema=https://crmconf.dev/schema/v1/{kind}.schema.json\n"
 
 
@@ -35,6 +36,7 @@ def run(root: Path, *, target: str | None, out: Path, force: bool, today: Any, c
             raise UsageError(f"provider {provider.name!r} cannot export its configuration")
         snapshot = provider.fetch(kinds_of(provider.compile(ws.spec, ws.sources), provider))
         sections = export(snapshot)
+    sections.setdefault("teams", declared_teams(sections))
     settings = ws.spec.config.targets[name]
     write_workspace(out, name, settings.model_dump(exclude_none=True), sections)
     result, diagnostics, _ = validate(out, today)

@@ -188,5 +188,6 @@ def _permission(p: PermissionSet, sources: Sources, declared: set[str]) -> Resou
         },
         depends_on=tuple(f"field.{ref}" for ref in fields if f"field.{ref}" in declared),
         source=sources.locate(address),
+        owners=p.owners,
         label=p.label,
     )

@@ -25,7 +25,7 @@ from pydantic import (
 from crmconf.spec.text import check_label, check_name
 
 OBJECTS = ("deal", "contact", "company", "ticket", "lead")
-SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions")
+SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions", "teams")
 CONFIG_KEYS = ("version", "default_target", "targets", "policies")
 KINDS = ("term", "field", "pipeline", "stage", "automation", "permission")
 
@@ -77,6 +77,8 @@ class Policies(Strict):
     require_automation_owner: bool = True
     review_due_soon: Interval = "14d"
     prune: tuple[PrunableKind, ...] = ()
+    # The team that signs off changes to crmconf.yaml and to the `teams` section (who may approve what).
+    council: Team | None = None
     audit_fail_on: tuple[Verdict, ...] = (
         "overdue",
         "unowned",
@@ -383,6 +385,46 @@ class PermissionSet(Strict):
     description: Text | None = None
     objects: dict[ObjectName, tuple[ObjectAccess, ...]] = Field(default_factory=dict)
     fields: dict[FieldRef, FieldAccess] = Field(default_factory=dict)
+    owners: tuple[Team, ...] = ()
+
+
+# --- teams --------------------------------------------------------------------------------------
+
+# GitHub's rules for a login: letters, digits and single hyphens, not at either end, at most 39.
+GitHubLogin = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}$")]
+# A GitHub team as `org/slug`: the slug is the team name GitHub lower-cases and hyphenates.
+GitHubTeam = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}/[a-z0-9][a-z0-9_.-]{0,99}$")
+]
+
+
+def _member_from_scalar(value: Any) -> Any:
+    return {"email": value} if isinstance(value, str) else value
+
+
+class Member(Strict):
+    """A person of a team: how crmconf knows them (e-mail, as owners are written) and on GitHub."""
+
+    email: Email | None = None
+    github: GitHubLogin | None = None
+
+    @model_validator(mode="after")
+    def _someone(self) -> Member:
+        if self.email is None and self.github is None:
+            raise ValueError("a member needs `email`, `github` or both")
+        return self
+
+
+class TeamSpec(Strict):
+    """A team that owns parts of the spec and signs off their changes."""
+
+    name: Team
+    description: Text | None = None
+    members: tuple[
+        Annotated[Member, BeforeValidator(_member_from_scalar, json_schema_input_type=str | Member)], ...
+    ] = ()
+    # GitHub teams (`org/slug`) whose members also sign off for this team.
+    github_teams: tuple[GitHubTeam, ...] = ()
 
 
 # --- files and the merged workspace -------------------------------------------------------------
@@ -396,6 +438,7 @@ class SectionFile(Strict):
     pipelines: tuple[Pipeline, ...] = ()
     automations: tuple[Automation, ...] = ()
     permissions: tuple[PermissionSet, ...] = ()
+    teams: tuple[TeamSpec, ...] = ()
 
 
 class ConfigFile(SectionFile, WorkspaceConfig):
@@ -411,9 +454,13 @@ class Spec(Strict):
     pipelines: tuple[Pipeline, ...] = ()
     automations: tuple[Automation, ...] = ()
     permissions: tuple[PermissionSet, ...] = ()
+    teams: tuple[TeamSpec, ...] = ()
 
     def field(self, obj: str, name: str) -> FieldSpec | None:
         return next((f for f in self.fields.get(obj, ()) if f.name == name), None)  # type: ignore[call-overload]
 
     def pipeline(self, name: str) -> Pipeline | None:
         return next((p for p in self.pipelines if p.name == name), None)
+
+    def team(self, name: str) -> TeamSpec | None:
+        return next((t for t in self.teams if t.name == name), None)

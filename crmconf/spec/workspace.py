@@ -266,6 +266,7 @@ _NAMED = {
     "pipelines": ("pipeline", "name"),
     "automations": ("automation", "name"),
     "permissions": ("permission", "name"),
+    "teams": ("team", "name"),
 }
 
 
@@ -308,6 +309,7 @@ def _merge(
         pipelines=tuple(merged["pipelines"]),
         automations=tuple(merged["automations"]),
         permissions=tuple(merged["permissions"]),
+        teams=tuple(merged["teams"]),
     )
 
 
