@@ -14,8 +14,8 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from crmconf import files, redact
-from crmconf.engine.plan import kinds_of
 from crmconf.council.imported import declared_teams
+from crmconf.engine.plan import kinds_of
 from crmconf.errors import UsageError
 from crmconf.providers import opened
 from crmconf.spec.load import YAML_SUFFIXES
