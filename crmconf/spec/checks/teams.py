@@ -45,13 +45,13 @@ def check(ctx: CheckContext) -> Iterator[Diagnostic]:
     council = ctx.spec.config.policies.council
     if council is not None and council not in declared:
         yield _unknown(ctx, council, _config_at(ctx, "policies", "council"), declared)
-    for team in ctx.spec.teams:
-        if not team.github_teams and not any(m.github for m in team.members):
+    for spec_team in ctx.spec.teams:
+        if not spec_team.github_teams and not any(m.github for m in spec_team.members):
             yield warning(
                 "G602",
-                f"team {team.name} has nobody who can sign off on GitHub (no member with `github:`, no "
+                f"team {spec_team.name} has nobody who can sign off on GitHub (no member with `github:`, no "
                 "`github_teams`)",
-                ctx.at(f"team.{team.name}"),
+                ctx.at(f"team.{spec_team.name}"),
                 hint="add `github: <login>` to a member, or `github_teams: [<org>/<slug>]`",
             )
 
