@@ -190,7 +190,7 @@ def _register_extensions() -> None:
     """Commands defined beside their own modules (each exposes a `commands` list of click commands)."""
     import importlib
 
-    for name in ("crmconf.commands.governance_cli", "crmconf.commands.import_cli"):
+    for name in ("crmconf.commands.governance_cli", "crmconf.commands.import_cli", "crmconf.commands.council_cli"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
