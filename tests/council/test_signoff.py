@@ -3,7 +3,6 @@ the spec count: removals and dropped owners too)."""
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -12,47 +11,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.conftest import CLI
-from tests.council.repo import CONFIG, SECTIONS, commit, make_repo, write
+from tests.council.repo import commit, edited, make_repo, write
 
 CASES = YAML(typ="safe").load((Path(__file__).parent / "signoff_cases.yaml").read_text())
-
-
-def _step(data: Any, part: str) -> Any:
-    return data[int(part)] if isinstance(data, list) else data[part]
-
-
-def _edit(root: dict[str, Any], path: str, value: Any = None, *, delete: bool = False) -> None:
-    parts = path.split(".")
-    # Field references (deal.arr) are one key: join the tail when the mapping holds it whole.
-    data = root
-    i = 0
-    while i < len(parts) - 1:
-        if isinstance(data, dict) and ".".join(parts[i:]) in data:
-            break
-        data = _step(data, parts[i])
-        i += 1
-    key: Any = ".".join(parts[i:])
-    if isinstance(data, list):
-        key = int(key)
-        if delete:
-            del data[key]
-        elif key == len(data):
-            data.append(value)
-        else:
-            data[key] = value
-    elif delete:
-        del data[key]
-    else:
-        data[key] = value
-
-
-def edited(case: dict[str, Any]) -> dict[str, Any]:
-    tree = {"config": copy.deepcopy(CONFIG), **copy.deepcopy(SECTIONS)}
-    for path, value in (case.get("set") or {}).items():
-        _edit(tree, path, value)
-    for path in case.get("delete") or []:
-        _edit(tree, path, delete=True)
-    return tree
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])

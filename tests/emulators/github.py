@@ -82,6 +82,15 @@ def _create_review(c: Call) -> tuple[int, JSON]:
     return 200, c.world.review(repo, c.world.pull(repo, _number(c)), c.login, c.body or {})
 
 
+@route("GET", "/repos/{owner}/{repo}/pulls/{number}/reviews/{review}", "pull_requests:read")
+def _get_review(c: Call) -> tuple[int, JSON]:
+    repo = _repo(c)
+    found = [r for r in c.world.pull(repo, _number(c)).reviews if r["id"] == _number(c, "review")]
+    if not found:
+        raise GitHubError(404, "Not Found")
+    return 200, found[0]
+
+
 @route("PUT", "/repos/{owner}/{repo}/pulls/{number}/reviews/{review}/dismissals", "pull_requests:write")
 def _dismiss_review(c: Call) -> tuple[int, JSON]:
     repo = _repo(c)
