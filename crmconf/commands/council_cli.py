@@ -50,4 +50,17 @@ def signoff(
     return command.run(root, options, today=today(), console=_console())
 
 
-commands = [signoff]
+@click.command()
+@click.argument("root", type=DIR, default=".")
+@click.option("--out", type=FILE, default=None, help="Write the file (e.g. .github/CODEOWNERS).")
+@click.option("--check", type=FILE, default=None, help="Exit 1 unless this file is what would be written.")
+@click.option("--prefix", default=None, help="The workspace's path in the repository (default: asked of git).")
+def codeowners(root: Path, out: Path | None, check: Path | None, prefix: str | None) -> int:
+    """CODEOWNERS for a workspace laid out one team per file (GitHub's native review rule)."""
+    from crmconf.clock import today
+    from crmconf.commands import codeowners as command
+
+    return command.run(root, out=out, check=check, prefix=prefix, today=today(), console=_console())
+
+
+commands = [signoff, codeowners]
