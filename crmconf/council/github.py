@@ -11,6 +11,7 @@ GITHUB_REPOSITORY (owner/name) and GITHUB_API_URL (GitHub Enterprise Server, or 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,13 @@ from crmconf.council.approvals import Review
 from crmconf.errors import CrmconfError, UsageError
 
 DEFAULT_API = "https://api.github.com"
+
+# PyGithub gives its logger a handler of its own, bound to the stderr of import time, at INFO: its messages
+# would bypass crmconf's masked console. Route them through the root logger (crmconf.cli), warnings only.
+_LOGGER = logging.getLogger("github")
+for _handler in list(_LOGGER.handlers):
+    _LOGGER.removeHandler(_handler)
+_LOGGER.setLevel(logging.WARNING)
 
 
 class GitHubError(CrmconfError):

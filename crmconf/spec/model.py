@@ -25,7 +25,7 @@ from pydantic import (
 from crmconf.spec.text import check_label, check_name
 
 OBJECTS = ("deal", "contact", "company", "ticket", "lead")
-SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions", "teams")
+SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions", "teams", "reviews")
 CONFIG_KEYS = ("version", "default_target", "targets", "policies")
 KINDS = ("term", "field", "pipeline", "stage", "automation", "permission")
 
@@ -68,7 +68,9 @@ class Target(Strict):
     description: Text | None = None
 
 
-Verdict = Literal["ok", "due-soon", "overdue", "unowned", "orphan", "missing", "changed-since-review"]
+Verdict = Literal[
+    "ok", "due-soon", "overdue", "unowned", "orphan", "missing", "changed-since-review", "unused", "failing"
+]
 PrunableKind = Literal["field", "pipeline", "stage", "automation", "permission", "option"]
 
 
@@ -85,7 +87,11 @@ class Policies(Strict):
         "orphan",
         "missing",
         "changed-since-review",
+        "unused",
+        "failing",
     )
+    # A run count the vendor reports makes an automation `failing` when this share of its runs failed.
+    audit_failing_percent: Annotated[int, Field(strict=True, ge=1, le=100)] = 10
 
 
 def _no_bool(value: Any) -> Any:
@@ -427,6 +433,21 @@ class TeamSpec(Strict):
     github_teams: tuple[GitHubTeam, ...] = ()
 
 
+# --- review history ------------------------------------------------------------------------------
+
+Decision = Literal["keep", "change", "retire"]
+
+
+class ReviewRecord(Strict):
+    """One review of an automation, kept in git (`crmconf review` appends these to reviews.yaml)."""
+
+    automation: Ident
+    by: Email
+    on: date
+    decision: Decision = "keep"
+    note: Text | None = None
+
+
 # --- files and the merged workspace -------------------------------------------------------------
 
 
@@ -439,6 +460,7 @@ class SectionFile(Strict):
     automations: tuple[Automation, ...] = ()
     permissions: tuple[PermissionSet, ...] = ()
     teams: tuple[TeamSpec, ...] = ()
+    reviews: tuple[ReviewRecord, ...] = ()
 
 
 class ConfigFile(SectionFile, WorkspaceConfig):
@@ -455,6 +477,7 @@ class Spec(Strict):
     automations: tuple[Automation, ...] = ()
     permissions: tuple[PermissionSet, ...] = ()
     teams: tuple[TeamSpec, ...] = ()
+    reviews: tuple[ReviewRecord, ...] = ()
 
     def field(self, obj: str, name: str) -> FieldSpec | None:
         return next((f for f in self.fields.get(obj, ()) if f.name == name), None)  # type: ignore[call-overload]

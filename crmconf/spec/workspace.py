@@ -275,6 +275,7 @@ def _merge(
 ) -> Spec | None:
     merged: dict[str, list[Any]] = {section: [] for section in _NAMED}
     fields: dict[str, list[Any]] = {}
+    reviews: list[Any] = []
     config: WorkspaceConfig | None = None
     for source, model in parsed:
         if isinstance(model, ConfigFile):
@@ -288,6 +289,9 @@ def _merge(
                 if _claim(sources, diagnostics, address, source, (section, index), f"{kind} {key!r}"):
                     merged[section].append(item)
                     _register_children(sources, address, item, source.name, (section, index))
+        for index, record in enumerate(model.reviews):  # history: appended, never named, never unique
+            sources.origins[f"review.{len(reviews)}"] = (source.name, ("reviews", index))
+            reviews.append(record)
         for obj, specs in model.fields.items():
             for index, spec_field in enumerate(specs):
                 address = f"field.{obj}.{spec_field.name}"
@@ -310,6 +314,7 @@ def _merge(
         automations=tuple(merged["automations"]),
         permissions=tuple(merged["permissions"]),
         teams=tuple(merged["teams"]),
+        reviews=tuple(reviews),
     )
 
 
