@@ -6,9 +6,12 @@ so the plan destroys nothing and needs no record searches) plus 200 of the bench
 bench pipelines and 50 of the bench workflows, named exactly as they are live (a team that manages an
 existing portal). The plan runs in-process through the engine (validate, compile, fetch, diff).
 
-- minimum: one list page per object for properties (4) and pipelines (2), the flow pages (100 a page),
-  one batch read for the flow details the spec needs (100 a call), the user pages (100), active and
-  archived owner pages (500), roles;
+- minimum: the token's scopes (1), one list page per object for properties (4), each object's sensitive
+  properties where the spec declares a custom field its plain list lacks (it might be sensitive), the
+  contacts' validation rules (the spec sets a phone format), pipelines (2) and the contact lifecycle
+  pipeline (the spec has a contact pipeline), the flow pages (100 a page), one batch read for the flow
+  details the spec needs (100 a call), the user pages (100), active and archived owner pages (500),
+  teams (a workflow names one), roles;
 - one per resource: a naive reader RUN through hubspot-api-client, one GET per live property, pipeline,
   flow, user and owner, and the roles list (ids taken from the emulator's state, so discovering them
   costs it nothing), counted by the emulator.
@@ -45,6 +48,7 @@ from crmconf.engine.changes import Plan
 from crmconf.engine.plan import make_plan
 from crmconf.engine.resource import Snapshot
 from crmconf.providers import opened
+from crmconf.spec.standard import STANDARD_FIELDS
 from crmconf.validation import require_valid
 from tests.emulators.hubspot import HubSpotEmulator, seed_scale
 
@@ -152,14 +156,27 @@ def _plan(root: Path, out: PlanResult) -> None:
         out.plan, _, out.snapshot = make_plan(ws, name, provider)
 
 
-def plan_minimum(emu: HubSpotEmulator) -> int:
+def _lacking_objects(emu: HubSpotEmulator, root: Path) -> int:
+    """Objects on which the workspace declares a custom field the portal's plain property list lacks."""
+    ws = require_valid(root, date(2026, 11, 23))
+    lacking = 0
+    for obj_type, spec_obj in OBJECTS.items():
+        live = {p["name"] for p in emu.properties(obj_type)}
+        declared = {f.name for f in ws.spec.fields.get(spec_obj, ())} - set(STANDARD_FIELDS.get(spec_obj, {}))  # type: ignore[call-overload]
+        lacking += bool(declared - live)
+    return lacking
+
+
+def plan_minimum(emu: HubSpotEmulator, root: Path) -> int:
     portal = emu.portal
     owners_active = sum(1 for o in portal.owners.values() if not o["archived"])
     owners_archived = len(portal.owners) - owners_active
     needed_details = FLOWS + 1  # the bound bench workflows, and specs/' bound one (1500003)
-    return (len(OBJECTS) + 2 + math.ceil(len(portal.flows) / 100) + math.ceil(needed_details / 100)
+    scopes, rules, lifecycle, teams, roles = 1, 1, 1, 1, 1
+    return (scopes + len(OBJECTS) + _lacking_objects(emu, root) + rules + 2 + lifecycle
+            + math.ceil(len(portal.flows) / 100) + math.ceil(needed_details / 100)
             + math.ceil(len(portal.users) / 100) + math.ceil(owners_active / 500)
-            + math.ceil(owners_archived / 500) + 1)
+            + math.ceil(owners_archived / 500) + teams + roles)
 
 
 def read_one_by_one(emu: HubSpotEmulator) -> None:
@@ -258,7 +275,7 @@ def run(*, baseline_latencies: tuple[float, ...] = LATENCIES) -> Table:
         emu = _portal()
         try:
             root = _workspace(tmp / "ws", emu)
-            minimum = plan_minimum(emu)
+            minimum = plan_minimum(emu, root)
             live = (sum(len(emu.properties(o)) for o in OBJECTS), len(emu.pipelines("deals"))
                     + len(emu.pipelines("tickets")), len(emu.portal.flows))
             result = PlanResult()

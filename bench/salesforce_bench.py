@@ -7,9 +7,13 @@ the scale permission sets, declared exactly as they are live (a team managing an
 plan runs in-process through the engine (validate, compile, fetch, diff).
 
 - minimum: the fewest requests for the information this plan compares, counted from the org's
-  contents, not from the provider: every SOQL query one page per 2,000 rows (first pages of up to 25
-  GETs bundled in one Composite request), every Metadata read 10 components a call, listMetadata 3
-  types a call (without Composite bundling it would be the `unbundled` figure in the notes);
+  contents, not from the provider, under the limits a real org sets: every SOQL query one page per
+  2,000 rows, the first pages and the five describes bundled 25 to a Composite Batch request (a
+  /composite request takes only 5 queries: that figure is in the notes), every Metadata read 10
+  components a call (the workspace's fields that exist, read in depth), listMetadata 3 types a call
+  (custom fields, which field-level security hides from describe; validation and workflow rules), and
+  one Tooling query for who uses the fields the spec retypes (the org refuses a retype while a rule or
+  flow uses the field);
 - one per resource: a naive reader RUN through simple-salesforce: readMetadata one component per call
   (every custom field, flow, validation rule, workflow rule, business process, record type, and the
   three stage value sets), one FieldPermissions and one ObjectPermissions query per permission set, the
@@ -19,8 +23,8 @@ plan runs in-process through the engine (validate, compile, fetch, diff).
 Apply: the same scale org, and a workspace declaring 300 new custom fields (60 on each of the five
 objects, none live): `apply` (the engine's apply_plan) then the verifying re-read, each timed and
 counted; the org is reset and re-seeded before every run. Minimum: upsertMetadata 10 components a
-call; the re-read, one Composite request of the five describes and readMetadata of the 300 fields 10 a
-call. One call per change: a naive writer RUN through simple-salesforce, one upsertMetadata per field.
+call; the re-read, one Composite Batch request of the five describes, listMetadata of the custom
+fields and readMetadata of the 300 fields 10 a call. One call per change: a naive writer RUN through simple-salesforce, one upsertMetadata per field.
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from crmconf_salesforce.mapping import FAMILIES
+from crmconf_salesforce.mapping import FAMILIES, SPEC_TYPES, custom_api_name, is_standard
+from crmconf_salesforce.mapping import OBJECTS as SF_OBJECTS
 
 from bench.measure import REPEAT, ApplyRuns, Runs, apply_once, measure_reads, progress, timed
 from bench.report import Table, apply_rows, megabytes, met, pct_over, seconds, times_fewer
@@ -55,6 +60,8 @@ SCALE = {"custom_fields": 2000, "flows": 300, "permission_sets": 50, "field_perm
 FIELDS, FLOWS, PERMISSION_SETS = 200, 30, 5
 OBJECTS = {"Opportunity": "deal", "Contact": "contact", "Account": "company", "Lead": "lead", "Case": "ticket"}
 PAGE, MD_BATCH, COMPOSITE = 2000, 10, 25
+COMPOSITE_QUERIES = 5  # a /composite request holds at most 5 query subrequests (a /composite/batch: 25)
+USES_PER_QUERY = 100  # field ids in one MetadataComponentDependency query (the provider's IN list)
 NEW_FIELDS = 300  # the apply: spread evenly over the five objects
 
 
@@ -87,32 +94,47 @@ def _workspace(root: Path, emu: SalesforceEmulator) -> Path:
     return root
 
 
-def _minimum(emu: SalesforceEmulator) -> dict[str, int]:
-    """Requests for what this plan compares, from the org's contents (see the module docstring)."""
+def _managed_fields(emu: SalesforceEmulator, root: Path) -> tuple[list[str], list[str]]:
+    """(live custom fields the workspace declares, those whose declared type differs from the live one),
+    by the documented naming scheme (`deal.arr` is Opportunity.Arr__c)."""
+    spec = require_valid(root, date(2026, 11, 23)).spec
+    declared = {f"{SF_OBJECTS[obj]}.{custom_api_name(f.name)}".lower(): f.type
+                for obj, fields in spec.fields.items() for f in fields if not is_standard(obj, f.name)}
+    live = {n.lower(): c for n, c in emu.metadata("CustomField").items()}
+    managed = sorted(n for n in declared if n in live)
+    retyped = [n for n in managed if SPEC_TYPES.get(str(live[n].get("type"))) != declared[n]]
+    return managed, retyped
+
+
+def _minimum(emu: SalesforceEmulator, root: Path) -> dict[str, int]:
+    """Requests for what this plan compares, from the org's contents (see the module docstring), under the
+    limits a real org sets: /composite holds at most 5 queries, /composite/batch 25 subrequests of any kind."""
     managed_sets = {"Sales_Rep", "Sales_Manager", "Customer_Success",
                     *(f"Scale_PermSet_{i:04d}" for i in range(PERMISSION_SETS))}
     sets = {r["Id"]: r["Name"] for r in emu.records("PermissionSet") if not r["IsOwnedByProfile"]}
     field_rows = [r for r in emu.records("FieldPermissions") if sets.get(r["ParentId"]) in managed_sets]
     object_rows = [r for r in emu.records("ObjectPermissions") if sets.get(r["ParentId"]) in managed_sets]
-    picklists = [n for n, c in emu.metadata("CustomField").items() if c.get("type") == "Picklist"
-                 and n in ("Opportunity.Deal_Type__c",)]  # managed picklists that exist before the apply
+    managed_fields, retyped = _managed_fields(emu, root)
+    live = {n.lower(): c for n, c in emu.metadata("CustomField").items()}
+    picklists = [n for n in managed_fields if live[n]["type"] == "Picklist"]
     queries = {  # first pages, then the pages beyond
         "users": len(emu.records("User")), "flows": len(emu.records("FlowDefinitionView")),
         "processes": 4, "record types": 4, "stage usage x3": 0, "permission sets": len(sets),
         "object permissions": len(object_rows), "field permissions": len(field_rows),
     }
-    first = len(queries) + 2 + len(picklists) + len(OBJECTS)  # + two more stage usage queries, describes
+    n_queries = len(queries) + 2 + len(picklists)  # + two more stage usage queries, picklist usage
+    first = n_queries + len(OBJECTS)  # + the five describes
     extra = sum(_pages(rows) - 1 for rows in queries.values())
-    managed_fields = [n for n in emu.metadata("CustomField") if n.split(".")[1].startswith("Scale_Field_")
-                      and int(n.split(".")[1][12:17]) < FIELDS] + ["Opportunity.Deal_Type__c", "Contact.LinkedIn_URL__c",
-                                                                   "Opportunity.Competitor__c"]
     workflow_rules = len(emu.metadata("WorkflowRule"))
     metadata = (1  # the three standard value sets
                 + math.ceil(len(emu.metadata("BusinessProcess")) / MD_BATCH)
                 + math.ceil(len(managed_fields) / MD_BATCH)
-                + 1  # listMetadata: validation rules and workflow rules
+                + 1  # listMetadata: custom fields, validation rules and workflow rules (3 types, one call)
                 + math.ceil(workflow_rules / MD_BATCH))
-    bundled = math.ceil(first / COMPOSITE) + extra + metadata
+    uses = math.ceil(len(retyped) / USES_PER_QUERY)  # Tooling: who uses the fields the plan retypes
+    bundled = math.ceil(first / COMPOSITE) + extra + metadata + uses
+    # With /composite alone: 25 subrequests a request, of which 5 queries at most.
+    composite_only = max(math.ceil(n_queries / COMPOSITE_QUERIES), math.ceil(first / COMPOSITE))
     # Everything in depth: every custom field, flow, rule and process read, every permission row paged.
     components = (len(emu.metadata("CustomField")) + len(emu.metadata("Flow")) + len(emu.metadata("ValidationRule"))
                   + workflow_rules + len(emu.metadata("BusinessProcess")) + len(emu.metadata("RecordType")))
@@ -120,7 +142,9 @@ def _minimum(emu: SalesforceEmulator) -> dict[str, int]:
             + _pages(len(emu.records("FieldPermissions"))) + _pages(len(emu.records("ObjectPermissions")))
             + sum(_pages(rows) for k, rows in queries.items() if "permissions" not in k))
     one_by_one = components + 3 + len(sets) + len(queries) + len(OBJECTS)
-    return {"minimum": bundled, "unbundled": first + extra + metadata, "full": full, "one_by_one": one_by_one}
+    return {"minimum": bundled, "composite_only": composite_only + extra + metadata + uses,
+            "unbundled": first + extra + metadata + uses, "full": full, "one_by_one": one_by_one,
+            "retyped": len(retyped), "managed_fields": len(managed_fields)}
 
 
 @contextmanager
@@ -206,8 +230,9 @@ def _apply_workspace(root: Path, emu: SalesforceEmulator) -> Path:
 
 
 def apply_minimum() -> tuple[int, int]:
-    """(upsertMetadata calls, verify requests: one Composite of the describes + the fields read back)."""
-    return math.ceil(NEW_FIELDS / MD_BATCH), 1 + math.ceil(NEW_FIELDS / MD_BATCH)
+    """(upsertMetadata calls, verify requests: one Composite Batch of the describes, listMetadata of the
+    custom fields (describe hides the new ones: they have no field-level security), the fields read back)."""
+    return math.ceil(NEW_FIELDS / MD_BATCH), 2 + math.ceil(NEW_FIELDS / MD_BATCH)
 
 
 def _apply_once(emu: SalesforceEmulator, root: Path, latency: float, runs: ApplyRuns, *,
@@ -251,7 +276,7 @@ def run(*, baseline_latencies: tuple[float, ...] = LATENCIES) -> Table:
         tmp = Path(tmp_name)
         _scale_org(emu)
         root = _workspace(tmp / "ws", emu)
-        figures = _minimum(emu)
+        figures = _minimum(emu, root)
         minimum = figures["minimum"]
         result = PlanResult()
         reads = measure_reads("salesforce", emu.faults, emu.requests, lambda: _plan(root, result),
@@ -295,9 +320,12 @@ def run(*, baseline_latencies: tuple[float, ...] = LATENCIES) -> Table:
         f"Org: {counts['CustomField']:,} custom fields, {counts['Flow']} flows, {counts['PermissionSet']} permission "
         f"sets holding {field_permissions:,} field permissions (issue 5: 2,000 / 300 / 50 / 25,000 added to the "
         f"seeded org). The plan: {len(result.plan.changes)} changes, {len(result.plan.errors)} errors, "
-        f"{result.resources} resources, {len(result.snapshot.objects):,} live objects read. Minimum without "
-        f"Composite bundling: {figures['unbundled']}; reading the whole org in depth (every component and "
-        f"permission row, 10 components a call, 2,000 rows a page): {figures['full']}.",
+        f"{result.resources} resources, {len(result.snapshot.objects):,} live objects read. The minimum bundles "
+        f"the first read into Composite Batch requests (25 subrequests, queries uncapped); with /composite, "
+        f"which takes 5 queries a request, it would be {figures['composite_only']}; without bundling "
+        f"{figures['unbundled']}; reading the whole org in depth (every component and permission row, 10 "
+        f"components a call, 2,000 rows a page): {figures['full']}. The spec retypes {figures['retyped']} live "
+        "field(s) (Competitor__c, text to multi-select): one Tooling query reads who uses it.",
         "Requests are counted by the emulator (REST and SOAP alike); the medians are of the measured runs.",
         "`peak heap`: the median over separate runs at 0 ms of tracemalloc's peak Python heap during the plan or",
         "the apply alone (every thread, so the in-process emulator's request handling is included, its seeded",

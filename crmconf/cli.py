@@ -177,12 +177,18 @@ def spec_diff(ctx: click.Context, root: Path, base: str, fmt: str, detailed: boo
 
 
 @cli.command()
+@click.argument("root", type=DIR, default=".")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--target", "-t", default=None, help="Report what this target's credentials may do for the spec.")
 @click.pass_context
-def providers(ctx: click.Context, fmt: str) -> int:
-    """List installed provider plugins and their capability matrix."""
+def providers(ctx: click.Context, root: Path, fmt: str, target: str | None) -> int:
+    """List installed provider plugins and their capability matrix (or, with --target, a target's access)."""
     from crmconf.commands import providers as command
 
+    if target is not None:
+        from crmconf.clock import today
+
+        return command.run_access(root, target, fmt, today(), _console(ctx))
     return command.run(fmt, _console(ctx))
 
 

@@ -89,6 +89,19 @@ class Provider(Protocol):
 
 
 @dataclass(frozen=True)
+class Access:
+    """One permission a target's credentials need (a HubSpot scope...), and whether they have it.
+
+    Reported by the optional provider method `access() -> list[Access]` (called after `compile`), which
+    `crmconf providers --target T` prints."""
+
+    permission: str
+    concern: str  # what in the spec needs it
+    needed_for: str  # "plan", "apply", "destroy" (removing data), or "optional"
+    granted: bool | None  # None: the vendor cannot say
+
+
+@dataclass(frozen=True)
 class Discovered:
     providers: Mapping[str, type[Provider]]
     problems: Mapping[str, str]  # entry-point name -> why it could not be loaded
@@ -164,6 +177,27 @@ def _check_settings(cls: type[Provider], target: str, settings: Mapping[str, Any
         exc = SpecError(problems)
         exc.sources = sources  # type: ignore[attr-defined]
         raise exc
+
+
+def spec_checks(spec: Spec, sources: Sources) -> list[Diagnostic]:
+    """What each target's provider refuses in a spec (offline): the optional class method
+    `check_spec(spec, sources, target) -> list[Diagnostic]`, called once per target that uses it, so
+    `validate` reports, located, what a vendor would refuse at apply (docs/provider-contract.md).
+    Only the plugins the targets name are loaded; one that fails to load is reported when it is used."""
+    used = {settings.provider for settings in spec.config.targets.values()}
+    providers: dict[str, Any] = {}
+    for ep in entry_points(group=GROUP):
+        if ep.name in used and ep.name not in providers:
+            try:
+                providers[ep.name] = ep.load()
+            except Exception:  # said by `crmconf providers` and by opening the target
+                continue
+    problems: list[Diagnostic] = []
+    for target, settings in sorted(spec.config.targets.items()):
+        check = getattr(providers.get(settings.provider), "check_spec", None)
+        if check is not None:
+            problems.extend(check(spec, sources, target))
+    return problems
 
 
 def _check_credentials(target: str, settings: Mapping[str, Any]) -> None:

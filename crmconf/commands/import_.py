@@ -15,7 +15,6 @@ from ruamel.yaml import YAML
 
 from crmconf import files, redact
 from crmconf.council.imported import declared_teams
-from crmconf.engine.plan import kinds_of
 from crmconf.errors import UsageError
 from crmconf.providers import opened
 from crmconf.spec.load import YAML_SUFFIXES
@@ -34,8 +33,13 @@ def run(root: Path, *, target: str | None, out: Path, force: bool, today: Any, c
         export = getattr(provider, "export", None)
         if export is None:
             raise UsageError(f"provider {provider.name!r} cannot export its configuration")
-        snapshot = provider.fetch(kinds_of(provider.compile(ws.spec, ws.sources), provider))
-        sections = export(snapshot)
+        provider.compile(ws.spec, ws.sources)  # so the provider names live objects as this workspace does
+        # An empty set of kinds reads everything the provider can: an import describes the whole CRM,
+        # not only what this workspace's spec happens to manage.
+        snapshot = provider.fetch(frozenset())
+        sections = dict(export(snapshot))
+    # What the provider read but could not write as spec, each with why (nothing is dropped silently).
+    skipped = sections.pop("skipped", None) or []
     sections.setdefault("teams", declared_teams(sections))
     settings = ws.spec.config.targets[name]
     write_workspace(out, name, settings.model_dump(exclude_none=True), sections)
@@ -47,6 +51,10 @@ def run(root: Path, *, target: str | None, out: Path, force: bool, today: Any, c
         if v
     )
     console.err(f"imported {counts or 'nothing'} from target {name} into {out}")
+    if skipped:
+        console.err(f"not imported ({len(skipped)}), left in the CRM as they are:")
+        for item in skipped:
+            console.err(f"  - {item['what']}: {item['why']}")
     if result is None:
         for d in errors:
             console.err(f"{d.location}: {d.code}: {d.message}")

@@ -104,8 +104,10 @@ def execution_order(changes: tuple[Change, ...]) -> tuple[Change, ...]:
     executing wave by wave keeps every dependency before its dependents and lets same-kind changes
     share one call. Deletes keep the plan's order (children first, after everything else).
     """
-    building = [c for c in changes if c.action is not Action.DELETE]
-    deleting = [c for c in changes if c.action is Action.DELETE]
+    # A delete a building change waits for (see diff.order) runs among the builds, before it.
+    needed = {d for c in changes if c.action is not Action.DELETE for d in c.depends_on}
+    building = [c for c in changes if c.action is not Action.DELETE or c.address in needed]
+    deleting = [c for c in changes if c.action is Action.DELETE and c.address not in needed]
     position = {c.address: i for i, c in enumerate(building)}
     depth: dict[int, int] = {}
 

@@ -11,6 +11,7 @@ import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from crmconf.engine import references
 from crmconf.engine.changes import Action, AttrChange, Change, Unmanaged
 from crmconf.engine.resource import JSON, LiveObject, Resource, Snapshot, canonical
 from crmconf.spec.diagnostics import Diagnostic, error
@@ -24,12 +25,18 @@ class DiffResult:
 
 
 def diff(
-    resources: Iterable[Resource], snapshot: Snapshot, *, prune: frozenset[str] = frozenset()
+    resources: Iterable[Resource],
+    snapshot: Snapshot,
+    *,
+    prune: frozenset[str] = frozenset(),
+    protected: frozenset[str] = frozenset(),
 ) -> DiffResult:
+    """`protected`: live objects a manual step names (ManualStep.protects), never pruned nor unmanaged."""
     desired = {r.address: r for r in resources}
     changes = [c for r in desired.values() if (c := _compare(r, snapshot.get(r.address))) is not None]
-    retired, unmanaged, diagnostics = _leftovers(desired, snapshot, prune)
-    return DiffResult(tuple(order([*changes, *retired])), tuple(unmanaged), tuple(diagnostics))
+    retired, unmanaged, diagnostics = _leftovers(desired, snapshot, prune, protected)
+    checked, problems = references.check([*changes, *retired], snapshot)
+    return DiffResult(tuple(order(checked)), tuple(unmanaged), (*diagnostics, *problems))
 
 
 def same(a: JSON, b: JSON) -> bool:
@@ -98,6 +105,9 @@ def _removed_options_in_use(changed: tuple[AttrChange, ...], live: LiveObject) -
         if attr.name != "options":
             continue
         removed = [v for v in option_values(attr.before) if v not in option_values(attr.after)]
+        if removed and live.meta.get("uncounted"):  # the provider could not count: never say "unused"
+            shown = ", ".join(repr(v) for v in removed)
+            return f"removes option {shown}; records were not counted ({live.meta['uncounted']})"
         used = [(v, live.usage.get(f"option:{v}", 0)) for v in removed]
         in_use = [f"{v!r} is used by {n} record(s)" for v, n in used if n]
         if in_use:
@@ -106,16 +116,22 @@ def _removed_options_in_use(changed: tuple[AttrChange, ...], live: LiveObject) -
 
 
 def _leftovers(
-    desired: dict[str, Resource], snapshot: Snapshot, prune: frozenset[str]
+    desired: dict[str, Resource], snapshot: Snapshot, prune: frozenset[str], protected: frozenset[str]
 ) -> tuple[list[Change], list[Unmanaged], list[Diagnostic]]:
     retired: list[Change] = []
     unmanaged: list[Unmanaged] = []
     diagnostics: list[Diagnostic] = []
-    pruned = {
-        a for a, o in snapshot.objects.items() if a not in desired and o.parent is None and o.kind in prune
+    pruned = {  # what the CRM will not let anyone but its owner change is never pruned: it stays listed
+        a
+        for a, o in snapshot.objects.items()
+        if a not in desired
+        and a not in protected
+        and o.parent is None
+        and o.kind in prune
+        and not o.meta.get("read_only")
     }
     for address, live in snapshot.objects.items():
-        if address in desired:
+        if address in desired or address in protected:
             continue
         parent = desired.get(live.parent) if live.parent else None
         if parent is not None or live.address in pruned or (live.parent in pruned):
@@ -172,12 +188,19 @@ def _retire(live: LiveObject, parent: Resource | None) -> tuple[Change, Diagnost
 
 
 def order(changes: list[Change]) -> list[Change]:
-    """Creates and updates in dependency order (spec order breaking ties); deletes after, children first."""
-    building = [c for c in changes if c.action is not Action.DELETE]
-    deleting = [c for c in changes if c.action is Action.DELETE]
+    """Creates and updates in dependency order (spec order breaking ties); deletes after, children first.
+
+    A delete that a create, update or replace waits for (a use removed before the field it uses is
+    retyped) goes with them; deletes that wait for other deletes come after those.
+    """
+    needed = {d for c in changes if c.action is not Action.DELETE for d in c.depends_on}
+    building = [c for c in changes if c.action is not Action.DELETE or c.address in needed]
+    deleting = [c for c in changes if c.action is Action.DELETE and c.address not in needed]
     deleting.sort(key=lambda c: (c.parent is None, c.address.count("."), c.address), reverse=False)
     deleting.sort(key=lambda c: c.parent is None)
-    return [*_topological(building), *deleting]
+    early = [c for c in building if c.action is Action.DELETE]
+    building = [*early, *(c for c in building if c.action is not Action.DELETE)]
+    return [*_topological(building), *_topological(deleting)]
 
 
 def _topological(changes: list[Change]) -> list[Change]:

@@ -112,6 +112,7 @@ def _pipeline(p: Pipeline, sources: Sources, declared: set[str]) -> list[Resourc
             {
                 "label": s.label,
                 "probability": s.probability,
+                "forecast_category": s.forecast_category,
                 "outcome": s.outcome,
                 "owner_team": s.owner_team,
                 "exit_criteria": s.exit_criteria,

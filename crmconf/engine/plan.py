@@ -53,7 +53,8 @@ def _recover(
 
 def plan_from(ws: Validated, target: str, provider: str, compiled: Compiled, snapshot: Snapshot) -> Plan:
     prune = frozenset(ws.spec.config.policies.prune)
-    result = diff(compiled.resources, snapshot, prune=prune)
+    protected = frozenset(a for step in compiled.manual for a in step.protects)
+    result = diff(compiled.resources, snapshot, prune=prune, protected=protected)
     desired = {r.address for r in compiled.resources}
     checks = live_checks.check(ws.spec, ws.sources, snapshot, desired)
     touched = desired | {c.address for c in result.changes}

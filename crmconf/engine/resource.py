@@ -88,6 +88,9 @@ class ManualStep:
     instructions: str
     source: Location | None = None
     owners: tuple[str, ...] = ()
+    # Live objects this step asks people to build or keep (a workflow built by hand): never pruned, never
+    # listed as unmanaged, since the spec names them.
+    protects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -190,12 +190,16 @@ class FieldSpec(Strict):
 # --- pipelines ----------------------------------------------------------------------------------
 
 Outcome = Literal["won", "lost", "closed"]
+# Where a deal stage's amount counts in a forecast (Salesforce's forecast categories; "commit" is the
+# category Salesforce's API calls Forecast). None: the CRM's own default for the stage's outcome.
+ForecastCategory = Literal["omitted", "pipeline", "best_case", "most_likely", "commit", "closed"]
 
 
 class Stage(Strict):
     name: Ident
     label: Label
     probability: Annotated[int, Field(strict=True, ge=0, le=100)] | None = None
+    forecast_category: ForecastCategory | None = None
     owner_team: Team | None = None
     exit_criteria: Text | None = None
     require: tuple[Ident, ...] = ()

@@ -11,9 +11,11 @@ call goes through `Client.call`, which owns the policy:
   `Uncertain`, and `Client.write` reads back before deciding to send it again (nothing applied twice);
 - exponential backoff with jitter, bounded attempts; every error names HubSpot's correlationId.
 
-The v4 flows API is not in the generated SDK: it is called with the SDK's own raw request builder
-(the one behind `HubSpot.api_request`), sent through one keep-alive session with a timeout, because
-`api_request` itself has no timeout and prints transport errors to stdout.
+APIs the generated SDK 12.0.0 lacks (v4 flows, property validation rules, `dataSensitivity` listings,
+private-app token introspection) are called with the SDK's own raw request builder (the one behind
+`HubSpot.api_request`), sent through one keep-alive session with a timeout, because `api_request`
+itself has no timeout and prints transport errors to stdout. A 403 MISSING_SCOPES becomes
+`MissingScopes` naming the scopes; searches are paced under HubSpot's per-second search limit.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "timeout": {"type": "number", "exclusiveMinimum": 0, "description": "seconds per request"},
         "strict_decoding": {"type": "boolean",
                             "description": "decode responses with the client's validation on (tests)"},
+        "search_per_second": {"type": "number", "exclusiveMinimum": 0,
+                              "description": "CRM searches sent per second at most (HubSpot limits search on its own)"},
         "retry": {
             "type": "object",
             "properties": {
@@ -88,6 +92,9 @@ class Settings:
     timeout: float = 30.0
     strict_decoding: bool = False
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # HubSpot's search endpoints have their own per-second limit (4 a second per token when it was raised;
+    # 5 in later docs): crmconf paces its searches under it instead of meeting 429s.
+    search_per_second: float = 4.0
 
 
 def parse_settings(target: str, raw: Mapping[str, Any]) -> Settings:
@@ -104,11 +111,19 @@ def parse_settings(target: str, raw: Mapping[str, Any]) -> Settings:
                            if k in raw.get("retry", {})})
     return Settings(token_env=env, base_url=str(raw.get("base_url") or DEFAULT_BASE_URL).rstrip("/"),
                     timeout=float(raw.get("timeout", 30.0)), strict_decoding=bool(raw.get("strict_decoding")),
-                    retry=retry)
+                    retry=retry, search_per_second=float(raw.get("search_per_second", 4.0)))
 
 
 class Uncertain(ProviderError):
     """A write whose answer was lost (timeout, dropped connection, 5xx): it may or may not have happened."""
+
+
+class MissingScopes(AuthError):
+    """HubSpot answered 403 MISSING_SCOPES: the private app lacks every scope that grants the call."""
+
+    def __init__(self, message: str, *, context: str, scopes: tuple[str, ...]) -> None:
+        super().__init__(message, context=context)
+        self.scopes = scopes
 
 
 class Refused(ProviderError):
@@ -127,6 +142,7 @@ class _Failure:
     correlation_id: str = ""
     retry_after: float | None = None
     daily: bool = False
+    scopes: tuple[str, ...] = ()  # MISSING_SCOPES: any one of these grants the call
 
     def describe(self) -> str:
         parts = [f"HTTP {self.status}" if self.status else "no answer"]
@@ -175,6 +191,17 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return None
 
 
+def _required_scopes(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """The scopes a 403 names (`errors[].context.requiredGranularScopes`, any one of them grants the call)."""
+    found: list[str] = []
+    for error in body.get("errors") or []:
+        context = error.get("context") if isinstance(error, dict) else None
+        for scope in (context or {}).get("requiredGranularScopes") or (context or {}).get("requiredScopes") or ():
+            if str(scope) not in found:
+                found.append(str(scope))
+    return tuple(found)
+
+
 def _failure(exc: BaseException) -> _Failure | None:
     """What went wrong, when it is a vendor or transport failure (None: a bug, let it surface)."""
     status = getattr(exc, "status", None)
@@ -185,7 +212,8 @@ def _failure(exc: BaseException) -> _Failure | None:
         daily = body.get("policyName") == "DAILY" or headers.get("X-HubSpot-RateLimit-Daily-Remaining") == "0"
         return _Failure(status, message, str(body.get("category") or body.get("errorType") or ""),
                         str(body.get("correlationId") or headers.get("X-HubSpot-Correlation-Id") or ""),
-                        _retry_after(headers) if status == 429 else None, daily and status == 429)
+                        _retry_after(headers) if status == 429 else None, daily and status == 429,
+                        _required_scopes(body) if status == 403 else ())
     if isinstance(exc, urllib3.exceptions.HTTPError | requests.exceptions.RequestException):
         # urllib3's NewConnectionError (refused, unreachable) subclasses its TimeoutError: test it first.
         timed_out = isinstance(exc, urllib3.exceptions.TimeoutError | requests.exceptions.Timeout) \
@@ -193,6 +221,9 @@ def _failure(exc: BaseException) -> _Failure | None:
         kind = "timed out" if timed_out else "connection failed"
         return _Failure(0, f"{kind}: {type(exc).__name__}")
     return None
+
+
+_UNKNOWN = object()
 
 
 class Client:
@@ -209,6 +240,9 @@ class Client:
         self._sdk: HubSpot | None = None
         self._apis: dict[str, Any] = {}
         self._session: requests.Session | None = None
+        self._scopes: object = _UNKNOWN
+        self._clock: Callable[[], float] = time.monotonic
+        self._last_search: float | None = None
 
     # --- connection ---------------------------------------------------------------------------
 
@@ -259,11 +293,26 @@ class Client:
         """Run one SDK call under the policy; `what` names the operation in errors (never a secret)."""
         return self._run(what, lambda: fn(*args, _request_timeout=self.settings.timeout, **kwargs), idempotent)
 
+    def search(self, what: str, object_type: str, request: Any) -> Any:
+        """A CRM search, paced under HubSpot's per-second search limit."""
+        if self._last_search is not None:
+            wait = self._last_search + 1.0 / self.settings.search_per_second - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+        self._last_search = self._clock()
+        return self.call(what, self.api("search").do_search, object_type, request, idempotent=True)
+
     def flows(self, method: str, path: str = "", *, body: Any = None, qs: Mapping[str, Any] | None = None,
               idempotent: bool) -> Any:
         """The v4 automation API (not in the generated SDK): JSON in, JSON out, same policy."""
+        return self.raw(method, f"/automation/v4/flows{path}", body=body, qs=qs, idempotent=idempotent)
+
+    def raw(self, method: str, path: str, *, body: Any = None, qs: Mapping[str, Any] | None = None,
+            idempotent: bool) -> Any:
+        """An API the generated SDK 12.0.0 lacks (v4 flows, property validations, `dataSensitivity`):
+        built by the SDK's own request builder, sent on one keep-alive session, same policy."""
         def send() -> Any:
-            options: dict[str, Any] = {"method": method, "path": f"/automation/v4/flows{path}"}
+            options: dict[str, Any] = {"method": method, "path": path}
             if body is not None:
                 options["body"] = body
             if qs:
@@ -277,7 +326,23 @@ class Client:
                 raise HttpError(response.status_code, response.content, response.headers)
             return response.json() if response.content else None
 
-        return self._run(f"{method} /automation/v4/flows{path}", send, idempotent)
+        return self._run(f"{method} {path}", send, idempotent)
+
+    def token_scopes(self) -> frozenset[str] | None:
+        """The scopes HubSpot granted this private-app token (one request, cached); None when HubSpot
+        cannot say (another kind of token): callers then learn of a missing scope from its 403."""
+        if self._scopes is _UNKNOWN:
+            try:
+                info = self.raw("POST", "/oauth/v2/private-apps/get/access-token-info",
+                                body={"tokenKey": self.token}, idempotent=True)
+            except (AuthError, LimitExceededError):
+                raise
+            except ProviderError:  # not a private-app token, or the endpoint is down: learn from 403s instead
+                self._scopes = None
+            else:
+                found = info.get("scopes") if isinstance(info, dict) else None
+                self._scopes = frozenset(str(s) for s in found) if isinstance(found, list) else None
+        return self._scopes if isinstance(self._scopes, frozenset) else None
 
     def _run(self, what: str, send: Callable[[], T], idempotent: bool) -> T:
         rate_limited = 0
@@ -312,6 +377,12 @@ class Client:
                     context=context) from exc
             backoff = self.policy.backoff(rate_limited + 1, self._rng)
             return min(self.policy.max_delay, max(failure.retry_after or 0.0, backoff))
+        if failure.status == 403 and failure.scopes:
+            names = " or ".join(f"`{s}`" for s in failure.scopes)
+            raise MissingScopes(f"the private app's token (${self.settings.token_env}) lacks the scope {names}; "
+                                "add it to the app's scopes in HubSpot (Settings \u203a Integrations \u203a Private apps) "
+                                f"and use the new token ({self._clean(failure.describe())})", context=context,
+                                scopes=failure.scopes) from exc
         if failure.status in (401, 403):
             hint = (f"check the private-app token in ${self.settings.token_env}" if failure.status == 401
                     else "the private app lacks a scope this needs")

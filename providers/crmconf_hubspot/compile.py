@@ -7,17 +7,18 @@ Returns, besides `Compiled`, a `Desired` index that fetch uses to name live obje
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from crmconf.engine.native import automation_address, automation_refs
 from crmconf.engine.resource import Compiled, ManualStep, Resource
-from crmconf.spec.diagnostics import Diagnostic, error, warning
-from crmconf.spec.model import CHOICE_TYPES, Automation, FieldSpec, Notify, PermissionSet, Pipeline, Spec
+from crmconf.spec.diagnostics import Diagnostic, warning
+from crmconf.spec.model import CHOICE_TYPES, Automation, FieldSpec, PermissionSet, Pipeline, Spec
 from crmconf.spec.workspace import Sources
-from crmconf_hubspot import flows
+from crmconf_hubspot import flows, scopes
 from crmconf_hubspot.mapping import (
     DEFAULT_GROUPS,
+    LIFECYCLE_OBJECTS,
     OBJECT_TYPES,
     PIPELINE_OBJECTS,
     PLURAL_LABELS,
@@ -26,11 +27,11 @@ from crmconf_hubspot.mapping import (
     pipelines_path,
     property_label,
     property_name,
-    property_path,
     record_form_path,
     standard,
     ui_path,
 )
+from crmconf_hubspot.scopes import Need
 
 PROVIDER = "hubspot"
 
@@ -48,6 +49,14 @@ class Desired:
     teams: bool = False  # compiled flows notify teams: fetch must read them
     permissions: bool = False
     known: bool = False  # False: nothing was compiled (import, audit): fetch reads everything
+    # What the plan must read, so a token needs only the scopes of the concerns the spec uses:
+    field_objects: frozenset[str] = frozenset()  # properties listed per object
+    pipeline_objects: frozenset[str] = frozenset()  # deal/ticket pipelines
+    lifecycle_objects: frozenset[str] = frozenset()  # contact/company lifecycle pipelines
+    lifecycle: Mapping[str, str] = field(default_factory=dict)  # spec pipeline name -> contact/company
+    lifecycle_specs: Mapping[str, Pipeline] = field(default_factory=dict)
+    automations: bool = False  # flows, users and owners
+    needs: tuple[Need, ...] = ()
 
     def removed_options(self, address: str, live: list[dict[str, Any]]) -> list[str]:
         resource = self.resources.get(address)
@@ -77,51 +86,102 @@ def compile_spec(spec: Spec, sources: Sources) -> tuple[Compiled, Desired]:
             manual.extend(_field_steps(obj, f, address, sources))
 
     pipelines: dict[str, Pipeline] = {}
+    lifecycle: dict[str, str] = {}
     for p in spec.pipelines:
         if p.object in PIPELINE_OBJECTS:
             pipelines[p.name] = p
             resources.extend(_pipeline(p, sources))
-            diagnostics.extend(_outcome_probabilities(p, sources))
             step = _stage_requirements(p, spec_fields.get(p.object, {}), sources)
             if step:
                 manual.append(step)
-        elif p.object == "contact":
-            manual.append(_lifecycle(p, spec_fields.get("contact", {}), sources))
+        elif p.object in LIFECYCLE_OBJECTS:
+            lifecycle[p.name] = p.object
+            manual.append(_lifecycle(p, spec_fields.get(p.object, {}), sources))
         else:
             where = sources.locate(f"pipeline.{p.name}")
             diagnostics.append(warning("P402", f"pipeline {p.name}: HubSpot has no pipelines for {p.object} records",
                                        where, hint="model it as a picklist field instead"))
 
-    bound: dict[str, str] = {}
-    compiled: set[str] = set()
-    teams = False
+    automations = _automations(spec, sources, lifecycle)
+    resources.extend(automations.resources)
+    manual.extend(automations.manual)
+    manual.extend(_permission(p, spec_fields, sources) for p in spec.permissions)
+    desired = Desired(
+        resources={r.address: r for r in resources}, pipelines=pipelines, standard=standard_index,
+        bound=automations.bound, compiled=frozenset(automations.compiled), prune=frozenset(spec.config.policies.prune),
+        teams=automations.teams, permissions=bool(spec.permissions), known=True, lifecycle=lifecycle,
+        lifecycle_specs={p.name: p for p in spec.pipelines if p.name in lifecycle},
+        automations=bool(spec.automations),
+    )
+    return Compiled(tuple(resources), tuple(manual), tuple(diagnostics)), reads(spec, sources, desired)
+
+
+@dataclass
+class _Automations:
+    resources: list[Resource] = field(default_factory=list)
+    manual: list[ManualStep] = field(default_factory=list)
+    bound: dict[str, str] = field(default_factory=dict)
+    compiled: set[str] = field(default_factory=set)
+    teams: bool = False
+
+
+def _automations(spec: Spec, sources: Sources, lifecycle: Mapping[str, str]) -> _Automations:
+    out = _Automations()
     declared = {f"field.{o}.{f.name}" for o, fs in spec.fields.items() for f in fs}
     for a in spec.automations:
         if a.binds is not None:
             bound_address = automation_address(a, PROVIDER)
             if bound_address is not None:
-                bound[a.binds[PROVIDER]] = a.name
-                resources.append(_bound(a, bound_address, sources))
+                out.bound[a.binds[PROVIDER]] = a.name
+                out.resources.append(_bound(a, bound_address, sources))
             continue
-        reason = flows.unsupported(a)
+        reason = flows.unsupported(a, lifecycle)
         if reason is not None:
-            manual.append(_manual_automation(a, reason, sources))
+            out.manual.append(_manual_automation(a, reason, sources))
             continue
-        compiled.add(a.name)
-        teams = teams or any(isinstance(act, Notify) and any(t.startswith("team:") for t in act.notify.to)
-                             for act in a.actions)
-        resources.append(Resource(f"automation.{a.name}", "automation", flows.normalise(a),
-                                  depends_on=automation_refs(a, declared), source=sources.locate(f"automation.{a.name}"),
-                                  owners=tuple(x for x in (a.team, a.owner) if x), label=flow_name(a.name),
-                                  replace_on=("object",)))  # a flow's object type is fixed at creation
+        out.compiled.add(a.name)
+        out.teams = out.teams or flows.uses_teams(a)
+        out.resources.append(Resource(
+            f"automation.{a.name}", "automation", flows.normalise(a), depends_on=automation_refs(a, declared),
+            source=sources.locate(f"automation.{a.name}"), owners=tuple(x for x in (a.team, a.owner) if x),
+            label=flow_name(a.name), replace_on=("object",)))  # a flow's object type is fixed at creation
+    return out
 
-    manual.extend(_permission(p, spec_fields, sources) for p in spec.permissions)
-    desired = Desired(
-        resources={r.address: r for r in resources}, pipelines=pipelines, standard=standard_index, bound=bound,
-        compiled=frozenset(compiled), prune=frozenset(spec.config.policies.prune), teams=teams,
-        permissions=bool(spec.permissions), known=True,
-    )
-    return Compiled(tuple(resources), tuple(manual), tuple(diagnostics)), desired
+
+def reads(spec: Spec, sources: Sources, desired: Desired) -> Desired:
+    """What a plan of this spec reads, and the scopes that needs (see scopes.py)."""
+    needs: list[Need] = []
+    fields: set[str] = {obj for obj in spec.fields if obj in OBJECT_TYPES}
+    for obj in sorted(fields):
+        first = spec.fields[obj][0]  # type: ignore[index]
+        needs += scopes.for_fields(obj, sources.locate(f"field.{obj}.{first.name}"))
+    pipelines: set[str] = {p.object for p in desired.pipelines.values()}
+    lifecycles: set[str] = set(desired.lifecycle.values())
+    compiled = [a for a in spec.automations if a.name in desired.compiled]
+    for a in compiled:
+        fields.add(str(a.object))  # property types for the workflow's filters
+        if flows.reads_stages(a):
+            (pipelines if a.object in PIPELINE_OBJECTS else lifecycles).add(str(a.object))
+    for name, pipeline in desired.pipelines.items():
+        needs += scopes.for_pipelines(pipeline.object, sources.locate(f"pipeline.{name}"))
+    for name, obj in desired.lifecycle.items():
+        needs += scopes.for_lifecycle(obj, sources.locate(f"pipeline.{name}"))
+    if spec.automations:
+        needs += scopes.for_automations(sources.locate(f"automation.{spec.automations[0].name}"), desired.teams)
+    if spec.permissions:
+        needs += scopes.for_permissions(sources.locate(f"permission.{spec.permissions[0].name}"))
+    prune = desired.prune
+    if "field" in prune:
+        fields |= set(OBJECT_TYPES)
+        needs += [n for obj in OBJECT_TYPES for n in scopes.for_fields(obj, None)]
+    if "pipeline" in prune:
+        pipelines |= set(PIPELINE_OBJECTS)
+        needs += [n for obj in PIPELINE_OBJECTS for n in scopes.for_pipelines(obj, None)]
+    automations = desired.automations or "automation" in prune
+    if automations and not spec.automations:
+        needs += scopes.for_automations(None, teams=False)
+    return replace(desired, field_objects=frozenset(fields), pipeline_objects=frozenset(pipelines),
+                   lifecycle_objects=frozenset(lifecycles), automations=automations, needs=tuple(needs))
 
 
 # --- fields -----------------------------------------------------------------------------------------
@@ -134,8 +194,13 @@ def spec_options(f: FieldSpec) -> list[dict[str, Any]] | None:
 
 def field_attrs(obj: str, f: FieldSpec) -> dict[str, Any]:
     """What HubSpot can hold of a custom field, in the vocabulary fetch reads back."""
-    return {"label": f.label, "type": collapsed_type(f.type), "help_text": f.help_text or None,
-            "options": spec_options(f), "group": f.group or DEFAULT_GROUPS[obj], "unique": f.unique}
+    attrs = {"label": f.label, "type": collapsed_type(f.type), "help_text": f.help_text or None,
+             "options": spec_options(f), "group": f.group or DEFAULT_GROUPS[obj], "unique": f.unique}
+    if f.format is not None:
+        # Managed through HubSpot's property validation rules; declared only when the spec sets it, since
+        # the API has no way to remove a rule (dropping `format` leaves the rule to remove by hand).
+        attrs["format"] = f.format
+    return attrs
 
 
 def _field(obj: str, f: FieldSpec, sources: Sources, standard_index: dict[tuple[str, str], str]) -> Resource | None:
@@ -144,12 +209,17 @@ def _field(obj: str, f: FieldSpec, sources: Sources, standard_index: dict[tuple[
     if std is None:
         return Resource(address, "field", field_attrs(obj, f), source=sources.locate(address), owners=f.owners,
                         label=f.label)
-    # A HubSpot-defined property: its definition is read-only; only some enumerations' options move.
+    # A HubSpot-defined property: its definition is read-only; some enumerations' options move, and any
+    # property can carry validation rules (phone format).
+    attrs: dict[str, Any] = {}
     if std.options_managed and f.type in CHOICE_TYPES:
-        standard_index[(obj, std.name)] = f.name
-        return Resource(address, "field", {"options": spec_options(f)}, source=sources.locate(address),
-                        owners=f.owners, label=f.label)
-    return None
+        attrs["options"] = spec_options(f)
+    if f.format is not None:
+        attrs["format"] = f.format
+    if not attrs:
+        return None
+    standard_index[(obj, std.name)] = f.name
+    return Resource(address, "field", attrs, source=sources.locate(address), owners=f.owners, label=f.label)
 
 
 def _field_steps(obj: str, f: FieldSpec, address: str, sources: Sources) -> list[ManualStep]:
@@ -162,11 +232,6 @@ def _field_steps(obj: str, f: FieldSpec, address: str, sources: Sources) -> list
             f"HubSpot properties have no 'required' setting in the API. In {record_form_path(obj)}, "
             f"mark {shown} as required (and on any forms that create {PLURAL_LABELS[obj].lower()}).",
             where, f.owners))
-    if f.format == "e164":
-        steps.append(ManualStep(
-            address, f"Validate {shown} as an international phone number",
-            f"In {ui_path(property_path(obj, f.label), 'Rules')}, require a valid phone number in E.164 format "
-            "(+14155550123); the properties API cannot set validation rules.", where, f.owners))
     return steps
 
 
@@ -191,23 +256,6 @@ def _pipeline(p: Pipeline, sources: Sources) -> list[Resource]:
     return [pipeline, *stages]
 
 
-def _outcome_probabilities(p: Pipeline, sources: Sources) -> list[Diagnostic]:
-    """HubSpot has no won/lost flag: a closed deal stage is won at a probability of 50 % or more and lost
-    below (`mapping.deal_outcome`), so any other pairing reads back as the opposite outcome and the plan
-    never converges. An error, not a warning: applying it would rewrite the stage on every run."""
-    if p.object != "deal":
-        return []
-    found = []
-    for s in p.stages:
-        if (s.outcome == "won" and (s.probability or 0) < 50) or (s.outcome == "lost" and (s.probability or 0) >= 50):
-            found.append(error(
-                "P403", f"stage {p.name}.{s.name} is {s.outcome} with probability {s.probability}, which HubSpot "
-                        f"reads as {'lost' if s.outcome == 'won' else 'won'}: it tells a closed stage's outcome "
-                        "only by its probability", sources.locate(f"pipeline.{p.name}.stage.{s.name}"),
-                hint="a won stage needs probability 50-100 (usually 100), a lost one 0-49 (usually 0)"))
-    return found
-
-
 def _stage_requirements(p: Pipeline, spec_fields: Mapping[str, FieldSpec], sources: Sources) -> ManualStep | None:
     required = [(s, s.require) for s in p.stages if s.require]
     if not required:
@@ -222,13 +270,15 @@ def _stage_requirements(p: Pipeline, spec_fields: Mapping[str, FieldSpec], sourc
 
 
 def _lifecycle(p: Pipeline, spec_fields: Mapping[str, FieldSpec], sources: Sources) -> ManualStep:
+    """HubSpot's lifecycle stages are a pipeline (contacts-lifecycle-pipeline), readable through the API,
+    which crmconf reads to compile workflows on them, but the API cannot add, rename or reorder them."""
+    plural = PLURAL_LABELS[p.object]
     stages = ", ".join(s.label + (" (closed)" if s.outcome else "") for s in p.stages)
-    required = "; ".join(f"{s.label}: " + ", ".join(property_label("contact", r, spec_fields) for r in s.require)
+    required = "; ".join(f"{s.label}: " + ", ".join(property_label(p.object, r, spec_fields) for r in s.require)
                          for s in p.stages if s.require)
-    text = (f"HubSpot keeps the contact lifecycle in its own Lifecycle Stage property, whose default stages "
-            f"crmconf does not rewrite. In {ui_path('Settings', 'Objects', 'Contacts', 'Lifecycle stages')}, "
-            f"set the stages, in "
-            f"this order: {stages}.")
+    text = (f"HubSpot keeps {p.object} lifecycle stages in its lifecycle pipeline, which its API can read but not "
+            f"change. In {ui_path('Settings', 'Objects', plural, 'Lifecycle stages')}, set the stages, in this "
+            f"order: {stages}. Workflows that name these stages compile once they exist there.")
     if required:
         text += f" Then, per stage, require: {required}."
     return ManualStep(f"pipeline.{p.name}", f"Set up the {p.label} as HubSpot lifecycle stages", text,
@@ -255,7 +305,8 @@ def _manual_automation(a: Automation, reason: str, sources: Sources) -> ManualSt
         f"{a.object}-based workflow "
         f"named exactly '{flow_name(a.name)}' (so plans and audits recognise it) with trigger {trigger} and "
         f"actions {actions}; turn it {'on' if a.status == 'active' else 'off'}.",
-        sources.locate(f"automation.{a.name}"), tuple(x for x in (a.team, a.owner) if x))
+        sources.locate(f"automation.{a.name}"), tuple(x for x in (a.team, a.owner) if x),
+        protects=(f"automation.{a.name}",))  # the workflow people build from this step: never pruned
 
 
 # --- permissions ------------------------------------------------------------------------------------

@@ -1,143 +1,123 @@
-"""Live HubSpot state as a Snapshot, in one batch of list calls, plus the ids apply needs.
+"""Live HubSpot state as a Snapshot, reading only what the spec and the plan need, plus the ids apply needs.
 
-Requests per plan: one properties list per object (4), one pipelines list per pipeline object (2),
-the flow pages (100 per page), one batch/read for the flow details the spec needs (bound and
-compiled flows; everything when nothing was compiled, e.g. for import), users, active and archived
-owners, roles when the spec has permission sets, teams when compiled flows notify a team. Record
-searches run only where a plan would destroy data: removed options, stages, pruned fields/pipelines.
+Requests per plan: the token's scopes (1), one properties list per object the spec has fields or
+compiled workflows on (plus one `dataSensitivity` listing each when the token may read sensitive
+properties, and one validation-rule listing per object whose fields declare a `format`), one
+pipelines list per pipeline object the spec uses (lifecycle pipelines for contact/company pipelines and
+workflows on their stages), and, only when the spec has automations, the flow pages (100 per page),
+one batch/read for the flow details the spec needs, users, active and archived owners, teams when a
+workflow names a team; roles when the spec has permission sets. Record searches run only where a plan
+would destroy data. An empty `kinds` (import) reads everything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from hubspot.crm.objects import PublicObjectSearchRequest
 
+from crmconf.audit.compute import CRMCONF_WRITER
 from crmconf.engine.resource import JSON, LiveObject, Snapshot
-from crmconf_hubspot import flows
-from crmconf_hubspot.client import Client
+from crmconf.errors import AuthError
+from crmconf_hubspot import flows, scopes
+from crmconf_hubspot.client import Client, MissingScopes
 from crmconf_hubspot.compile import Desired
+from crmconf_hubspot.fetch_fields import FieldReader
 from crmconf_hubspot.mapping import (
+    LIFECYCLE_OBJECTS,
     OBJECT_TYPES,
     OBJECTS_BY_TYPE_ID,
     PIPELINE_OBJECTS,
     PIPELINE_PROPERTIES,
     compiled_name,
-    options_of,
     probability_percent,
     slug,
-    spec_type,
     stage_outcome,
     unique,
 )
+from crmconf_hubspot.registry import PipelineRef, Registry, StageRef
+from crmconf_hubspot.scopes import Need
+
+__all__ = ["BATCH", "Fetcher", "PipelineRef", "Registry", "StageRef"]
 
 FLOW_PAGE = 100
 BATCH = 100
 SEARCH_PAGE = 200
 
 
-@dataclass
-class PipelineRef:
-    id: str
-    obj: str
-    label: str
-
-
-@dataclass
-class StageRef:
-    id: str
-    pipeline: str  # the pipeline's address
-    obj: str
-    label: str
-    fresh: bool = False  # just created with its pipeline, from the very attributes its own change wants
-    display_order: int | None = None  # HubSpot's raw displayOrder (None: written by this apply)
-
-
-@dataclass
-class Registry:
-    """Spec addresses -> HubSpot ids (and back), from the last fetch plus what apply created since."""
-
-    pipelines: dict[str, PipelineRef] = field(default_factory=dict)
-    stages: dict[str, StageRef] = field(default_factory=dict)
-    properties: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (object, name) -> raw
-    groups: set[tuple[str, str]] = field(default_factory=set)
-    workflows: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> full flow (or its summary)
-    owners: dict[str, str] = field(default_factory=dict)  # e-mail -> owner id (active owners)
-    users: dict[str, str] = field(default_factory=dict)  # e-mail -> user id
-    teams: dict[str, str] = field(default_factory=dict)  # name -> id
-
-    def stage_address(self, obj: str, sid: str) -> str | None:
-        return next((a for a, s in self.stages.items() if s.obj == obj and s.id == sid), None)
-
-    def stage_id(self, ref: str) -> str | None:
-        pipeline, _, stage = ref.partition(".")
-        found = self.stages.get(f"pipeline.{pipeline}.stage.{stage}")
-        return found.id if found else None
-
-    def lookups(self) -> flows.Lookups:
-        def stage_ref(obj: str, sid: str) -> str | None:
-            address = self.stage_address(obj, sid)
-            return address.removeprefix("pipeline.").replace(".stage.", ".", 1) if address else None
-
-        def property_type(obj: str, prop: str) -> str | None:
-            raw = self.properties.get((obj, prop))
-            return str(raw["type"]) if raw else None
-
-        return flows.Lookups(
-            stage_id=self.stage_id, stage_ref=stage_ref,
-            owner_id=self.owners, owner_email={v: k for k, v in self.owners.items()},
-            user_id=self.users, user_email={v: k for k, v in self.users.items()},
-            team_id=self.teams, team_name={v: k for k, v in self.teams.items()},
-            property_type=property_type,
-        )
-
-
-def option_dicts(options: Iterable[Any] | None) -> list[dict[str, Any]]:
-    return [{"value": o.value, "label": o.label, "hidden": bool(o.hidden), "displayOrder": o.display_order,
-             "description": o.description or ""} for o in options or ()]
-
-
-def property_record(prop: Any) -> dict[str, Any]:
-    """The parts of an SDK Property crmconf uses, as plain data (kept in the registry)."""
-    return {"name": prop.name, "label": prop.label, "type": prop.type, "fieldType": prop.field_type,
-            "groupName": prop.group_name, "description": prop.description or "",
-            "options": option_dicts(prop.options), "hubspotDefined": bool(prop.hubspot_defined),
-            "hasUniqueValue": bool(prop.has_unique_value), "updatedAt": str(prop.updated_at or "")}
-
-
-def field_live_attrs(raw: dict[str, Any]) -> dict[str, JSON]:
-    """A custom property in the vocabulary compile uses (see compile.field_attrs)."""
-    choice = raw["type"] == "enumeration"
-    return {"label": raw["label"], "type": spec_type(raw["type"], raw["fieldType"]),
-            "help_text": raw["description"] or None, "options": options_of(raw["options"]) if choice else None,
-            "group": raw["groupName"], "unique": raw["hasUniqueValue"]}
-
-
-class Fetcher:
+class Fetcher(FieldReader):
     """One fetch: reads, names every live object with its spec address, fills the registry."""
 
-    def __init__(self, client: Client, desired: Desired, kinds: frozenset[str]) -> None:
-        self.client, self.desired = client, desired
+    def __init__(self, client: Client, desired: Desired, kinds: frozenset[str], token_env: str = "HUBSPOT_TOKEN") -> None:
+        self.client, self.desired, self.token_env = client, desired, token_env
+        self.kinds = kinds
+        self.everything = not kinds or not desired.known  # import and audit: all of each kind asked for
         self.wants: Callable[[str], bool] = lambda kind: not kinds or kind in kinds
         self.registry = Registry()
         self.objects: dict[str, LiveObject] = {}
         self.facts: dict[str, JSON] = {}
+        self.granted: frozenset[str] | None = None
+
+    def plan(self) -> dict[str, Any]:
+        """What this fetch reads."""
+        d, every = self.desired, self.everything
+        return {
+            "fields": sorted(OBJECT_TYPES if every or "field" in d.prune else d.field_objects)
+            if self.wants("field") else [],
+            "pipelines": [o for o in PIPELINE_OBJECTS if every or o in d.pipeline_objects or "pipeline" in d.prune]
+            if self.wants("pipeline") or self.wants("stage") else [],
+            "lifecycle": [o for o in LIFECYCLE_OBJECTS if o in d.lifecycle_objects]
+            if self.wants("pipeline") or self.wants("automation") else [],
+            "automations": self.wants("automation") and (every or d.automations),
+            "roles": d.permissions or (every and self.wants("permission")),
+        }
+
+    def needs(self, reading: dict[str, Any]) -> list[Need]:
+        found = [n for obj in reading["fields"] for n in scopes.for_fields(obj, None)]
+        found += [n for obj in reading["pipelines"] for n in scopes.for_pipelines(obj, None)]
+        found += [n for obj in reading["lifecycle"] for n in scopes.for_lifecycle(obj, None)]
+        if reading["automations"]:
+            found += scopes.for_automations(None, self.desired.teams)
+        if reading["roles"]:
+            found += scopes.for_permissions(None)
+        # Say where the spec asks for each (the first item of that concern).
+        where = {(n.scope, n.concern): n.where for n in self.desired.needs if n.where is not None}
+        return [Need(n.scope, n.concern, where.get((n.scope, n.concern)), n.when, n.optional) for n in found]
+
+    @contextlib.contextmanager
+    def reading(self, needs: list[Need]) -> Iterator[None]:
+        """A 403 for a missing scope becomes the same plain, located error as the up-front check."""
+        try:
+            yield
+        except MissingScopes as exc:
+            lacking = [n for n in needs if n.scope in exc.scopes] or [Need(s, "this read") for s in exc.scopes]
+            raise AuthError(scopes.message(lacking, self.token_env), context="hubspot") from exc
 
     def run(self) -> tuple[Snapshot, Registry]:
         start = self.client.requests
-        if self.wants("field"):
-            self._properties()
-        if self.wants("pipeline") or self.wants("stage"):
-            self._pipelines()
-        if self.wants("automation"):
-            self._people()
-            self._flows()
-        if self.desired.permissions or not self.desired.known:
-            roles = self.client.call("list roles", self.client.api("roles").get_all, idempotent=True).results
-            self.facts["roles"] = sorted(str(r.name) for r in roles)
-        kinds = frozenset(k for k in ("field", "pipeline", "stage", "automation") if self.wants(k))  # what was read
+        reading = self.plan()
+        needs = self.needs(reading)
+        self.granted = self.client.token_scopes()
+        if self.granted is not None:
+            lacking = scopes.missing(needs, self.granted)
+            if lacking:
+                raise AuthError(scopes.message(lacking, self.token_env), context="hubspot")
+        with self.reading(needs):
+            if reading["fields"]:
+                self.read_properties(reading["fields"])
+            if reading["pipelines"] or reading["lifecycle"]:
+                self._pipelines(reading["pipelines"], reading["lifecycle"])
+            if reading["automations"]:
+                self._people()
+                self._flows()
+            if reading["roles"]:
+                roles = self.client.call("list roles", self.client.api("roles").get_all, idempotent=True).results
+                self.facts["roles"] = sorted(str(r.name) for r in roles)
+        # The kinds this snapshot answers for: those asked. A kind the spec does not use is answered by
+        # reading nothing of it (the plan needs nothing there).
+        kinds = self.kinds or frozenset(("field", "pipeline", "stage", "automation"))
         snapshot = Snapshot(dict(self.objects), kinds, facts=self.facts, requests=self.client.requests - start)
         return snapshot, self.registry
 
@@ -145,12 +125,10 @@ class Fetcher:
 
     def count(self, obj: str, prop: str, values: list[str], *, multi: bool = False) -> dict[str, int]:
         """Records per value of `prop`: one search when they fit one page, else one count per value."""
-        search = self.client.api("search").do_search
         request = PublicObjectSearchRequest(
             filter_groups=[{"filters": [{"propertyName": prop, "operator": "IN", "values": values}]}],
             properties=[prop], limit=SEARCH_PAGE)
-        page = self.client.call(f"count {OBJECT_TYPES[obj]} by {prop}", search, OBJECT_TYPES[obj], request,
-                                idempotent=True)
+        page = self.client.search(f"count {OBJECT_TYPES[obj]} by {prop}", OBJECT_TYPES[obj], request)
         if page.total <= len(page.results):
             counts = dict.fromkeys(values, 0)
             for record in page.results:
@@ -163,63 +141,40 @@ class Fetcher:
         for value in values:
             one = PublicObjectSearchRequest(
                 filter_groups=[{"filters": [{"propertyName": prop, "operator": "EQ", "value": value}]}], limit=1)
-            counts[value] = self.client.call(f"count {OBJECT_TYPES[obj]} by {prop}", search, OBJECT_TYPES[obj], one,
-                                             idempotent=True).total
+            counts[value] = self.client.search(f"count {OBJECT_TYPES[obj]} by {prop}", OBJECT_TYPES[obj], one).total
         return counts
 
-    def _with_value(self, obj: str, prop: str) -> int:
+    def with_value(self, obj: str, prop: str) -> int:
         request = PublicObjectSearchRequest(
             filter_groups=[{"filters": [{"propertyName": prop, "operator": "HAS_PROPERTY"}]}], limit=1)
-        return int(self.client.call(f"count {OBJECT_TYPES[obj]} with {prop}", self.client.api("search").do_search,
-                                    OBJECT_TYPES[obj], request, idempotent=True).total)
-
-    # --- properties -------------------------------------------------------------------------------
-
-    def _properties(self) -> None:
-        api = self.client.api("properties")
-        for obj, obj_type in OBJECT_TYPES.items():
-            for prop in self.client.call(f"list {obj_type} properties", api.get_all, obj_type, idempotent=True).results:
-                raw = property_record(prop)
-                self.registry.properties[(obj, raw["name"])] = raw
-                self.registry.groups.add((obj, raw["groupName"]))
-                live = self._field(obj, raw)
-                if live is not None:
-                    self.objects[live.address] = live
-
-    def _field(self, obj: str, raw: dict[str, Any]) -> LiveObject | None:
-        meta: dict[str, JSON] = {"object": obj, "name": raw["name"], "hubspot_defined": raw["hubspotDefined"],
-                                 "type": spec_type(raw["type"], raw["fieldType"])}
-        if raw["hubspotDefined"]:
-            # HubSpot's own properties are the platform, not this portal's configuration: reported only
-            # when the spec manages one (their options), so they are never listed, linted or pruned.
-            name = self.desired.standard.get((obj, raw["name"]))
-            if name is None:
-                return None
-            address = f"field.{obj}.{name}"
-            attrs: dict[str, JSON] = {"options": options_of(raw["options"])}
-        else:
-            address = f"field.{obj}.{raw['name']}"
-            attrs = field_live_attrs(raw)
-        usage: dict[str, int] = {}
-        removed = self.desired.removed_options(address, options_of(raw["options"]))
-        if removed:
-            counts = self.count(obj, raw["name"], removed, multi=raw["fieldType"] == "checkbox")
-            usage = {f"option:{v}": n for v, n in counts.items() if n}
-        elif "field" in self.desired.prune and address not in self.desired.resources and not raw["hubspotDefined"]:
-            usage = {"records": self._with_value(obj, raw["name"])}
-        return LiveObject(address, "field", attrs, version=raw["updatedAt"], meta=meta, usage=usage,
-                          label=raw["label"])
+        return int(self.client.search(f"count {OBJECT_TYPES[obj]} with {prop}", OBJECT_TYPES[obj], request).total)
 
     # --- pipelines and stages ---------------------------------------------------------------------
 
-    def _pipelines(self) -> None:
+    def _pipelines(self, objects: list[str], lifecycles: list[str]) -> None:
         api = self.client.api("pipelines")
         live = {obj: self.client.call(f"list {OBJECT_TYPES[obj]} pipelines", api.get_all, OBJECT_TYPES[obj],
-                                      idempotent=True).results for obj in PIPELINE_OBJECTS}
+                                      idempotent=True).results for obj in objects}
+        for obj in lifecycles:
+            self._lifecycle(obj, self.client.call(f"list {OBJECT_TYPES[obj]} lifecycle stages", api.get_all,
+                                                  OBJECT_TYPES[obj], idempotent=True).results)
         names = self._pipeline_names(live)
         for obj, pipelines in live.items():
             for p in pipelines:
                 self._pipeline(obj, p, names[p.id])
+
+    def _lifecycle(self, obj: str, pipelines: list[Any]) -> None:
+        """Lifecycle stages by the spec's stage names (label, else slug), for workflows that name them."""
+        for name, spec_obj in self.desired.lifecycle.items():
+            if spec_obj != obj:
+                continue
+            spec = self.desired.lifecycle_specs[name]
+            for p in pipelines:
+                stages = sorted(p.stages or [], key=lambda s: (s.display_order, s.label))
+                for sid, stage_name in self._stage_names(stages, spec).items():
+                    label = next(s.label for s in stages if s.id == sid)
+                    self.registry.lifecycle[f"pipeline.{name}.stage.{stage_name}"] = StageRef(
+                        sid, f"pipeline.{name}", obj, label)
 
     def _pipeline_names(self, live: dict[str, list[Any]]) -> dict[str, str]:
         """Live pipeline id -> spec name: by label within the object, else a relabel, else a slug."""
@@ -358,7 +313,7 @@ class Fetcher:
             after = ((page.get("paging") or {}).get("next") or {}).get("after")
             if not after:
                 break
-        wanted = [s["id"] for s in summaries if not self.desired.known or s["id"] in self.desired.bound
+        wanted = [s["id"] for s in summaries if self.everything or s["id"] in self.desired.bound
                   or compiled_name(s.get("name")) in self.desired.compiled]
         details = self._flow_details(wanted)
         lookups = self.registry.lookups()
@@ -382,11 +337,14 @@ class Fetcher:
         fid = str(flow["id"])
         name = compiled_name(flow.get("name"))
         obj = OBJECTS_BY_TYPE_ID.get(str(flow.get("objectTypeId")), str(flow.get("objectTypeId")))
+        updated_by: str | None = None
         if fid not in self.desired.bound and name is not None and name not in taken:
             taken.add(name)
             address = f"automation.{name}"
             attrs: dict[str, JSON] = (flows.from_flow(flow, lookups) if detailed
                                       else {"status": _status(flow), "object": obj})
+            if detailed and flows.written_by_crmconf(flow):
+                updated_by = CRMCONF_WRITER  # the audit does not count crmconf's own writes as changes
         else:
             address = f"automation.{fid}"
             attrs = {"status": _status(flow), "object": obj}
@@ -394,7 +352,7 @@ class Fetcher:
                 attrs["description"] = flow.get("description") or None
         return LiveObject(address, "automation", attrs, version=str(flow.get("revisionId", "")),
                           meta={"id": fid, "revision_id": str(flow.get("revisionId", "")),
-                                "updated_at": flow.get("updatedAt"), "updated_by": None},
+                                "updated_at": flow.get("updatedAt"), "updated_by": updated_by},
                           label=str(flow.get("name") or fid))
 
 

@@ -24,6 +24,10 @@ SPEC_OBJECTS = {v: k for k, v in OBJECT_TYPES.items()}
 OBJECT_TYPE_IDS = {"contact": "0-1", "company": "0-2", "deal": "0-3", "ticket": "0-5"}
 OBJECTS_BY_TYPE_ID = {v: k for k, v in OBJECT_TYPE_IDS.items()}
 PIPELINE_OBJECTS = ("deal", "ticket")
+# Contacts and companies move through one lifecycle pipeline each (`lifecyclestage` lists its stages, like
+# `dealstage`); it is read through the pipelines API but has no API to write it.
+LIFECYCLE_OBJECTS = ("contact", "company")
+LIFECYCLE_PIPELINES = {"contact": "contacts-lifecycle-pipeline", "company": "companies-lifecycle-pipeline"}
 # The record properties that place a record in a pipeline and a stage.
 PIPELINE_PROPERTIES = {"deal": ("pipeline", "dealstage"), "ticket": ("hs_pipeline", "hs_pipeline_stage")}
 # Where HubSpot puts properties that name no group.
@@ -51,7 +55,8 @@ STANDARD: dict[str, dict[str, Standard]] = {
     # read-only, so a spec's contact.lead_source is a custom property of that name.
     "contact": {"first_name": Standard("firstname"), "last_name": Standard("lastname"), "email": Standard("email"),
                 "phone": Standard("phone"), "job_title": Standard("jobtitle"), "owner": Standard("hubspot_owner_id"),
-                "lifecycle_stage": Standard("lifecyclestage", options_managed=True)},
+                # Its options are the lifecycle pipeline's stages: not editable as property options.
+                "lifecycle_stage": Standard("lifecyclestage")},
     "company": {"name": Standard("name"), "domain": Standard("domain"),
                 "industry": Standard("industry", options_managed=True), "phone": Standard("phone"),
                 "owner": Standard("hubspot_owner_id"), "employees": Standard("numberofemployees"),
@@ -86,11 +91,13 @@ def property_label(obj: str, field: str, spec_fields: Mapping[str, FieldSpec]) -
 
 
 # --- field types ----------------------------------------------------------------------------------
-# HubSpot stores fewer types than the spec names: currency/percent are numbers, e-mail/phone/url are
-# single-line text. Both sides of the diff use the collapsed vocabulary so plans converge.
-COLLAPSED = {"currency": "number", "percent": "number", "email": "text", "phone": "text", "url": "text"}
+# HubSpot stores fewer types than the spec names: currency/percent are numbers, e-mail/url are single-line
+# text. Both sides of the diff use the collapsed vocabulary so plans converge. Phone numbers keep their own
+# field type (`phonenumber`), the one HubSpot's phone-format validation rule applies to.
+COLLAPSED = {"currency": "number", "percent": "number", "email": "text", "url": "text"}
 HUBSPOT_TYPES: dict[str, tuple[str, str]] = {  # collapsed spec type -> (type, fieldType) on create
     "text": ("string", "text"),
+    "phone": ("string", "phonenumber"),
     "textarea": ("string", "textarea"),
     "number": ("number", "number"),
     "date": ("date", "date"),
@@ -109,7 +116,7 @@ def collapsed_type(spec_type: str) -> str:
 def spec_type(hs_type: str, field_type: str) -> str:
     """A live property's type in the collapsed spec vocabulary (radio/select are both a picklist)."""
     if hs_type == "string":
-        return "textarea" if field_type == "textarea" else "text"
+        return {"textarea": "textarea", "phonenumber": "phone"}.get(field_type, "text")
     if hs_type == "enumeration":
         return "multipicklist" if field_type == "checkbox" else "picklist"
     return {"number": "number", "date": "date", "datetime": "datetime", "bool": "boolean"}.get(hs_type, "text")

@@ -5,6 +5,7 @@ Settings (crmconf.yaml, `targets.<name>.settings`):
     base_url         API root, default https://api.hubapi.com (an emulator in tests)
     timeout          seconds per request, default 30
     strict_decoding  decode answers with the client's validation on (tests), default false
+    search_per_second  CRM searches a second at most, default 4 (HubSpot limits search on its own)
     retry            {max_attempts: 6, base_delay: 0.5, max_delay: 30} (keep delays tiny in tests)
 See docs/providers/hubspot.md for the name <-> id mapping and what becomes a manual step.
 """
@@ -18,9 +19,11 @@ from typing import Any, ClassVar
 from crmconf.engine.changes import Action, Change
 from crmconf.engine.resource import Compiled, Snapshot
 from crmconf.errors import ProviderError
-from crmconf.providers import ProviderContext, Support
+from crmconf.providers import Access, ProviderContext, Support
+from crmconf.spec.diagnostics import Diagnostic
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
+from crmconf_hubspot import checks, scopes
 from crmconf_hubspot.apply import Applier, State
 from crmconf_hubspot.client import SETTINGS_SCHEMA, Client, parse_settings
 from crmconf_hubspot.compile import Desired, compile_spec
@@ -56,6 +59,11 @@ class HubSpotProvider:
         # spec names and read only what the plan needs.
         self._state = State(self.client, Desired(), Registry())
 
+    @classmethod
+    def check_spec(cls, spec: Spec, sources: Sources, target: str) -> list[Diagnostic]:
+        """What HubSpot would refuse, found by `crmconf validate` (deal stage probabilities)."""
+        return checks.check_spec(spec, sources, target)
+
     # --- the protocol ---------------------------------------------------------------------------
 
     def compile(self, spec: Spec, sources: Sources) -> Compiled:
@@ -63,7 +71,8 @@ class HubSpotProvider:
         return compiled
 
     def fetch(self, kinds: frozenset[str]) -> Snapshot:
-        snapshot, self._state.registry = Fetcher(self.client, self._state.desired, kinds).run()
+        snapshot, self._state.registry = Fetcher(self.client, self._state.desired, kinds,
+                                                 self.settings.token_env).run()
         return snapshot
 
     def apply(self, change: Change) -> None:
@@ -79,6 +88,20 @@ class HubSpotProvider:
 
     def export(self, snapshot: Snapshot) -> dict[str, Any]:
         return export(snapshot, self.name)
+
+    def access(self) -> list[Access]:
+        """The scopes the compiled spec needs, and whether the token has each (one request)."""
+        desired = self._state.desired
+        needs = list(desired.needs) if desired.known else scopes.everything()
+        granted = self.client.token_scopes()
+        rows: dict[tuple[str, str], list[str]] = {}
+        for need in needs:
+            when = "optional" if need.optional else need.when
+            concerns = rows.setdefault((need.scope, when), [])
+            if need.concern not in concerns:
+                concerns.append(need.concern)
+        return [Access(scope, "; ".join(concerns), when, None if granted is None else scope in granted)
+                for (scope, when), concerns in rows.items()]
 
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:

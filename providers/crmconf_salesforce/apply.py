@@ -21,6 +21,7 @@ from crmconf_salesforce.compile import State
 from crmconf_salesforce.flows import clean
 from crmconf_salesforce.mapping import (
     ACCESS_FLAGS,
+    CROSS_OBJECT,
     FIELD_TYPES,
     FLOW_PREFIX,
     OBJECTS,
@@ -72,10 +73,16 @@ class Applier:
         if handler is None:
             return [ProviderError(f"crmconf cannot {action.value} a Salesforce {kind}", context=f"salesforce {c.address}")
                     for c in changes]
+        # A package's components are never written (the plan refuses them too: P203).
+        refused = {c.address: ProviderError(f"{c.meta['read_only']}; crmconf never writes it",
+                                            context=f"salesforce {c.address}")
+                   for c in changes if c.meta.get("read_only")}
+        rest = [c for c in changes if c.address not in refused]
         try:
-            return handler(changes)
+            done = dict(zip((c.address for c in rest), handler(rest) if rest else [], strict=True))
         except STOPPERS as stop:
             return [stop] * len(changes)
+        return [refused.get(c.address) or done.get(c.address) for c in changes]
 
     def _handlers(self) -> dict[tuple[str, Action], Callable[[list[Change]], list[Result]]]:
         return {
@@ -187,13 +194,7 @@ class Applier:
 
     def automations(self, changes: list[Change]) -> list[Result]:
         compiled = [c for c in changes if _automation_kind(c) == "compiled" and c.action is not Action.DELETE]
-        out: dict[str, Result] = {}
-        if compiled:
-            names = [FLOW_PREFIX + c.address.removeprefix("automation.") for c in compiled]
-            comps = [_flow_component(c, n) for c, n in zip(compiled, names, strict=True)]
-            results = self.client.md_write("upsertMetadata", "Flow", comps)
-            out.update(zip((c.address for c in compiled), self._outcomes(compiled, names, results, "deploy flow"),
-                           strict=True))
+        out: dict[str, Result] = self._compiled_flows(compiled) if compiled else {}
         for c in changes:
             if c.address in out:
                 continue
@@ -205,6 +206,57 @@ class Applier:
             except ProviderError as err:
                 out[c.address] = err
         return [out[c.address] for c in changes]
+
+    def _compiled_flows(self, changes: list[Change]) -> dict[str, Result]:
+        """Deploy the flows whose body changed as inactive versions, then switch each on or off
+        through Tooling FlowDefinition. A production org deploys a flow sent as Active inactive
+        (unless "Deploy processes and flows as active" is on, which then wants Apex tests), so
+        crmconf never asks a deploy to activate: the same two steps work in sandboxes too."""
+        names = {c.address: FLOW_PREFIX + c.address.removeprefix("automation.") for c in changes}
+        out: dict[str, Result] = {}
+        deploy = [c for c in changes if c.action is Action.CREATE or {a.name for a in c.attrs} - {"status"}]
+        if deploy:
+            sent = [names[c.address] for c in deploy]
+            results = self.client.md_write("upsertMetadata", "Flow", [_flow_component(c, names[c.address]) for c in deploy])
+            out.update(zip((c.address for c in deploy), self._outcomes(deploy, sent, results, "deploy flow"), strict=True))
+        deployed = [c for c in changes if out.get(c.address) is None]
+        if not deployed:
+            return out
+        rows = self.client.query(
+            "SELECT Id, DeveloperName, ActiveVersionId, LatestVersionId, LatestVersion.VersionNumber FROM FlowDefinition "
+            "WHERE DeveloperName IN (" + ", ".join(f"'{names[c.address]}'" for c in deployed) + ")", tooling=True)
+        found = {str(r["DeveloperName"]).lower(): r for r in rows}
+        for c in deployed:
+            row = found.get(names[c.address].lower())
+            try:
+                if row is None:
+                    raise ProviderError(f"flow {names[c.address]} is gone", context=f"salesforce {c.address}")
+                self._switch(row, (c.after or {}).get("status") == "active", c.address)
+                out[c.address] = None
+            except STOPPERS:
+                raise
+            except ProviderError as err:
+                out[c.address] = err
+        return out
+
+    def _switch(self, definition: Mapping[str, Any], active: bool, address: str) -> None:
+        """Make a flow's latest version the active one, or deactivate the flow (Tooling FlowDefinition)."""
+        latest = definition.get("LatestVersion") or {}
+        if active and definition.get("ActiveVersionId") != definition.get("LatestVersionId"):
+            number = int(latest.get("VersionNumber") or 0)
+            self.client.tooling_patch(f"sobjects/FlowDefinition/{definition['Id']}",
+                                      {"Metadata": {"activeVersionNumber": number}}, f"activate flow {address}")
+        elif not active and definition.get("ActiveVersionId"):
+            self.client.tooling_patch(f"sobjects/FlowDefinition/{definition['Id']}",
+                                      {"Metadata": {"activeVersionNumber": 0}}, f"deactivate flow {address}")
+
+    def _definition(self, api: str, context: str) -> dict[str, Any]:
+        rows = self.client.query(
+            "SELECT Id, DeveloperName, ActiveVersionId, LatestVersionId, LatestVersion.VersionNumber FROM FlowDefinition "
+            f"WHERE DeveloperName = '{api}'", tooling=True)
+        if not rows:
+            raise ProviderError(f"flow {api} is gone", context=context)
+        return rows[0]
 
     def _one_automation(self, c: Change) -> None:
         kind = _automation_kind(c)
@@ -227,20 +279,12 @@ class Applier:
         if kind == "workflow_rule":
             self._workflow_rule(c, api, after, context)
             return
-        if "description" in changed:
-            self._flow_description(c, api, after.get("description"), context)
-        if "status" in changed:
-            number = 0
-            if after.get("status") == "active":
-                rows = self.client.query(
-                    f"SELECT Id, LatestVersion.VersionNumber FROM FlowDefinition WHERE DeveloperName = '{api}'",
-                    tooling=True)
-                if not rows:
-                    raise ProviderError(f"flow {api} is gone", context=context)
-                number = int(rows[0]["LatestVersion"]["VersionNumber"])
-            self.client.tooling_patch(f"sobjects/FlowDefinition/{c.meta['definition_id']}",
-                                      {"Metadata": {"activeVersionNumber": number}},
-                                      "activate flow" if number else "deactivate flow")
+        redeployed = "description" in changed and self._flow_description(c, api, after.get("description"), context)
+        if "status" in changed or redeployed:
+            # A redeployed version is inactive (as every deploy to production): switch the flow to
+            # what the spec says, or back to what it was when only the description changed.
+            status = after.get("status") if "status" in changed else (c.before or {}).get("status")
+            self._switch(self._definition(api, context), status == "active", c.address)
 
     def _workflow_rule(self, c: Change, api: str, after: Mapping[str, Any], context: str) -> None:
         if after.get("status") == "active":
@@ -251,21 +295,22 @@ class Applier:
             raise ProviderError(f"workflow rule {api} is gone", context=context)
         _check(self.client.md_write("updateMetadata", "WorkflowRule", [{**clean(live), "active": False}]), context)
 
-    def _flow_description(self, c: Change, api: str, description: Any, context: str) -> None:
+    def _flow_description(self, c: Change, api: str, description: Any, context: str) -> bool:
         """A description lives on a flow version: write it to the latest version, keeping its state.
 
-        The latest version is the one FlowDefinitionView describes. An active latest version is
-        redeployed active (a new version, same content); a draft is rewritten in place; an obsolete
-        one becomes a new draft, so nothing inactive is switched on by a description change.
+        The latest version is the one FlowDefinitionView describes. It is redeployed as a draft (a
+        new version of an active or obsolete one, the draft itself rewritten in place); True when
+        the latest version was the active one, which the caller then activates again.
         """
         latest = self.client.md_read("Flow", [api])[0]
         if latest is None:
             raise ProviderError(f"flow {api} is gone", context=context)
-        is_active_latest = c.meta.get("active_version_id") and c.meta.get("active_version_id") == c.meta.get(
+        is_active_latest = bool(c.meta.get("active_version_id")) and c.meta.get("active_version_id") == c.meta.get(
             "latest_version_id")
-        status = "Active" if is_active_latest else ("Draft" if latest.get("status") != "InvalidDraft" else "InvalidDraft")
+        status = "InvalidDraft" if latest.get("status") == "InvalidDraft" else "Draft"
         comp = {**clean(latest), "description": description, "status": status}
         _check(self.client.md_write("upsertMetadata", "Flow", [clean(comp)]), context)
+        return is_active_latest
 
     # --- permissions -----------------------------------------------------------------------------
 
@@ -324,10 +369,9 @@ def _field_component(change: Change, name: str, live: Mapping[str, Any] | None) 
 
 
 def _flow_component(change: Change, name: str) -> dict[str, Any]:
+    """Always a draft: activation is a separate Tooling call (Applier._compiled_flows)."""
     after = change.after or {}
-    live_active = (change.before or {}).get("status") == "active"
-    status = "Active" if after.get("status") == "active" else ("Obsolete" if live_active else "Draft")
-    return clean({**after["definition"], "fullName": name, "status": status, "description": after.get("description")})
+    return clean({**after["definition"], "fullName": name, "status": "Draft", "description": after.get("description")})
 
 
 def _permission_component(change: Change, name: str, live: Mapping[str, Any] | None,
@@ -358,6 +402,11 @@ def _permission_component(change: Change, name: str, live: Mapping[str, Any] | N
                 fields[full.lower()] = {"field": full, "readable": True, "editable": value == "edit"}
             else:
                 fields.pop(full.lower(), None)
+    for obj, needs in CROSS_OBJECT.items():  # what Salesforce insists on (compile warned, V608)
+        if any(v for k, v in objects.get(OBJECTS[obj], {}).items() if k != "object"):
+            for need in needs:
+                grant = objects.setdefault(OBJECTS[need], {"object": OBJECTS[need], **{f: False for f in ACCESS_FLAGS.values()}})
+                grant["allowRead"] = True
     comp["objectPermissions"] = list(objects.values())
     comp["fieldPermissions"] = list(fields.values())
     return comp

@@ -25,8 +25,9 @@ from crmconf.spec.diagnostics import Diagnostic, Location, error, warning
 from crmconf.spec.model import Automation, FieldSpec, PermissionSet, Pipeline, Spec, Stage
 from crmconf.spec.standard import STANDARD_FIELDS
 from crmconf.spec.workspace import Sources
-from crmconf_salesforce import flows, formulas
+from crmconf_salesforce import flows, formulas, ordering
 from crmconf_salesforce.mapping import (
+    CROSS_OBJECT,
     FAMILIES,
     MAX_FIELD_NAME,
     OBJECTS,
@@ -35,6 +36,7 @@ from crmconf_salesforce.mapping import (
     Family,
     closed_access,
     custom_api_name,
+    default_forecast,
     field_api,
     flow_api_name,
     humanize,
@@ -69,6 +71,10 @@ class State:
     stage_order: dict[str, list[str]] = field(default_factory=dict)  # pipeline address -> stage values in order
     required: set[str] = field(default_factory=set)  # "opportunity.deal_type__c": no field-level security
     options: dict[str, set[str]] = field(default_factory=dict)  # picklist field -> its spec values, lower case
+    prune: frozenset[str] = frozenset()  # the policy's prunable kinds: a pruned field's users are read
+    value_order: dict[str, list[str]] = field(default_factory=dict)  # value set -> the spec's stage order
+    # permission set API name -> objects Salesforce needs Read on that the spec does not name (completed)
+    completions: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,6 +86,7 @@ class _Builder:
     manual: list[ManualStep] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     state: State = field(default_factory=State)
+    _orders: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)  # value set -> pipelines
     _values: dict[tuple[str, str], tuple[str, dict[str, Any]]] = field(default_factory=dict)
     _requires: dict[tuple[str, str], list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
     _family_of: dict[str, Family] = field(default_factory=dict)
@@ -210,6 +217,21 @@ class _Builder:
                 continue
             self._pipeline(p, family, address)
         self._shared_requirements()
+        self._one_order()
+
+    def _one_order(self) -> None:
+        """Pipelines sharing a value set must agree on the order of their shared values (V607)."""
+        for value_set, sequences in self._orders.items():
+            order, conflict = ordering.merge(sequences)
+            if conflict is not None:
+                self.diagnostics.append(error(
+                    "V607",
+                    f"{conflict.first} puts {conflict.before!r} before {conflict.after!r} and {conflict.second} "
+                    f"puts it after; Salesforce keeps one order of {value_set} values for every process",
+                    self.at(conflict.second, "stages"),
+                    hint="order the shared stages the same way in both pipelines"))
+                continue
+            self.state.value_order[value_set] = order
 
     def _pipeline(self, p: Pipeline, family: Family, address: str) -> None:
         owners = tuple(dict.fromkeys([*p.owners, *(s.owner_team for s in p.stages if s.owner_team)]))
@@ -231,6 +253,7 @@ class _Builder:
         migrations = {f"{address}.stage.{old}": f"{address}.stage.{new}" for old, new in p.migrate_to.items()}
         self.state.migrations[address] = migrations
         self.state.stage_order[address] = [s.label for s in p.stages]
+        self._orders.setdefault(family.value_set, []).append((address, [s.label for s in p.stages]))
         self.resources.append(Resource(
             address, "pipeline", pipeline, depends_on=tuple(stage_addresses), source=self.at(address), owners=owners,
             replace_on=("object",), migrations=migrations, label=p.label))
@@ -352,6 +375,28 @@ class _Builder:
         for p in self.spec.permissions:
             self._permission(p)
 
+    def _object_dependencies(self, p: PermissionSet, address: str, api: str) -> None:
+        """Access to some objects needs Read on others (Read on deals needs Read on companies). The
+        Metadata API refuses a permission set without it; Setup ticks it for you. crmconf does as
+        Setup: it grants Read on the other object when the spec does not name it (warning V608), and
+        refuses a spec that names it with no access (error V609)."""
+        for obj, needs in CROSS_OBJECT.items():
+            if not p.objects.get(obj):  # type: ignore[call-overload]
+                continue
+            for need in needs:
+                granted = p.objects.get(need)  # type: ignore[call-overload]
+                if granted is None:
+                    self.state.completions.setdefault(api.lower(), set()).add(OBJECTS[need])
+                    self.diagnostics.append(warning(
+                        "V608", f"permission {p.name}: access to {obj} needs read on {need} in Salesforce; "
+                        f"apply grants read on {need} as Setup does", self.at(address, "objects", obj),
+                        hint=f"say so in the spec: `{need}: [read]`"))
+                elif not granted:
+                    self.diagnostics.append(error(
+                        "V609", f"permission {p.name}: access to {obj} needs read on {need} in Salesforce, "
+                        f"but the spec gives {need} no access", self.at(address, "objects", need),
+                        hint=f"grant `{need}: [read]`, or take {obj} away"))
+
     def _permission(self, p: PermissionSet) -> None:
         address = f"permission.{p.name}"
         api = title_name(p.name)
@@ -364,6 +409,7 @@ class _Builder:
             attrs["description"] = p.description
         for spec_object, granted in sorted(p.objects.items()):
             attrs[f"objects.{spec_object}"] = closed_access(granted) or None
+        self._object_dependencies(p, address, api)
         depends = []
         for ref, access in sorted(p.fields.items()):
             obj, _, name = ref.partition(".")
@@ -386,12 +432,14 @@ class _Builder:
 
 
 def stage_attrs(family: Family, s: Stage) -> dict[str, Any]:
-    """A stage value's managed attributes, per value set (only deals have probabilities)."""
+    """A stage value's managed attributes, per value set (only deals have probabilities and forecast
+    categories; the category is always sent: Salesforce never derives it from a new probability)."""
     attrs: dict[str, Any] = {"value_set": family.value_set, "active": True}
     if family.sobject == "Opportunity":
         if s.probability is not None:
             attrs["probability"] = s.probability
         attrs["outcome"] = "won" if s.outcome == "won" else "lost" if s.outcome in ("lost", "closed") else None
+        attrs["forecast_category"] = s.forecast_category or default_forecast(attrs["outcome"])
     elif family.sobject == "Case":
         attrs["outcome"] = "closed" if s.outcome else None
     else:  # a lead closes only by conversion: `closed` is Lead Status' `converted` flag
@@ -407,6 +455,7 @@ def _automation_words(a: Automation) -> str:
 
 def compile_spec(spec: Spec, sources: Sources, api_version: str) -> tuple[Compiled, State]:
     b = _Builder(spec, sources, api_version)
+    b.state.prune = frozenset(spec.config.policies.prune)
     b.fields()
     b.pipelines()
     b.automations()

@@ -1,29 +1,35 @@
 """Live Salesforce state as LiveObjects, in the same vocabulary compile.py writes, in few requests.
 
-The reads, for a whole plan:
-1. one Composite request (25 GETs each) carrying the five object describes (every field's label, type
-   and picklist values), the users, FlowDefinitionView, business processes, record types, stage and
-   picklist usage counts, permission sets and their object/field permissions (SOQL; pages beyond the
-   first followed through nextRecordsUrl, 2,000 rows a page);
-2. Metadata reads, 10 components a call, only where SOQL cannot tell: the three standard value sets
+The reads, for a whole plan (each within the limits a real org enforces):
+1. one Composite Batch request (25 independent GETs each: a /composite may hold only 5 queries)
+   carrying the five object describes (labels and types of the fields the API user can see), the
+   users, FlowDefinitionView, business processes, record types, stage and picklist usage counts,
+   permission sets and their object/field permissions (SOQL; pages beyond the first followed through
+   nextRecordsUrl, 2,000 rows a page);
+2. one listMetadata call naming every custom field (field-level security hides fields from describe
+   and SOQL, including every field crmconf creates, but not from the Metadata API), validation rule
+   and workflow rule, with who changed each last and its namespace;
+3. Metadata reads, 10 components a call, only where SOQL cannot tell: the three standard value sets
    (one call), the business processes' stage lists, the custom fields the spec manages, crmconf's
-   validation rules and flows, and the legacy workflow rules; one listMetadata call names the
-   validation rules, workflow rules and flows (with who changed each last, and when).
+   validation rules and flows, and the legacy workflow rules;
+4. only when the plan may delete or retype fields: who uses them (references.py, Tooling).
 
 With the State compile left (`hinted`), only what the spec manages is read in depth; without it
-(audit, import) everything is, so `export` can write the whole org as a spec.
+(audit, import) everything is, so `export` can write the whole org as a spec. Components a package
+installed (a namespace) are read-only: listed, marked so, never written (engine error P203).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
 from crmconf.engine.resource import LiveObject, Snapshot
-from crmconf_salesforce import flows, formulas
+from crmconf_salesforce import flows
 from crmconf_salesforce.client import SalesforceClient
 from crmconf_salesforce.compile import State
+from crmconf_salesforce.fetch_pipelines import iso, read_pipelines, read_rules
 from crmconf_salesforce.mapping import (
     DESCRIBE_TYPES,
     FAMILIES,
@@ -31,30 +37,27 @@ from crmconf_salesforce.mapping import (
     OBJECTS,
     SOQL_ACCESS,
     SPEC_OBJECTS,
-    Family,
     snake,
     spec_field_name,
     spec_type,
 )
+from crmconf_salesforce.references import as_references, read_uses
 
 KINDS = frozenset({"field", "pipeline", "stage", "validation_rule", "automation", "permission"})
 _PIPELINE_KINDS = {"pipeline", "stage", "validation_rule"}
-
-
-def iso(value: Any) -> str | None:
-    """A Salesforce timestamp (REST `...000+0000` or a SOAP datetime) as an ISO string."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    try:
-        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S.%f%z").isoformat()
-    except ValueError:
-        return str(value)
+NO_FLS = "the API user has no field-level security on the field, so SOQL cannot count its values"
 
 
 def _soql_list(names: Iterable[str]) -> str:
     return ", ".join("'" + n.replace("\\", "\\\\").replace("'", "\\'") + "'" for n in sorted(names))
+
+
+def installed(namespace: Any) -> str:
+    return f"installed by the package with namespace {namespace}: Salesforce lets only the package change it"
+
+
+def _read_only_label(label: str, namespace: Any) -> str:
+    return f"{label} (installed: {namespace}, read-only)"
 
 
 class Reader:
@@ -62,8 +65,8 @@ class Reader:
         self.client = client
         self.state = state  # None: read everything in depth (no spec to narrow it)
         self.objects: dict[str, LiveObject] = {}
-        self.pipeline_values: dict[str, tuple[str, Family, list[str]]] = {}  # pipeline -> process, values
-        self.stage_at: dict[tuple[str, str], str] = {}  # (pipeline, stage value) -> stage address
+        self.field_ids: dict[str, str] = {}  # field id -> API name, for fields a plan may delete or retype
+        self.facts: dict[str, Any] = {}
 
     @property
     def hinted(self) -> bool:
@@ -78,22 +81,28 @@ class Reader:
         kinds = (kinds & KINDS) or KINDS
         start = self.client.requests
         gets, optional = self._gets(kinds)
-        results = self.client.composite_get(gets, optional=optional)
-        if "field" in kinds:
-            self._fields(results)
-        if kinds & _PIPELINE_KINDS:
-            self._pipelines(results, kinds)
+        results = self.client.batch_get(gets, optional=optional)
         listed = self._listed(kinds)
-        if "validation_rule" in kinds:
-            self._rules(listed)
+        if "field" in kinds:
+            self._fields(results, listed.get("CustomField", []))
+        if kinds & _PIPELINE_KINDS:
+            pipes = read_pipelines(self.client, self.state, results, set(self.objects))
+            self.objects.update(pipes.objects)
+            self.facts["stage_values"] = pipes.value_sets
+            if "validation_rule" in kinds:
+                rules = listed.get("ValidationRule", [])
+                for rule in read_rules(self.client, rules, pipes, _namespaces(rules)):
+                    self.add(_marked(rule))
         if "automation" in kinds:
-            self._flows(results, listed)
+            self._flows(results)
             self._workflow_rules(listed)
         if "permission" in kinds:
             self._permissions(results)
+        if self.field_ids:
+            self._uses()
         users = {str(u["Email"]).lower(): bool(u["IsActive"]) for u in results["users"]["records"] if u.get("Email")}
         objects = {a: o for a, o in self.objects.items() if o.kind in kinds}
-        facts = {"users": users, "salesforce_depth": "managed" if self.hinted else "all"}
+        facts = {**self.facts, "users": users, "salesforce_depth": "managed" if self.hinted else "all"}
         return Snapshot(objects, kinds, facts=facts, requests=self.client.requests - start)
 
     def _gets(self, kinds: frozenset[str]) -> tuple[dict[str, str], set[str]]:
@@ -105,15 +114,15 @@ class Reader:
                 gets[f"describe:{sobject}"] = c.describe_url(sobject)
             picklists = [n for n, t in (self.state.fields.items() if self.state else ()) if t == "picklist"]
             for full in sorted(picklists):
-                # Usage of each managed picklist's values (destroy protection); a field that does not
-                # exist yet answers 400, which only means "no usage".
+                # Usage of each managed picklist's values (destroy protection). A field that does not
+                # exist yet, or that field-level security hides, answers 400 (told apart later).
                 sobject, _, api = full.partition(".")
                 key = f"usage:{full}"
                 gets[key] = c.query_url(f"SELECT {api}, COUNT(Id) n FROM {_proper(sobject)} GROUP BY {api}")
                 optional.add(key)
         if kinds & _PIPELINE_KINDS:
             gets["processes"] = c.query_url(
-                "SELECT Id, Name, TableEnumOrId, IsActive, Description FROM BusinessProcess")
+                "SELECT Id, Name, TableEnumOrId, IsActive, Description, NamespacePrefix FROM BusinessProcess")
             gets["record_types"] = c.query_url(
                 "SELECT Id, Name, DeveloperName, SobjectType, IsActive, Description, BusinessProcessId FROM RecordType")
             for family in FAMILIES.values():
@@ -126,11 +135,12 @@ class Reader:
         if "automation" in kinds:
             gets["flows"] = c.query_url(
                 "SELECT DurableId, ApiName, Label, Description, IsActive, ProcessType, TriggerType, "
-                "ActiveVersionId, LatestVersionId, VersionNumber, LastModifiedDate, LastModifiedBy "
+                "ActiveVersionId, LatestVersionId, VersionNumber, NamespacePrefix, LastModifiedDate, LastModifiedBy "
                 "FROM FlowDefinitionView")
         if "permission" in kinds:
             gets["permission_sets"] = c.query_url(
-                "SELECT Id, Name, Label, Description, LastModifiedDate FROM PermissionSet WHERE IsOwnedByProfile = false")
+                "SELECT Id, Name, Label, Description, NamespacePrefix, IsCustom, LastModifiedDate FROM PermissionSet "
+                "WHERE IsOwnedByProfile = false")
             where = "Parent.IsOwnedByProfile = false"
             if self.state is not None:
                 where += f" AND Parent.Name IN ({_soql_list(self.state.permission_sets)})"
@@ -143,8 +153,9 @@ class Reader:
         return gets, optional
 
     def _listed(self, kinds: frozenset[str]) -> dict[str, list[dict[str, Any]]]:
-        types = (["ValidationRule"] if "validation_rule" in kinds else []) + (
-            ["WorkflowRule", "Flow"] if "automation" in kinds else [])  # three types: still one call
+        types = (["CustomField"] if "field" in kinds else []) + (
+            ["ValidationRule"] if "validation_rule" in kinds else []) + (
+            ["WorkflowRule"] if "automation" in kinds else [])  # three types: one call
         out: dict[str, list[dict[str, Any]]] = {t: [] for t in types}
         for props in self.client.md_list(types) if types else []:
             out.setdefault(str(props["type"]), []).append(props)
@@ -152,33 +163,54 @@ class Reader:
 
     # --- fields ----------------------------------------------------------------------------------
 
-    def _fields(self, results: Mapping[str, Any]) -> None:
-        described = [(sobject, f) for sobject in OBJECTS.values()
-                     for f in results[f"describe:{sobject}"]["fields"] if f.get("custom")]
-        to_read = [f"{sobject}.{f['name']}" for sobject, f in described
-                   if self.state is None or f"{sobject}.{f['name']}".lower() in self.state.fields]
-        read = dict(zip((n.lower() for n in to_read), self.client.md_read("CustomField", to_read), strict=True))
+    def _fields(self, results: Mapping[str, Any], listed: list[dict[str, Any]]) -> None:
+        """Every custom field of the five objects, from listMetadata (which field-level security does
+        not hide); labels of the ones the API user may see from describe; the managed ones (or, with
+        no spec, all the org's own) read in depth."""
+        described = {f"{sobject}.{f['name']}".lower(): f for sobject in OBJECTS.values()
+                     for f in results[f"describe:{sobject}"]["fields"] if f.get("custom")}
+        fields = sorted((p for p in listed if str(p["fullName"]).partition(".")[0] in SPEC_OBJECTS),
+                        key=lambda p: str(p["fullName"]))
+        deep = [str(p["fullName"]) for p in fields if not p.get("namespacePrefix") and (
+            self.state is None or str(p["fullName"]).lower() in self.state.fields)]
+        read = dict(zip((n.lower() for n in deep), self.client.md_read("CustomField", deep), strict=True))
         global_sets = self._global_value_sets(c for c in read.values() if c)
-        for sobject, f in described:
-            api = str(f["name"])
-            full = f"{sobject}.{api}".lower()
+        for props in fields:
+            full = str(props["fullName"])
+            sobject, _, api = full.partition(".")
             name = spec_field_name(sobject, api)
             address = f"field.{SPEC_OBJECTS[sobject]}.{name or api.lower()}"
-            comp = read.get(full)
-            if comp is None:
-                options = [{"value": v["value"], "label": v.get("label") or v["value"], "hidden": not v.get("active", True)}
-                           for v in f.get("picklistValues") or []]
-                attrs: dict[str, Any] = {
-                    "label": f.get("label"),
-                    "type": DESCRIBE_TYPES.get(str(f.get("type")), f"salesforce:{f.get('type')}"),
-                    "required": not f.get("nillable", True),
-                    "options": options or None,
-                }
-                meta: dict[str, Any] = {"api_name": f"{sobject}.{api}"}
+            comp, shown = read.get(full.lower()), described.get(full.lower())
+            meta: dict[str, Any] = {"api_name": full, "id": props.get("id")}
+            if comp is not None:
+                attrs, extra = _field_attrs(comp, global_sets, self.state.options.get(full.lower()) if self.state else None)
+                meta.update(extra)
+            elif shown is not None:
+                attrs = _described_attrs(shown)
             else:
-                attrs, meta = _field_attrs(comp, global_sets, self.state.options.get(full) if self.state else None)
-            self.add(LiveObject(address, "field", attrs, meta=meta, usage=_usage(results.get(f"usage:{full}"), api),
-                                label=str(attrs.get("label") or "")))
+                attrs = {}  # hidden by field-level security and not managed: its name is all a plan needs
+            if shown is None:
+                meta["fls"] = False
+            usage = _usage(results.get(f"usage:{full.lower()}"), api)
+            if f"usage:{full.lower()}" in results and shown is None:
+                meta["uncounted"] = NO_FLS
+            label = str(attrs.get("label") or (shown or {}).get("label") or "")
+            if props.get("namespacePrefix"):
+                meta["read_only"] = installed(props["namespacePrefix"])
+                label = _read_only_label(label or api, props["namespacePrefix"])
+            elif self._may_lose(full, attrs):
+                self.field_ids[str(props.get("id"))] = full
+            self.add(LiveObject(address, "field", attrs, meta=meta, usage=usage, label=label))
+
+    def _may_lose(self, full: str, attrs: Mapping[str, Any]) -> bool:
+        """Whether this plan may delete or retype the field: its spec type differs, or it is not in the
+        spec under `prune: [field]`. Only those fields' users are read (references.py)."""
+        if self.state is None:
+            return False
+        wanted = self.state.fields.get(full.lower())
+        if wanted is None:
+            return "field" in self.state.prune
+        return bool(attrs) and attrs.get("type") != wanted
 
     def _global_value_sets(self, comps: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         names = sorted({str(vs["valueSetName"]) for c in comps if (vs := c.get("valueSet") or {}).get("valueSetName")})
@@ -187,113 +219,19 @@ class Reader:
         read = self.client.md_read("GlobalValueSet", names)
         return {n.lower(): list((g or {}).get("customValue") or []) for n, g in zip(names, read, strict=True)}
 
-    # --- pipelines -------------------------------------------------------------------------------
-
-    def _pipelines(self, results: Mapping[str, Any], kinds: frozenset[str]) -> None:
-        sets = self.client.md_read("StandardValueSet", [f.value_set for f in FAMILIES.values()])
-        values = {
-            f.value_set: {str(v["fullName"]).lower(): v for v in (s or {}).get("standardValue") or []}
-            for f, s in zip(FAMILIES.values(), sets, strict=True)
-        }
-        processes = [r for r in results["processes"]["records"] if r.get("TableEnumOrId") in FAMILIES]
-        full_names = [f"{r['TableEnumOrId']}.{r['Name']}" for r in processes]
-        read = self.client.md_read("BusinessProcess", full_names)
-        record_types = results["record_types"]["records"]
-        counts: dict[tuple[str, str | None, str], int] = {}
-        for family in FAMILIES.values():
-            for row in (results.get(f"stages:{family.sobject}") or {}).get("records", []):
-                value = str(row.get(family.field) or "").lower()
-                counts[(family.sobject, row.get("RecordTypeId"), value)] = int(row.get("n") or 0)
-        for row, full, comp in zip(processes, full_names, read, strict=True):
-            if comp is None:
-                continue
-            family = FAMILIES[row["TableEnumOrId"]]
-            name = snake(str(row["Name"]))
-            if f"pipeline.{name}" in self.objects:
-                name = snake(f"{family.sobject}_{row['Name']}")
-            rts = [rt for rt in record_types if rt.get("BusinessProcessId") == row["Id"]]
-            rt = next((r for r in rts if str(r.get("DeveloperName")).lower() == str(row["Name"]).lower()),
-                      rts[0] if rts else None)
-            stage_values = [str(v["fullName"]) for v in comp.get("values") or []]
-            address = f"pipeline.{name}"
-            description = comp.get("description")
-            if rt and rt.get("Description") and description and rt["Description"] != description:
-                # apply writes a pipeline's description to both; a record type left behind (its write
-                # failed after the process's) shows, so the next plan writes both again.
-                description = rt["Description"]
-            attrs: dict[str, Any] = {"object": family.spec_object, "label": rt.get("Name") if rt else None,
-                                     "description": description, "stages": stage_values}
-            rt_ids = [r["Id"] for r in rts]
-            meta = {"full_name": full, "record_type": f"{family.sobject}.{rt['DeveloperName']}" if rt else None,
-                    "record_type_ids": rt_ids, "sobject": family.sobject}
-            self.add(LiveObject(address, "pipeline", attrs, meta=meta, label=str(attrs["label"] or row["Name"])))
-            self.pipeline_values[name] = (full, family, stage_values)
-            hints = (self.state.stage_names.get(name, {}) if self.state else {})
-            taken = set(hints.values())
-            for value in stage_values:
-                v = values[family.value_set].get(value.lower())
-                if v is None:
-                    continue
-                stage = hints.get(value.lower())
-                if stage is None:
-                    stage = snake(value)
-                    while stage in taken:  # never mistake a live value for a different spec stage
-                        stage += "_live"
-                taken.add(stage)
-                self.stage_at[(name, value)] = f"{address}.stage.{stage}"
-                records = sum(counts.get((family.sobject, rid, value.lower()), 0) for rid in rt_ids)
-                self.add(LiveObject(
-                    f"{address}.stage.{stage}", "stage", _stage_attrs(family, v), parent=address,
-                    meta={"value_set": family.value_set, "full_name": v["fullName"], "process": full,
-                          "sobject": family.sobject, "field": family.field, "record_type_ids": rt_ids},
-                    usage={"records": records}, label=str(v.get("label") or v["fullName"])))
-            listed = {value.lower() for value in stage_values}
-            for value, stage in hints.items():
-                # A stage is its picklist value: one the spec gives this pipeline that exists in the
-                # set but is not (yet) in the process is there, and only the pipeline's `stages`
-                # differ (an apply that created the value but failed to write the process).
-                v = values[family.value_set].get(value)
-                if value in listed or v is None or f"{address}.stage.{stage}" in self.objects:
-                    continue
-                self.add(LiveObject(
-                    f"{address}.stage.{stage}", "stage", _stage_attrs(family, v), parent=address,
-                    meta={"value_set": family.value_set, "full_name": v["fullName"], "process": full,
-                          "sobject": family.sobject, "field": family.field, "record_type_ids": rt_ids},
-                    usage={"records": 0}, label=str(v.get("label") or v["fullName"])))
-
-    def _rules(self, listed: Mapping[str, list[dict[str, Any]]]) -> None:
-        rules = listed.get("ValidationRule", [])
-        ours = [str(p["fullName"]) for p in rules if str(p["fullName"]).partition(".")[2].startswith(formulas.PREFIX)]
-        read = dict(zip((n.lower() for n in ours), self.client.md_read("ValidationRule", ours), strict=True))
-        owners: dict[str, tuple[str, str]] = {}
-        for name, (_full, family, stage_values) in self.pipeline_values.items():
-            for value in stage_values:
-                stage = self.stage_at.get((name, value))
-                if stage:
-                    owners[f"{family.sobject}.{formulas.rule_name(name, value)}".lower()] = (f"pipeline.{name}", stage)
-        for props in rules:
-            full = str(props["fullName"])
-            comp = read.get(full.lower())
-            owner = owners.get(full.lower())
-            if comp is not None:
-                attrs = {"name": full, "formula": comp.get("errorConditionFormula"), "message": comp.get("errorMessage"),
-                         "display_field": comp.get("errorDisplayField"), "active": bool(comp.get("active")),
-                         "description": comp.get("description")}
-            else:
-                attrs = {}
-            meta = {"full_name": full, "updated_at": iso(props.get("lastModifiedDate")),
-                    "updated_by": props.get("lastModifiedByName")}
-            if owner is not None:
-                self.add(LiveObject(f"{owner[1]}.rule", "validation_rule", attrs, parent=owner[0], meta=meta))
-            else:
-                self.add(LiveObject(f"validation_rule.{full}", "validation_rule", attrs, meta=meta))
+    def _uses(self) -> None:
+        uses = read_uses(self.client, self.field_ids)
+        for field_id, rows in uses.items():
+            full = self.field_ids.get(field_id)
+            live = next((o for o in self.objects.values() if o.kind == "field" and o.meta.get("api_name") == full), None)
+            if live is not None and full:
+                meta = {**live.meta, "referenced_by": as_references(rows, full, self.objects)}
+                self.add(replace(live, meta=meta))
 
     # --- automations -----------------------------------------------------------------------------
 
-    def _flows(self, results: Mapping[str, Any], listed: Mapping[str, list[dict[str, Any]]]) -> None:
-        """Flows from FlowDefinitionView (label, state, description), stamped by listMetadata's
-        last-modified date and user (the Metadata API's record of who changed the flow last)."""
-        stamps = {str(p["fullName"]).lower(): p for p in listed.get("Flow", [])}
+    def _flows(self, results: Mapping[str, Any]) -> None:
+        """Flows from FlowDefinitionView (label, state, description, who changed it last and when)."""
         rows = results["flows"]["records"]
         ours = [str(r["ApiName"]) for r in rows if self.state is not None and str(r["ApiName"]).lower() in self.state.flows]
         bodies = dict(zip((n.lower() for n in ours), self.client.md_read("Flow", ours), strict=True))
@@ -307,16 +245,17 @@ class Reader:
                 attrs["description"] = body.get("description")
                 attrs.update(flows.attrs_of(flows.body_of(body)))
             # `compiled`: crmconf built it (its name says so), so crmconf may also retire it under `prune`.
-            meta = {"kind": "flow", "compiled": api.lower().startswith(FLOW_PREFIX), "api_name": api,
-                    "definition_id": r.get("DurableId"),
-                    "active_version_id": r.get("ActiveVersionId"), "latest_version_id": r.get("LatestVersionId"),
-                    "updated_at": iso(r.get("LastModifiedDate")), "updated_by": _user(r.get("LastModifiedBy"))}
-            stamp = stamps.get(api.lower())
-            if stamp is not None:
-                meta.update(updated_at=iso(stamp.get("lastModifiedDate")) or meta["updated_at"],
-                            updated_by=stamp.get("lastModifiedByName") or meta["updated_by"])
+            meta: dict[str, Any] = {
+                "kind": "flow", "compiled": api.lower().startswith(FLOW_PREFIX), "api_name": api,
+                "definition_id": r.get("DurableId"), "process_type": r.get("ProcessType"),
+                "active_version_id": r.get("ActiveVersionId"), "latest_version_id": r.get("LatestVersionId"),
+                "updated_at": iso(r.get("LastModifiedDate")), "updated_by": _user(r.get("LastModifiedBy"))}
+            label = str(r.get("Label") or api)
+            if r.get("NamespacePrefix"):
+                meta["read_only"] = installed(r["NamespacePrefix"])
+                label = _read_only_label(label, r["NamespacePrefix"])
             self.add(LiveObject(address, "automation", attrs, version=str(r.get("LatestVersionId") or ""),
-                                meta=meta, label=str(r.get("Label") or api)))
+                                meta=meta, label=label))
 
     def _workflow_rules(self, listed: Mapping[str, list[dict[str, Any]]]) -> None:
         props = listed.get("WorkflowRule", [])
@@ -327,7 +266,8 @@ class Reader:
             attrs = {"status": "active" if comp.get("active") else "inactive", "description": comp.get("description")}
             meta = {"kind": "workflow_rule", "api_name": p["fullName"], "updated_at": iso(p.get("lastModifiedDate")),
                     "updated_by": p.get("lastModifiedByName")}
-            self.add(LiveObject(f"automation.{p['fullName']}", "automation", attrs, meta=meta))
+            self.add(_marked(LiveObject(f"automation.{p['fullName']}", "automation", attrs,
+                                        meta={**meta, **_namespaces([p]).get(str(p["fullName"]).lower(), {})})))
 
     # --- permissions -----------------------------------------------------------------------------
 
@@ -344,11 +284,14 @@ class Reader:
             access = [a for a, col in SOQL_ACCESS.items() if row.get(col)]
             if access:
                 attrs[f"objects.{obj}"] = access
+        unnamed: dict[str, list[str]] = {}  # grants on fields the spec language cannot name (a package's)
         for row in (results.get("field_permissions") or {}).get("records", []):
             attrs = by_id.get(row.get("ParentId", ""))
             sobject, _, api = str(row.get("Field")).partition(".")
             obj = SPEC_OBJECTS.get(sobject)
             name = spec_field_name(sobject, api) if obj else None
+            if attrs is not None and name is None and obj and api.endswith("__c"):
+                unnamed.setdefault(str(row.get("ParentId")), []).append(str(row.get("Field")))
             if attrs is None or name is None:
                 continue
             if row.get("PermissionsEdit"):
@@ -356,10 +299,34 @@ class Reader:
             elif row.get("PermissionsRead"):
                 attrs[f"fields.{obj}.{name}"] = "read"
         for r in sets:
-            self.add(LiveObject(
-                f"permission.{snake(str(r['Name']))}", "permission", by_id[r["Id"]],
-                meta={"api_name": r["Name"], "id": r["Id"], "updated_at": iso(r.get("LastModifiedDate"))},
-                label=str(r.get("Label") or r["Name"])))
+            namespace = r.get("NamespacePrefix")
+            api = f"{namespace}__{r['Name']}" if namespace else str(r["Name"])
+            meta: dict[str, Any] = {"api_name": api, "id": r["Id"], "updated_at": iso(r.get("LastModifiedDate"))}
+            if unnamed.get(r["Id"]):
+                meta["unnamed_fields"] = sorted(unnamed[r["Id"]])
+            label = str(r.get("Label") or api)
+            if namespace or r.get("IsCustom") is False:
+                # A package's or Salesforce's own permission set (sfdcInternalInt__...): never crmconf's.
+                # Its address keeps the API name, which no spec name can equal.
+                meta["read_only"] = installed(namespace) if namespace else "a standard permission set Salesforce owns"
+                label = _read_only_label(label, namespace or "salesforce")
+                address = f"permission.{api}"
+            else:
+                address = f"permission.{snake(api)}"
+            self.add(LiveObject(address, "permission", by_id[r["Id"]], meta=meta, label=label))
+
+
+def _namespaces(props: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Read-only marks for listed components a package installed, by lower-case full name."""
+    return {str(p["fullName"]).lower(): {"read_only": installed(p["namespacePrefix"]), "namespace": p["namespacePrefix"]}
+            for p in props if p.get("namespacePrefix")}
+
+
+def _marked(obj: LiveObject) -> LiveObject:
+    namespace = obj.meta.get("namespace")
+    if not namespace:
+        return obj
+    return replace(obj, label=_read_only_label(obj.label or obj.address.split(".", 1)[1], namespace))
 
 
 def _proper(sobject_lower: str) -> str:
@@ -381,6 +348,18 @@ def _usage(result: Any, api: str) -> dict[str, int]:
         if value not in (None, ""):
             out[f"option:{value}"] = int(row.get("n") or 0)
     return out
+
+
+def _described_attrs(f: Mapping[str, Any]) -> dict[str, Any]:
+    """An unmanaged field as describe shows it (the API user can see it)."""
+    options = [{"value": v["value"], "label": v.get("label") or v["value"], "hidden": not v.get("active", True)}
+               for v in f.get("picklistValues") or []]
+    return {
+        "label": f.get("label"),
+        "type": DESCRIBE_TYPES.get(str(f.get("type")), f"salesforce:{f.get('type')}"),
+        "required": not f.get("nillable", True),
+        "options": options or None,
+    }
 
 
 def _field_attrs(comp: Mapping[str, Any], global_sets: Mapping[str, list[dict[str, Any]]],
@@ -405,18 +384,5 @@ def _field_attrs(comp: Mapping[str, Any], global_sets: Mapping[str, list[dict[st
         "options": options,
         "unique": bool(comp.get("unique")),
     }
-    meta = {"api_name": comp["fullName"], "global_value_set": gvs, "restricted": bool(vs.get("restricted"))}
+    meta = {"global_value_set": gvs, "restricted": bool(vs.get("restricted"))}
     return attrs, meta
-
-
-def _stage_attrs(family: Family, v: Mapping[str, Any]) -> dict[str, Any]:
-    attrs: dict[str, Any] = {"value_set": family.value_set}
-    if family.sobject == "Opportunity":
-        attrs["probability"] = int(v["probability"]) if v.get("probability") is not None else None
-        attrs["outcome"] = ("won" if v.get("won") else "lost") if v.get("closed") else None
-    elif family.sobject == "Case":
-        attrs["outcome"] = "closed" if v.get("closed") else None
-    else:
-        attrs["outcome"] = "closed" if v.get("converted") else None
-    attrs["active"] = v.get("isActive") is not False
-    return attrs

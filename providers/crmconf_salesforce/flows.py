@@ -4,7 +4,7 @@ What compiles (everything else becomes a manual step that says why):
 - triggers: record_created (Create, entry conditions from `where`), stage_entered (CreateAndUpdate,
   StageName/Status equals the stage, only when the record starts to match), field_changed (Update,
   IsChanged plus the optional target value), date_reached (a scheduled path relative to the date
-  field, offset in hours or days);
+  field, offset in hours or days, run once the date is set);
 - actions: create_task (a Task on the record, due TODAY()+N days, owned by the record owner or a
   user looked up by e-mail) and set_field (an update of the triggering record).
 Not compiled: stale_in_stage (a flow cannot see "no stage change for N days" without a helper
@@ -154,8 +154,12 @@ def _trigger(a: Automation, ctx: FlowContext, sobject: str, start: dict[str, Any
         delta = parse_duration(t.date_reached.offset)
         hours = int(delta.total_seconds() // 3600)
         number, unit = (hours // 24, "Days") if hours % 24 == 0 else (hours, "Hours")
+        # A scheduled path (an offset from a date field: no pathType, which would make it the
+        # asynchronous path, which takes no offset). On updates, Salesforce allows one only when the
+        # flow runs as the record comes to meet its condition (the date gets set), not on every save.
         start.update(
             recordTriggerType="CreateAndUpdate",
+            doesRequireRecordChangedToMeetCriteria=True,
             filterLogic="and",
             filters=[_filter(api, "IsNull", {"booleanValue": False})],
             scheduledPaths=[
@@ -166,7 +170,6 @@ def _trigger(a: Automation, ctx: FlowContext, sobject: str, start: dict[str, Any
                     "offsetUnit": unit,
                     "recordField": api,
                     "timeSource": "RecordField",
-                    "pathType": "AsyncAfterCommit",
                 }
             ],
         )

@@ -223,21 +223,27 @@ FAMILIES: dict[str, Family] = {
 VALUE_SET_FAMILY: dict[str, Family] = {f.value_set: f for f in FAMILIES.values()}
 
 
-def forecast_category(outcome: str | None, probability: int | None) -> str:
-    """Salesforce forecast category from a deal stage's outcome and probability.
+# The spec's forecast categories -> Salesforce's ForecastCategories enum ("Commit" is `Forecast` there).
+FORECAST_CATEGORIES: dict[str, str] = {
+    "omitted": "Omitted",
+    "pipeline": "Pipeline",
+    "best_case": "BestCase",
+    "most_likely": "MostLikely",
+    "commit": "Forecast",
+    "closed": "Closed",
+}
+SPEC_FORECAST: dict[str, str] = {v: k for k, v in FORECAST_CATEGORIES.items()}
 
-    Won stages are Closed and lost ones Omitted (as Salesforce's defaults); open stages rise with
-    their probability: 90%+ is Commit ("Forecast"), 60%+ Best Case, anything lower Pipeline.
-    """
+
+def default_forecast(outcome: str | None) -> str:
+    """The forecast category Salesforce gives a new stage of this type: Closed Won -> Closed, Closed
+    Lost -> Omitted, open -> Pipeline (its own stages: Negotiation/Review at 90 % is still Pipeline).
+    The probability plays no part; only the spec's `forecast_category` puts an open stage elsewhere."""
     if outcome == "won":
-        return "Closed"
+        return "closed"
     if outcome in ("lost", "closed"):
-        return "Omitted"
-    if probability is not None and probability >= 90:
-        return "Forecast"
-    if probability is not None and probability >= 60:
-        return "BestCase"
-    return "Pipeline"
+        return "omitted"
+    return "pipeline"
 
 
 def default_probability(outcome: str | None) -> int:
@@ -272,6 +278,9 @@ IMPLIES: dict[str, tuple[str, ...]] = {
     "modify_all": ("delete", "edit", "read", "view_all"),
 }
 ACCESS_ORDER = ("read", "create", "edit", "delete", "view_all", "modify_all")
+# Any access to the key object needs Read on these (Salesforce: "Permission Read Opportunities depends
+# on permission(s): Read Accounts"). In spec words.
+CROSS_OBJECT: dict[str, tuple[str, ...]] = {"deal": ("company",), "contact": ("company",)}
 
 
 def closed_access(access: list[str] | tuple[str, ...]) -> list[str]:

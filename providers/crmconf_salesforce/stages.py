@@ -16,18 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from crmconf.engine.changes import Action, Change
 from crmconf.errors import AuthError, LimitExceededError, ProviderError
+from crmconf_salesforce import ordering
 from crmconf_salesforce.client import SalesforceClient, WriteResult, by_name
 from crmconf_salesforce.compile import State
 from crmconf_salesforce.flows import clean
 from crmconf_salesforce.mapping import (
     FAMILIES,
+    FORECAST_CATEGORIES,
     VALUE_SET_FAMILY,
     Family,
+    default_forecast,
     default_probability,
-    forecast_category,
     snake,
     title_name,
 )
@@ -85,8 +88,11 @@ class Stages:
                 probability = after["probability"]
             else:
                 probability = value.get("probability", default_probability(outcome))
+            # Always sent: Salesforce keeps a value's forecast category as written, whatever its new
+            # probability, so a category left out would silently stay what it was.
+            category = after.get("forecast_category") or default_forecast(outcome)
             value.update(probability=probability, closed=outcome in ("won", "lost"), won=outcome == "won",
-                         forecastCategory=forecast_category(outcome, probability))
+                         forecastCategory=FORECAST_CATEGORIES[str(category)])
         elif family.sobject == "Case":
             value["closed"] = outcome == "closed"
         else:
@@ -161,7 +167,42 @@ class Stages:
                 out[c.address] = ProviderError(r.message if r else "no result", context=f"salesforce write record type {rt}")
             else:
                 out[c.address] = None
+        ordered = [c for c in ready if out[c.address] is None and any(a.name == "stages" for a in c.attrs)]
+        if ordered:
+            out.update(self._reorder(ordered))
         return [out[c.address] for c in changes]
+
+    def _reorder(self, changes: list[Change]) -> dict[str, Result]:
+        """Put the value sets of these pipelines in the spec's stage order (State.value_order).
+
+        A process does not order its values: records show them in the value set's order, which is
+        one for every process. Only values the spec's pipelines name move, among the places they
+        already hold; the set is read and written once, and only when the order differs.
+        """
+        state = self.state()
+        if state is None:
+            return {}
+        sets = sorted({_family_of_pipeline(c).value_set for c in changes} & set(state.value_order))
+        if not sets:
+            return {}
+        comps: list[dict[str, Any]] = []
+        for name, live in zip(sets, self.client.md_read("StandardValueSet", sets), strict=True):
+            values = [clean(v) for v in (live or {}).get("standardValue") or []]
+            names = [str(v["fullName"]) for v in values]
+            wanted = ordering.arrange(names, state.value_order[name])
+            if wanted != names:
+                keyed = {str(v["fullName"]): v for v in values}
+                comps.append({"fullName": name, "sorted": False, "standardValue": [keyed[n] for n in wanted]})
+        if not comps:
+            return {}
+        results = by_name(self.client.md_write("upsertMetadata", "StandardValueSet", comps),
+                          [str(c["fullName"]) for c in comps])
+        out: dict[str, Result] = {}
+        for c in changes:
+            r = results.get(_family_of_pipeline(c).value_set.lower())
+            if r is not None and not r.ok:
+                out[c.address] = ProviderError(r.message, context=f"salesforce order the stages of {c.address}")
+        return out
 
     def refuse_pipeline(self, changes: list[Change]) -> list[Result]:
         return [ProviderError(
@@ -238,8 +279,8 @@ class Stages:
         for sobject in families:
             rows = self.client.query(f"SELECT Name FROM BusinessProcess WHERE TableEnumOrId = {_literal(sobject)}")
             names = [f"{sobject}.{r['Name']}" for r in rows]
-            for bp in self.client.md_read("BusinessProcess", names):
-                in_use.update((sobject, str(v["fullName"]).lower()) for v in (bp or {}).get("values") or [])
+            for bp in self.client.md_read("BusinessProcess", names):  # values come back URL-encoded
+                in_use.update((sobject, unquote(str(v["fullName"])).lower()) for v in (bp or {}).get("values") or [])
         unused: dict[str, set[str]] = {}
         for _, family, value in retired:
             if (family.sobject, value.lower()) in in_use:

@@ -33,10 +33,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.emulators.faults import Fault, Faults, RequestLog, Rule
+from tests.emulators.hubspot_scopes import ALL_SCOPES, missing_scopes_body
+from tests.emulators.hubspot_scopes import required as required_scopes
 from tests.emulators.hubspot_seed import add_user as seed_user
 from tests.emulators.hubspot_seed import seed_default_portal, seed_minimal_portal, seed_scale_portal
 from tests.emulators.hubspot_state import (
     JSON,
+    LIFECYCLE_OBJECTS,
     OBJECT_TYPE_IDS,
     PIPELINE_OBJECTS,
     HubSpotError,
@@ -47,6 +50,8 @@ __all__ = ["HubSpotEmulator", "Mutation", "main", "seed_scale"]
 
 # HubSpot's published limits for a Professional private app; reported on every response.
 RATE_LIMIT_MAX, RATE_LIMIT_INTERVAL_MS, RATE_LIMIT_SECONDLY, RATE_LIMIT_DAILY = 190, 10_000, 19, 650_000
+SEARCH_PER_SECOND = 5  # [docs] the CRM search endpoints' own limit
+TOKEN_INFO_PATH = "/oauth/v2/private-apps/get/access-token-info"
 
 
 @dataclass
@@ -134,7 +139,18 @@ def results(items: list[JSON]) -> Reply:
 
 
 def pipeline_object(call: Call) -> str:
-    return Portal.object_type(call.params["obj"], PIPELINE_OBJECTS)
+    """Pipelines that can be written: deals and tickets. Contacts and companies have one lifecycle
+    pipeline each, readable only (`lifecycle_object`)."""
+    obj = Portal.object_type(call.params["obj"], (*PIPELINE_OBJECTS, *LIFECYCLE_OBJECTS))
+    if obj in LIFECYCLE_OBJECTS:
+        raise HubSpotError(400, "VALIDATION_ERROR",
+                           f"The {obj} lifecycle pipeline cannot be changed through the pipelines API; edit "
+                           "lifecycle stages in Settings")
+    return obj
+
+
+def readable_pipeline_object(call: Call) -> str:
+    return Portal.object_type(call.params["obj"], (*PIPELINE_OBJECTS, *LIFECYCLE_OBJECTS))
 
 
 def crm_object(call: Call) -> str:
@@ -145,7 +161,7 @@ def crm_object(call: Call) -> str:
 
 @route("GET", "/crm/v3/pipelines/{obj}")
 def _list_pipelines(p: Portal, c: Call) -> Reply:
-    return results(p.list_pipelines(pipeline_object(c)))
+    return results(p.list_pipelines(readable_pipeline_object(c)))
 
 
 @route("POST", "/crm/v3/pipelines/{obj}")
@@ -155,7 +171,7 @@ def _create_pipeline(p: Portal, c: Call) -> Reply:
 
 @route("GET", "/crm/v3/pipelines/{obj}/{pid}")
 def _get_pipeline(p: Portal, c: Call) -> Reply:
-    return ok(p.get_pipeline(pipeline_object(c), c.params["pid"]))
+    return ok(p.get_pipeline(readable_pipeline_object(c), c.params["pid"]))
 
 
 @route("PUT", "/crm/v3/pipelines/{obj}/{pid}")
@@ -176,7 +192,7 @@ def _archive_pipeline(p: Portal, c: Call) -> Reply:
 
 @route("GET", "/crm/v3/pipelines/{obj}/{pid}/stages")
 def _list_stages(p: Portal, c: Call) -> Reply:
-    return results(p.list_stages(pipeline_object(c), c.params["pid"]))
+    return results(p.list_stages(readable_pipeline_object(c), c.params["pid"]))
 
 
 @route("POST", "/crm/v3/pipelines/{obj}/{pid}/stages")
@@ -186,7 +202,7 @@ def _create_stage(p: Portal, c: Call) -> Reply:
 
 @route("GET", "/crm/v3/pipelines/{obj}/{pid}/stages/{sid}")
 def _get_stage(p: Portal, c: Call) -> Reply:
-    return ok(p.get_stage(pipeline_object(c), c.params["pid"], c.params["sid"]))
+    return ok(p.get_stage(readable_pipeline_object(c), c.params["pid"], c.params["sid"]))
 
 
 @route("PUT", "/crm/v3/pipelines/{obj}/{pid}/stages/{sid}")
@@ -250,7 +266,7 @@ def _batch_archive_properties(p: Portal, c: Call) -> Reply:
 
 @route("GET", "/crm/v3/properties/{obj}")
 def _list_properties(p: Portal, c: Call) -> Reply:
-    return results(p.list_properties(crm_object(c), c.flag("archived")))
+    return results(p.list_properties(crm_object(c), c.flag("archived"), c.arg("dataSensitivity")))
 
 
 @route("POST", "/crm/v3/properties/{obj}")
@@ -271,6 +287,33 @@ def _update_property(p: Portal, c: Call) -> Reply:
 @route("DELETE", "/crm/v3/properties/{obj}/{name}")
 def _archive_property(p: Portal, c: Call) -> Reply:
     p.archive_property(crm_object(c), c.params["name"])
+    return Reply(204)
+
+
+# ---- property validation rules ----------------------------------------------------------------
+
+@route("GET", "/crm/v3/property-validations/{obj}")
+def _list_validations(p: Portal, c: Call) -> Reply:
+    return results(p.validations.for_object(crm_object(c)))
+
+
+@route("GET", "/crm/v3/property-validations/{obj}/{name}")
+def _get_validations(p: Portal, c: Call) -> Reply:
+    obj = crm_object(c)
+    p.get_property(obj, c.params["name"])  # 404 for an unknown property
+    return results(p.validations.for_property(obj, c.params["name"]))
+
+
+@route("GET", "/crm/v3/property-validations/{obj}/{name}/rule-type/{rule}")
+def _get_validation(p: Portal, c: Call) -> Reply:
+    return ok(p.validations.rule(crm_object(c), c.params["name"], c.params["rule"]))
+
+
+@route("PUT", "/crm/v3/property-validations/{obj}/{name}/rule-type/{rule}")
+def _put_validation(p: Portal, c: Call) -> Reply:
+    obj = crm_object(c)
+    prop = p.get_property(obj, c.params["name"])
+    p.validations.put(obj, prop, c.params["rule"], c.body)
     return Reply(204)
 
 
@@ -383,7 +426,7 @@ def _get_owner(p: Portal, c: Call) -> Reply:
 
 # ---- effects (for tests: what a write did to the portal) --------------------------------------------
 
-_READS = {"_search", "_batch_read_properties", "_batch_read_flows"}  # POSTs that change nothing
+_READS = {"_search", "_batch_read_properties", "_batch_read_flows", "_token_info"}  # POSTs that change nothing
 
 
 def _pipeline_keys(obj: str, pipeline: JSON) -> list[str]:
@@ -439,6 +482,9 @@ def _effects(name: str, p: Portal, c: Call, reply: Reply) -> tuple[list[list[str
         return [[f"flow {body.get('name')}", f"flow #{c.params['fid']}"]], []
     if name == "_delete_flow":
         return [[f"flow #{c.params['fid']}"]], []
+    if name == "_put_validation":
+        # A rule belongs to its property: the write is a change of that property.
+        return [[f"property {obj}/{c.params['name']}", f"validation {obj}/{c.params['name']}/{c.params['rule']}"]], []
     return [[f"unknown {name}"]], []
 
 
@@ -480,6 +526,19 @@ def rate_headers(remaining: int, secondly_remaining: int, daily_remaining: int) 
             "X-HubSpot-RateLimit-Daily-Remaining": str(daily_remaining)}
 
 
+def search_limited_reply() -> Reply:
+    body = {"status": "error", "message": "You have reached your secondly limit.", "errorType": "RATE_LIMIT",
+            "correlationId": str(uuid.uuid4()), "policyName": "SECONDLY"}
+    return Reply(429, body, {**rate_headers(RATE_LIMIT_MAX, 0, RATE_LIMIT_DAILY), "Retry-After": "1"})
+
+
+def _object_or_none(raw: str | None) -> str | None:
+    try:
+        return Portal.object_type(raw) if raw else None
+    except HubSpotError:
+        return None  # the handler answers the 400 itself
+
+
 def rate_limited_reply() -> Reply:
     body = {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
             "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
@@ -506,6 +565,13 @@ class _Server(ThreadingHTTPServer):
         finally:
             with self.sockets_lock:
                 self.open_sockets.discard(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (its timeout) closes the connection while the answer is being written:
+        # what a real server sees as a broken pipe, and does not print a traceback for.
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
     def close_open_sockets(self) -> None:
         with self.sockets_lock:
@@ -577,8 +643,13 @@ class _Handler(BaseHTTPRequestHandler):
 class HubSpotEmulator:
     """A HubSpot portal on 127.0.0.1 with its state, fault switches and request counter."""
 
-    def __init__(self, *, token: str = "pat-na1-emulator-token", seed: bool = True, port: int = 0) -> None:
+    def __init__(self, *, token: str = "pat-na1-emulator-token", seed: bool = True, port: int = 0,
+                 scopes: frozenset[str] | None = None, search_per_second: int = SEARCH_PER_SECOND) -> None:
         self.token = token
+        # Private-app tokens and the scopes each was granted (the default token has them all).
+        self.tokens: dict[str, frozenset[str]] = {token: ALL_SCOPES if scopes is None else frozenset(scopes)}
+        self.search_per_second = search_per_second
+        self._searches: deque[float] = deque()
         self.faults = Faults()
         self.requests = RequestLog()
         self.rate = _RateWindow()
@@ -634,6 +705,7 @@ class HubSpotEmulator:
             self.requests.reset()
             self._mutations.clear()
             self._sequence.clear()
+            self._searches.clear()
 
     def mutations(self) -> list[Mutation]:
         """The writes performed since the start (or the last `reset`/`clear_logs`), in order."""
@@ -666,12 +738,21 @@ class HubSpotEmulator:
 
     # ---- request dispatch ----
 
+    def add_token(self, token: str, scopes: frozenset[str] | set[str] | tuple[str, ...]) -> str:
+        """Another private app on this portal, granted exactly `scopes`."""
+        with self._lock:
+            self.tokens[token] = frozenset(scopes)
+        return token
+
     def dispatch(self, method: str, target: str, raw: bytes, authorization: str | None, *,
                  partial: bool = False) -> Reply:
-        if authorization != f"Bearer {self.token}":
-            return self._unauthorized(authorization)
         parts = urlsplit(target)
         path = parts.path.rstrip("/") or "/"
+        if (method, path) == ("POST", TOKEN_INFO_PATH):
+            return self._token_info(raw)
+        granted = self.tokens.get((authorization or "").removeprefix("Bearer "))
+        if granted is None or not (authorization or "").startswith("Bearer "):
+            return self._unauthorized(authorization)
         matched_path = False
         for method_, regex, handler in ROUTES:
             match = regex.fullmatch(path)
@@ -679,6 +760,14 @@ class HubSpotEmulator:
                 continue
             matched_path = True
             if method_ == method:
+                query = parse_qs(parts.query, keep_blank_values=True)
+                obj = match.groupdict().get("obj")
+                needed = required_scopes(handler.__name__, method, _object_or_none(obj), query)
+                needed = self._sensitive_scopes(handler.__name__, method, obj, match.groupdict().get("name")) or needed
+                if needed and not granted & set(needed):
+                    return Reply(403, missing_scopes_body(needed))
+                if handler.__name__ == "_search" and not self._search_allowed():
+                    return search_limited_reply()
                 return self._run(handler, method, match.groupdict(), parts.query, raw, partial, path)
         if matched_path:
             return error_reply(405, "VALIDATION_ERROR", f"HTTP 405 Method Not Allowed: {method} {path}")
@@ -704,6 +793,42 @@ class HubSpotEmulator:
         except Exception:  # an emulator bug must be loud but still answer like HubSpot would
             traceback.print_exc()
             return error_reply(500, "INTERNAL_ERROR", "internal error")
+
+    def _sensitive_scopes(self, handler: str, method: str, obj: str | None, name: str | None) -> tuple[str, ...]:
+        """A sensitive property, read or written by name, needs the object's sensitive scope ([docs])."""
+        kind = _object_or_none(obj)
+        if handler not in ("_get_property", "_update_property", "_archive_property") or not kind or not name:
+            return ()
+        with self._lock:
+            prop = self.portal.properties[kind].get(name)
+        level = (prop or {}).get("dataSensitivity", "none")
+        if level == "none":
+            return ()
+        access = "read" if method == "GET" else "write"
+        return (f"crm.objects.{kind}.{'sensitive' if level == 'standard' else 'highly_sensitive'}.{access}.v2",)
+
+    def _search_allowed(self) -> bool:
+        """[docs] CRM search has its own per-second limit per token, on top of the general ones."""
+        now = time.monotonic()
+        with self._lock:
+            while self._searches and now - self._searches[0] >= 1.0:
+                self._searches.popleft()
+            if len(self._searches) >= self.search_per_second:
+                return False
+            self._searches.append(now)
+            return True
+
+    def _token_info(self, raw: bytes) -> Reply:
+        """[docs] private apps: POST the token as `tokenKey` to learn its portal, app and scopes."""
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            body = {}
+        token = body.get("tokenKey") if isinstance(body, dict) else None
+        scopes = self.tokens.get(str(token)) if token else None
+        if scopes is None:
+            return error_reply(400, "VALIDATION_ERROR", "The access token could not be found")
+        return Reply(200, {"userId": 9100001, "hubId": 24051988, "appId": 3200001, "scopes": sorted(scopes)})
 
     def _unauthorized(self, authorization: str | None) -> Reply:
         if not authorization:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.emulators.hubspot_state import EPOCH, JSON, Portal
+from tests.emulators.hubspot_flows import stored
+from tests.emulators.hubspot_state import EPOCH, JSON, LIFECYCLE_PIPELINES, Portal
 
 # ---- properties ------------------------------------------------------------------------------
 
@@ -66,7 +67,8 @@ def _contact_props() -> list[JSON]:
         _prop("phone", "Phone Number", "string", "phonenumber", g),
         _prop("company", "Company Name", "string", "text", g),
         _prop("jobtitle", "Job Title", "string", "text", g),
-        _prop("lifecyclestage", "Lifecycle Stage", "enumeration", "radio", g, options=LIFECYCLE_STAGES,
+        # Options are the lifecycle pipeline's stages (computed on read), like dealstage's.
+        _prop("lifecyclestage", "Lifecycle Stage", "enumeration", "radio", g, read_only_options=True,
               description="The qualification of contacts to sales readiness."),
         _prop("hs_lead_status", "Lead Status", "enumeration", "radio", "sales_properties",
               options=LEAD_STATUSES, description="The contact's sales, prospecting or outreach status"),
@@ -74,6 +76,9 @@ def _contact_props() -> list[JSON]:
         _prop("preferred_channel", "Preferred channel", "enumeration", "select", g, hubspot=False,
               options=_options(("email", "Email"), ("phone", "Phone"), ("sms", "SMS"))),
         _prop("nps_score", "NPS score", "number", "number", g, hubspot=False),
+        # A sensitive property: listed only with dataSensitivity=sensitive (Enterprise "sensitive data").
+        _prop("passport_number", "Passport number", "string", "text", g, hubspot=False,
+              dataSensitivity="standard"),
     ]
 
 
@@ -95,7 +100,7 @@ def _company_props() -> list[JSON]:
         _prop("type", "Type", "enumeration", "select", g, options=_options(
             ("PROSPECT", "Prospect"), ("PARTNER", "Partner"), ("RESELLER", "Reseller"), ("VENDOR", "Vendor"),
             ("OTHER", "Other"))),
-        _prop("lifecyclestage", "Lifecycle Stage", "enumeration", "radio", g, options=LIFECYCLE_STAGES),
+        _prop("lifecyclestage", "Lifecycle Stage", "enumeration", "radio", g, read_only_options=True),
         *_system_props(g, "hs_lastmodifieddate"),
         _prop("tier", "Tier", "enumeration", "select", g, hubspot=False,
               options=_options(("tier_1", "Tier 1"), ("tier_2", "Tier 2"), ("tier_3", "Tier 3"))),
@@ -184,6 +189,10 @@ def _seed_pipelines(portal: Portal) -> None:
     portal.pipelines["tickets"]["0"] = {
         "id": "0", "label": "Support Pipeline", "displayOrder": 0, "stages": ticket_stages,
         "archived": False, "createdAt": EPOCH, "updatedAt": EPOCH}
+    for obj, pid in LIFECYCLE_PIPELINES.items():
+        stages = [_stage(str(o["value"]), str(o["label"]), i, {}) for i, o in enumerate(LIFECYCLE_STAGES)]
+        portal.pipelines[obj][pid] = {"id": pid, "label": "Lifecycle Stage Pipeline", "displayOrder": 0,
+                                      "stages": stages, "archived": False, "createdAt": EPOCH, "updatedAt": EPOCH}
 
 
 # ---- records ---------------------------------------------------------------------------------
@@ -237,7 +246,7 @@ SEED_RECORDS: dict[str, list[dict[str, str]]] = {
 
 ROLES = (("7001", "Sales Rep"), ("7002", "Sales Manager"), ("7003", "Customer Success"))
 TEAMS = (("8001", "sales"), ("8002", "sdr"), ("8003", "customer-success"), ("8004", "marketing"),
-         ("8005", "revops"))
+         ("8005", "revops"), ("8006", "sales-managers"))
 # email, first, last, role id, primary team id, secondary team ids, active
 USERS: tuple[tuple[str, str, str, str | None, str | None, tuple[str, ...], bool], ...] = (
     ("alex.admin@acme.example", "Alex", "Admin", None, "8005", (), True),
@@ -304,7 +313,7 @@ def _list_criteria(prop: str, values: list[str], operation_type: str = "ENUMERAT
                        "operationType": operation_type}
     if operation_type == "NUMBER":
         operation["value"] = float(values[0])
-    else:
+    elif operation_type != "ALL_PROPERTY":
         operation["values"] = values
     return {"type": "LIST_BASED", "shouldReEnroll": False, "unEnrollObjectsNotMeetingCriteria": False,
             "listFilterBranch": {
@@ -389,7 +398,7 @@ def seed_default_portal(portal: Portal) -> None:
         for values in records:
             portal.create_record(obj, values)
     for flow in seed_flows():
-        portal.flows[flow["id"]] = flow
+        portal.flows[flow["id"]] = stored(flow)
     _seed_people(portal)
 
 
@@ -420,18 +429,18 @@ def seed_scale_portal(portal: Portal, *, properties: int, pipelines: int, flows:
         portal.create_pipeline("deals", {
             "label": f"Bench pipeline {i:05d}", "displayOrder": i + 1,
             "stages": [{"label": f"Stage {k}", "displayOrder": k,
-                        "metadata": {"probability": str(k / 4), "isClosed": str(k == 4).lower()}}
+                        "metadata": {"probability": ("0.1", "0.3", "0.5", "0.8", "1.0")[k],
+                                     "isClosed": str(k == 4).lower()}}
                        for k in range(5)]})
     object_ids = ("0-1", "0-2", "0-3", "0-5")
     for i in range(flows):
         type_id = object_ids[i % len(object_ids)]
         portal.create_flow({
             "name": f"Bench flow {i:05d}", "type": "CONTACT_FLOW" if type_id == "0-1" else "PLATFORM_FLOW",
-            "objectTypeId": type_id, "flowType": "WORKFLOW", "isEnabled": i % 3 != 0,
+            "objectTypeId": type_id, "flowType": "WORKFLOW", "isEnabled": i % 3 != 0, "blockedDates": [],
+            "timeWindows": [], "customProperties": {}, "dataSources": [],
+            **({"canEnrollFromSalesforce": False, "suppressionListIds": []} if type_id == "0-1" else {}),
             "actions": [_action("1", "0-1", {"delta": "60", "time_unit": "MINUTES"}, "2"),
                         _action("2", "0-9", {"user_ids": [], "subject": f"Bench {i}", "body": "x",
                                              "delivery_method": "APP"})],
-            "enrollmentCriteria": {"type": "LIST_BASED", "shouldReEnroll": False,
-                                   "listFilterBranch": {
-                                       "filterBranchType": "OR", "filterBranchOperator": "OR",
-                                       "filters": [], "filterBranches": []}}})
+            "enrollmentCriteria": _list_criteria("hs_object_id", [], "ALL_PROPERTY", "IS_KNOWN")})

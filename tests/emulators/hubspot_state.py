@@ -12,11 +12,21 @@ import itertools
 import json
 import re
 import uuid
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-JSON = dict[str, Any]
+from tests.emulators import hubspot_flows as flows
+from tests.emulators.hubspot_errors import (
+    JSON,
+    HubSpotError,
+    batch_reply,
+    invalid,
+    item_error,
+    not_found,
+    now_iso,
+    transient_item_error,
+)
+from tests.emulators.hubspot_validations import Validations
 
 OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "tickets": "0-5"}
 _OBJECT_ALIASES = {
@@ -25,6 +35,13 @@ _OBJECT_ALIASES = {
     "contact": "contacts", "company": "companies", "deal": "deals", "ticket": "tickets",
 }
 PIPELINE_OBJECTS = ("deals", "tickets")
+# Contacts and companies move through one lifecycle pipeline each, readable through the pipelines API;
+# `lifecyclestage` lists its stages as options, like `dealstage` ([3p] records carry hs_pipeline).
+LIFECYCLE_OBJECTS = ("contacts", "companies")
+LIFECYCLE_PIPELINES = {"contacts": "contacts-lifecycle-pipeline", "companies": "companies-lifecycle-pipeline"}
+# `dataSensitivity` query values -> the level a property carries ([spec] none/standard/high).
+SENSITIVITY = {"non_sensitive": "none", "sensitive": "standard", "highly_sensitive": "high"}
+SEARCH_RESULT_CAP = 10_000  # [docs] a search query never pages past 10,000 results
 # The record properties that place a record in a pipeline and stage.
 PIPELINE_PROPS = {"deals": ("pipeline", "dealstage"), "tickets": ("hs_pipeline", "hs_pipeline_stage")}
 # Properties HubSpot always returns on a record, besides the requested ones.
@@ -52,65 +69,6 @@ FIELD_TYPES = {
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 _BATCH_MAX = 100
 _SEARCH_MAX_LIMIT = 200
-
-
-def iso(moment: datetime) -> str:
-    """HubSpot's timestamp format: UTC, millisecond precision, trailing Z."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def now_iso() -> str:
-    return iso(datetime.now(UTC))
-
-
-class HubSpotError(Exception):
-    """A refusal, answered with HubSpot's error body."""
-
-    def __init__(self, status: int, category: str, message: str, *,
-                 context: dict[str, list[str]] | None = None, sub_category: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.category, self.message = status, category, message
-        self.context, self.sub_category = context, sub_category
-
-    def body(self) -> JSON:
-        body: JSON = {"status": "error", "message": self.message,
-                      "correlationId": str(uuid.uuid4()), "category": self.category}
-        if self.sub_category:
-            body["subCategory"] = self.sub_category
-        if self.context:
-            body["context"] = self.context
-        return body
-
-
-def not_found(message: str) -> HubSpotError:
-    return HubSpotError(404, "OBJECT_NOT_FOUND", message)
-
-
-def invalid(message: str, **context: str) -> HubSpotError:
-    return HubSpotError(400, "VALIDATION_ERROR", message,
-                        context={k: [v] for k, v in context.items()} or None)
-
-
-def item_error(category: str, message: str, **context: str) -> JSON:
-    """One entry of a batch response's `errors` (the client's StandardError needs every key)."""
-    return {"status": "error", "category": category, "message": message,
-            "context": {k: [v] for k, v in context.items()}, "links": {}, "errors": []}
-
-
-def transient_item_error(**context: str) -> JSON:
-    """The per-item failure the `partial` fault injects: retrying that item later succeeds."""
-    return item_error("INTERNAL_ERROR", "An internal error occurred while processing this input. "
-                      "Please retry it.", **context)
-
-
-def batch_reply(results: list[JSON], errors: list[JSON], started: str, ok_status: int) -> tuple[int, JSON]:
-    """HubSpot's batch envelope: `ok_status` when clean, 207 with `numErrors`/`errors` otherwise."""
-    body: JSON = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": now_iso()}
-    if not errors:
-        return ok_status, body
-    body.update(numErrors=len(errors), errors=errors)
-    return 207, body
 
 
 def _require(body: Any, *keys: str) -> JSON:
@@ -157,7 +115,9 @@ class Portal:
     """One HubSpot account: pipelines, properties, records, workflows, users."""
 
     def __init__(self) -> None:
-        self.pipelines: dict[str, dict[str, JSON]] = {o: {} for o in PIPELINE_OBJECTS}
+        self.pipelines: dict[str, dict[str, JSON]] = {o: {} for o in (*PIPELINE_OBJECTS, *LIFECYCLE_OBJECTS)}
+        self.validations = Validations()
+        self._indexes: dict[tuple[str, str], dict[str, set[str]]] = {}  # search speed only (see _candidates)
         self.properties: dict[str, dict[str, JSON]] = {o: {} for o in OBJECT_TYPE_IDS}
         self.groups: dict[str, dict[str, JSON]] = {o: {} for o in OBJECT_TYPE_IDS}
         self.records: dict[str, dict[str, JSON]] = {o: {} for o in OBJECT_TYPE_IDS}
@@ -170,6 +130,8 @@ class Portal:
         # 2026-09 API always do. Default on, so a provider that strands records is caught; a test
         # can switch it off to reproduce v3's documented default.
         self.validate_deletes_by_default = True
+        # When flows are stamped as updated; a test sets it to move "today" (the audit compares dates).
+        self.clock: Callable[[], str] = now_iso
         self._ids: dict[str, Iterator[int]] = {
             "pipeline": itertools.count(75_000_001), "stage": itertools.count(150_000_001),
             "record": itertools.count(30_000_001), "flow": itertools.count(1_500_101),
@@ -238,8 +200,10 @@ class Portal:
                 probability = float(meta["probability"])
             except ValueError:
                 raise invalid("probability must be a number between 0.0 and 1.0") from None
-            if not 0.0 <= probability <= 1.0:
-                raise invalid("probability must be a number between 0.0 and 1.0")
+            # [docs] 0.0 to 1.0 in steps of 0.1 (0.0 closed lost, 1.0 closed won): nothing else is accepted.
+            if not 0.0 <= probability <= 1.0 or abs(probability * 10 - round(probability * 10)) > 1e-9:
+                raise invalid("probability must be between 0.0 and 1.0 in steps of 0.1",
+                              field="metadata.probability")
             meta["probability"] = str(probability)
             meta["isClosed"] = "true" if meta.get("isClosed", "false").lower() == "true" else "false"
         else:
@@ -403,6 +367,10 @@ class Portal:
 
     def _render_property(self, obj: str, prop: JSON) -> JSON:
         out = copy.deepcopy(prop)
+        if obj in LIFECYCLE_OBJECTS and prop["name"] == "lifecyclestage":
+            stages = self.list_pipelines(obj)[0]["stages"] if self.pipelines[obj] else []
+            out["options"] = [{"label": s["label"], "value": s["id"], "displayOrder": s["displayOrder"],
+                               "hidden": False, "description": ""} for s in stages]
         if obj in PIPELINE_OBJECTS and prop["name"] in PIPELINE_PROPS[obj]:
             # The pipeline and stage properties list the live pipelines/stages as their options.
             pipe_prop, stage_prop = PIPELINE_PROPS[obj]
@@ -422,9 +390,13 @@ class Portal:
             raise not_found(f"Property {name} does not exist")
         return prop
 
-    def list_properties(self, obj: str, archived: bool) -> list[JSON]:
+    def list_properties(self, obj: str, archived: bool, sensitivity: str | None = None) -> list[JSON]:
+        """Sensitive properties are listed only when `dataSensitivity` asks for their level ([spec])."""
+        level = SENSITIVITY.get(sensitivity or "non_sensitive")
+        if level is None:
+            raise invalid(f"dataSensitivity must be one of {', '.join(SENSITIVITY)}")
         return [self._render_property(obj, p) for p in self.properties[obj].values()
-                if bool(p.get("archived")) == archived]
+                if bool(p.get("archived")) == archived and p.get("dataSensitivity", "none") == level]
 
     def get_property(self, obj: str, name: str, archived: bool = False) -> JSON:
         return self._render_property(obj, self._property(obj, name, archived=archived))
@@ -536,6 +508,7 @@ class Portal:
             raise refusal
         stamp = now_iso()
         self.properties[obj][name].update(archived=True, archivedAt=stamp, updatedAt=stamp)
+        self.validations.drop_property(obj, name)
 
     def batch_read_properties(self, obj: str, raw: Any) -> tuple[int, JSON]:
         started, archived = now_iso(), bool((raw or {}).get("archived", False))
@@ -624,8 +597,10 @@ class Portal:
             raise not_found(f"Object not found.  objectId are usually numeric. ({obj} {rid})")
         return record
 
-    def _invalid_values(self, obj: str, values: JSON, current: JSON) -> list[JSON]:
+    def _invalid_values(self, obj: str, values: JSON, current: JSON,
+                        allowed_options: dict[str, set[str]] | None = None) -> list[JSON]:
         problems = []
+        cache = {} if allowed_options is None else allowed_options
         for name, value in values.items():
             prop = self.properties[obj].get(name)
             if prop is None or prop.get("archived"):
@@ -635,7 +610,9 @@ class Portal:
                 problems.append({"isValid": False, "message": f'Property "{name}" is read-only',
                                  "error": "READ_ONLY_VALUE", "name": name})
             elif value not in (None, "") and prop["type"] == "enumeration":
-                allowed = {o["value"] for o in self._render_property(obj, prop)["options"]}
+                if name not in cache:
+                    cache[name] = {o["value"] for o in self._render_property(obj, prop)["options"]}
+                allowed = cache[name]
                 tokens = str(value).split(";") if prop["fieldType"] == "checkbox" else [str(value)]
                 bad = [t for t in tokens if t not in allowed and not prop.get("externalOptions")]
                 if bad:
@@ -658,14 +635,15 @@ class Portal:
                      "message": f"{sid} is not a valid stage of pipeline {pid}"}]
         return []
 
-    def _check_values(self, obj: str, values: Any, current: JSON) -> dict[str, str | None]:
+    def _check_values(self, obj: str, values: Any, current: JSON,
+                      allowed_options: dict[str, set[str]] | None = None) -> dict[str, str | None]:
         """Values as HubSpot stores them (strings; None clears) or a 400 listing every problem."""
         if not isinstance(values, dict):
             raise invalid("properties must be a map of strings")
         checked: dict[str, str | None] = {
             str(k): (None if v is None else str(v).lower() if isinstance(v, bool) else str(v))
             for k, v in values.items()}
-        problems = self._invalid_values(obj, checked, current)
+        problems = self._invalid_values(obj, checked, current, allowed_options)
         if problems:
             raise HubSpotError(400, "VALIDATION_ERROR",
                                f"Property values were not valid: {json.dumps(problems)}")
@@ -685,6 +663,7 @@ class Portal:
                   "createdAt": stamp, "updatedAt": stamp, "archived": False}
         self._stamp(obj, record, stamp)
         self.records[obj][rid] = record
+        self._reindex(obj, record, record["properties"])
         return record
 
     def _default_pipeline_placement(self, obj: str, values: JSON) -> JSON:
@@ -696,10 +675,13 @@ class Portal:
             values[pipe_prop] = owning[0] if owning else ""
         return values
 
-    def update_record(self, obj: str, rid: str, values: Any) -> JSON:
+    def update_record(self, obj: str, rid: str, values: Any,
+                      allowed_options: dict[str, set[str]] | None = None) -> JSON:
         record = self._record(obj, rid)
-        values = self._check_values(obj, values, record["properties"])
+        values = self._check_values(obj, values, record["properties"], allowed_options)
+        self._unindex(obj, record, values)
         record["properties"].update(values)
+        self._reindex(obj, record, values)
         self._stamp(obj, record, now_iso())
         return record
 
@@ -730,18 +712,20 @@ class Portal:
         groups = raw.get("filterGroups") or []
         if len(groups) > 5 or sum(len(g.get("filters") or []) for g in groups) > 18:
             raise invalid("Too many filters: at most 5 filterGroups and 18 filters in total")
-        matches = [r for r in self.records[obj].values() if not r["archived"]
-                   and (not groups or any(self._group_matches(obj, g, r) for g in groups))]
-        matches = self._sorted(matches, raw.get("sorts") or [])
-        body = page([self.render_record(obj, r, raw.get("properties")) for r in matches],
-                    limit, str(raw.get("after") or ""), link)
+        matches = self._matching(obj, groups)
+        after = str(raw.get("after") or "")
+        if (int(after) if after.isdigit() else 0) + limit > SEARCH_RESULT_CAP:
+            raise invalid(f"Search results are limited to {SEARCH_RESULT_CAP:,}: narrow the query instead of paging "
+                          "past them")
+        matches = self._sorted(obj, matches, raw.get("sorts") or [])
+        body = page(matches, limit, after, link)  # records rendered for the page only
+        body["results"] = [self.render_record(obj, r, raw.get("properties")) for r in body["results"]]
         body["total"] = len(matches)
         if "paging" in body:
             body["paging"]["next"].pop("link")  # search pages carry only the cursor
         return body
 
-    @staticmethod
-    def _sorted(records: list[JSON], sorts: list[Any]) -> list[JSON]:
+    def _sorted(self, obj: str, records: list[JSON], sorts: list[Any]) -> list[JSON]:
         records = sorted(records, key=lambda r: int(r["id"]))
         if not sorts:
             return records
@@ -749,38 +733,97 @@ class Portal:
         name = sort.get("propertyName") if isinstance(sort, dict) else str(sort).lstrip("-")
         descending = (sort.get("direction") == "DESCENDING") if isinstance(sort, dict) \
             else str(sort).startswith("-")
-        def key(record: JSON) -> tuple[bool, str]:
+        numeric = self.properties[obj].get(str(name), {}).get("type") == "number"
+
+        def key(record: JSON) -> tuple[bool, float | str]:
             value = record["properties"].get(name)
+            if numeric:
+                return value is None, float(value) if value not in (None, "") else 0.0
             return value is None, value or ""
 
         return sorted(records, key=key, reverse=descending)
 
-    def _group_matches(self, obj: str, group: JSON, record: JSON) -> bool:
+    def _matching(self, obj: str, groups: list[Any]) -> list[JSON]:
+        if not groups:
+            return [r for r in self.records[obj].values() if not r["archived"]]
+        found: dict[str, JSON] = {}
+        for group in groups:
+            test = self._group_predicate(obj, group)
+            for record in self._candidates(obj, group):
+                if not record["archived"] and record["id"] not in found and test(record):
+                    found[record["id"]] = record
+        return list(found.values())
+
+    def _candidates(self, obj: str, group: JSON) -> Iterable[JSON]:
+        """The records a group can match: those holding its first equality filter's value (an index kept
+        as records change), else every record. Only speed: every filter still runs on each candidate."""
+        for flt in group.get("filters") or []:
+            name, value = str(flt.get("propertyName")), flt.get("value")
+            if flt.get("operator") == "EQ" and value is not None \
+                    and self.properties[obj].get(name, {}).get("fieldType") != "checkbox":
+                ids = self._index(obj, name).get(str(value).lower(), set())
+                return [self.records[obj][rid] for rid in ids]
+        return list(self.records[obj].values())
+
+    def _index(self, obj: str, name: str) -> dict[str, set[str]]:
+        key = (obj, name)
+        if key not in self._indexes:
+            index: dict[str, set[str]] = {}
+            for rid, record in self.records[obj].items():
+                raw = record["properties"].get(name)
+                if raw not in (None, ""):
+                    index.setdefault(str(raw).lower(), set()).add(rid)
+            self._indexes[key] = index
+        return self._indexes[key]
+
+    def _unindex(self, obj: str, record: JSON, values: JSON) -> None:
+        for (o, name), index in self._indexes.items():
+            raw = record["properties"].get(name)
+            if o == obj and name in values and raw not in (None, ""):
+                index.get(str(raw).lower(), set()).discard(record["id"])
+
+    def _reindex(self, obj: str, record: JSON, values: JSON) -> None:
+        for (o, name), index in self._indexes.items():
+            if o != obj or name not in values:
+                continue
+            raw = record["properties"].get(name)
+            if raw not in (None, ""):
+                index.setdefault(str(raw).lower(), set()).add(record["id"])
+
+    def _group_predicate(self, obj: str, group: JSON) -> Callable[[JSON], bool]:
         filters = group.get("filters") or []
         if len(filters) > 6:
             raise invalid("Too many filters in a filterGroup: at most 6")
-        return all(self._filter_matches(obj, f, record) for f in filters)
+        tests = [self._predicate(obj, f) for f in filters]
+        return lambda record: all(test(record) for test in tests)
 
-    def _filter_matches(self, obj: str, flt: JSON, record: JSON) -> bool:
+    def _predicate(self, obj: str, flt: JSON) -> Callable[[JSON], bool]:
+        """One filter as a test of a record (built once per search, then run on every record)."""
         name, op = flt.get("propertyName"), flt.get("operator")
-        raw_value = record["properties"].get(name)
-        prop = self.properties[obj].get(str(name), {})
-        tokens = ({t.lower() for t in str(raw_value).split(";")} if prop.get("fieldType") == "checkbox"
-                  else {str(raw_value).lower()}) if raw_value not in (None, "") else set()
+        checkbox = self.properties[obj].get(str(name), {}).get("fieldType") == "checkbox"
         wanted = {str(v).lower() for v in (flt.get("values") or [flt.get("value")]) if v is not None}
-        numeric = self._numeric_match(op, raw_value, flt.get("value"), flt.get("highValue"))
-        outcomes = {
-            "EQ": bool(tokens & wanted), "NEQ": not tokens & wanted, "IN": bool(tokens & wanted),
-            "NOT_IN": not tokens & wanted, "HAS_PROPERTY": bool(tokens),
-            "NOT_HAS_PROPERTY": not tokens,
-            "CONTAINS_TOKEN": any(w.strip("*") in t for t in tokens for w in wanted),
-            "NOT_CONTAINS_TOKEN": not any(w.strip("*") in t for t in tokens for w in wanted),
-        }
-        if op in outcomes:
-            return outcomes[op]
-        if numeric is not None:
-            return numeric
-        raise invalid(f"Unsupported filter operator {op} for property {name}")
+        value, high = flt.get("value"), flt.get("highValue")
+        if op not in ("EQ", "NEQ", "IN", "NOT_IN", "HAS_PROPERTY", "NOT_HAS_PROPERTY", "CONTAINS_TOKEN",
+                      "NOT_CONTAINS_TOKEN", "LT", "LTE", "GT", "GTE", "BETWEEN"):
+            raise invalid(f"Unsupported filter operator {op} for property {name}")
+
+        def tokens(record: JSON) -> set[str]:
+            raw = record["properties"].get(name)
+            if raw in (None, ""):
+                return set()
+            return {t.lower() for t in str(raw).split(";")} if checkbox else {str(raw).lower()}
+
+        def contains(record: JSON) -> bool:
+            return any(w.strip("*") in t for t in tokens(record) for w in wanted)
+
+        if op in ("LT", "LTE", "GT", "GTE", "BETWEEN"):
+            return lambda record: bool(self._numeric_match(op, record["properties"].get(name), value, high))
+        tests: dict[str, Callable[[JSON], bool]] = {
+            "EQ": lambda r: bool(tokens(r) & wanted), "IN": lambda r: bool(tokens(r) & wanted),
+            "NEQ": lambda r: not tokens(r) & wanted, "NOT_IN": lambda r: not tokens(r) & wanted,
+            "HAS_PROPERTY": lambda r: bool(tokens(r)), "NOT_HAS_PROPERTY": lambda r: not tokens(r),
+            "CONTAINS_TOKEN": contains, "NOT_CONTAINS_TOKEN": lambda r: not contains(r)}
+        return tests[str(op)]
 
     @staticmethod
     def _numeric_match(op: Any, raw: Any, value: Any, high: Any) -> bool | None:
@@ -800,10 +843,11 @@ class Portal:
         if len(ids) != len(set(ids)):
             raise invalid("Duplicate IDs found in batch input")
         # HubSpot validates every input's values before writing any of them.
+        allowed: dict[str, set[str]] = {}  # option values per property, rendered once for the whole batch
         for item in inputs:
             record = self.records[obj].get(str(item["id"]))
             if record is not None and not record["archived"]:
-                self._check_values(obj, item["properties"], record["properties"])
+                self._check_values(obj, item["properties"], record["properties"], allowed)
         results, errors = [], []
         for i, item in enumerate(inputs):
             rid = str(item["id"])
@@ -812,7 +856,7 @@ class Portal:
             elif rid not in self.records[obj] or self.records[obj][rid]["archived"]:
                 errors.append(item_error("OBJECT_NOT_FOUND", f"Could not find {obj} with id {rid}", ids=rid))
             else:
-                record = self.update_record(obj, rid, item["properties"])
+                record = self.update_record(obj, rid, item["properties"], allowed)
                 results.append(self.render_record(obj, record, list(item["properties"])))
         return batch_reply(results, errors, started, 200)
 
@@ -839,57 +883,8 @@ class Portal:
     def get_flow(self, fid: str) -> JSON:
         return copy.deepcopy(self._flow(fid))
 
-    @staticmethod
-    def _check_actions(flow: JSON) -> None:
-        actions = flow["actions"]
-        if not isinstance(actions, list):
-            raise invalid("actions must be an array")
-        ids = [str(_require(a, "actionId", "type")["actionId"]) for a in actions]
-        if len(ids) != len(set(ids)):
-            raise invalid("actionId values must be unique within a flow")
-        for action in actions:
-            if action["type"] == "SINGLE_CONNECTION":
-                _require(action, "actionTypeId")
-            targets = [action.get("connection") or {}, action.get("defaultBranch") or {}]
-            targets += [b.get("connection") or {} for b in action.get("staticBranches") or []]
-            targets += [b.get("connection") or {} for b in action.get("listBranches") or []]
-            for target in targets:
-                nxt = target.get("nextActionId")
-                if nxt is not None and str(nxt) not in ids:
-                    raise invalid(f"Action {action['actionId']} connects to unknown action {nxt}")
-        start = flow.get("startActionId")
-        if ids and start is not None and str(start) not in ids:
-            raise invalid(f"startActionId {start} is not an action of this flow")
-        numeric = [int(i) for i in ids if i.isdigit()]
-        nxt = flow.get("nextAvailableActionId")
-        if numeric and nxt is not None and (not str(nxt).isdigit() or int(nxt) <= max(numeric)):
-            raise invalid("nextAvailableActionId must be greater than every actionId")
-
-    def _flow_from_input(self, raw: Any) -> JSON:
-        raw = _require(raw, "type", "objectTypeId", "flowType", "isEnabled", "actions")
-        if raw["type"] not in ("CONTACT_FLOW", "PLATFORM_FLOW"):
-            raise invalid("type must be one of CONTACT_FLOW, PLATFORM_FLOW")
-        if raw["flowType"] not in ("WORKFLOW", "ACTION_SET"):
-            raise invalid("flowType must be one of WORKFLOW, ACTION_SET")
-        if (raw["type"] == "CONTACT_FLOW") != (raw["objectTypeId"] == "0-1"):
-            raise invalid("CONTACT_FLOW is for contacts (0-1); use PLATFORM_FLOW for other objects")
-        flow: JSON = copy.deepcopy(raw)
-        flow.setdefault("customProperties", {})
-        flow.setdefault("dataSources", [])
-        if raw["type"] == "CONTACT_FLOW":
-            for key, empty in (("timeWindows", []), ("blockedDates", []), ("suppressionListIds", []),
-                               ("canEnrollFromSalesforce", False)):
-                flow.setdefault(key, empty)
-        actions = [a for a in flow["actions"] if isinstance(a, dict)]
-        numeric = [int(a["actionId"]) for a in actions if str(a.get("actionId", "")).isdigit()]
-        flow.setdefault("nextAvailableActionId", str(max(numeric, default=0) + 1))
-        if actions:
-            flow.setdefault("startActionId", str(actions[0].get("actionId")))
-        self._check_actions(flow)
-        return flow
-
     def create_flow(self, raw: Any) -> JSON:
-        flow, stamp = self._flow_from_input(raw), now_iso()
+        flow, stamp = flows.stored(flows.check_create(raw)), self.clock()
         flow.update(id=self.next_id("flow"), revisionId="1", createdAt=stamp, updatedAt=stamp,
                     crmObjectCreationStatus="COMPLETE")
         flow.setdefault("uuid", str(uuid.uuid4()))
@@ -905,11 +900,11 @@ class Portal:
                 f"The flow {fid} has been updated since revision {revision}; the latest revision is "
                 f"{current['revisionId']}. Fetch the flow again and resend the update.",
                 context={"flowId": [fid], "revisionId": [current["revisionId"]]})
-        flow = self._flow_from_input(raw)
-        if flow["type"] != current["type"] or flow["objectTypeId"] != current["objectTypeId"]:
-            raise invalid("A flow's type and objectTypeId cannot be changed")
+        body = {k: v for k, v in flows.check_put(raw, current).items() if k != "revisionId"}
+        # What a PUT cannot carry stays as it was created.
+        flow = flows.stored({**body, **{k: current[k] for k in flows.PUT_FORBIDDEN if k in current}})
         flow.update(id=fid, revisionId=str(int(current["revisionId"]) + 1), createdAt=current["createdAt"],
-                    updatedAt=now_iso(), uuid=current["uuid"], crmObjectCreationStatus="COMPLETE")
+                    updatedAt=self.clock(), uuid=current["uuid"], crmObjectCreationStatus="COMPLETE")
         self.flows[fid] = flow
         return copy.deepcopy(flow)
 

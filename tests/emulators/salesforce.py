@@ -15,14 +15,14 @@ Faults (tests/emulators/faults.py) are consulted once per HTTP request after it 
 `requests`. SOAP requests are matched as "<path>#<operation>" (e.g. path=r"#upsertMetadata$"),
 so a rule can target one Metadata operation. `reset()` returns a running emulator to its seeded
 state, so a suite can share one server and one client. With `record_soap = True` every Metadata
-reply is kept in `soap_exchanges` (the tests parse each one with a strict WSDL client).
+request and reply is kept in `soap_exchanges` (salesforce_wsdl.py checks each against the WSDL).
 
 Module map: salesforce_rest.py (REST routes), salesforce_metadata.py + salesforce_xsd.py (SOAP,
 WSDL codec), salesforce_mdtypes.py (per-type rules), salesforce_soql.py (SOQL engine),
 salesforce_sobjects.py (sObject catalog, views derived from metadata), salesforce_records.py
 (record writes), salesforce_formula.py (validation-rule formulas), salesforce_org.py (state).
 
-Standalone:  python -m tests.emulators.salesforce --port 0 [--latency-ms N] [--no-seed]
+Standalone:  python -m tests.emulators.salesforce --port 0 [--latency-ms N] [--no-seed | --messy]
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ from tests.emulators.salesforce_records import derive_fields
 from tests.emulators.salesforce_rest import RestApi, RestResponse
 from tests.emulators.salesforce_seed import seed_core, seed_org
 from tests.emulators.salesforce_seed import seed_scale as _seed_scale
+from tests.emulators.salesforce_seed_messy import seed_messy
 from tests.emulators.salesforce_sobjects import DATA_OBJECTS, lookup
 from tests.emulators.salesforce_xsd import SoapFault
 
@@ -82,7 +83,8 @@ class SoapExchange:
     operation: str | None
     status: int
     content_type: str
-    body: bytes
+    body: bytes  # the reply
+    request: bytes = b""  # what the client sent (empty when it was not a SOAP envelope at all)
 
 
 class _Server(ThreadingHTTPServer):
@@ -147,18 +149,28 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class SalesforceEmulator:
-    def __init__(self, *, session_id: str = DEFAULT_SESSION_ID, seed: bool = True, port: int = 0) -> None:
+    def __init__(
+        self, *, session_id: str = DEFAULT_SESSION_ID, seed: bool | Callable[[Org], None] = True, port: int = 0
+    ) -> None:
+        """`seed`: True for the realistic mid-size org, False for an almost empty one, or a seeding
+        function (salesforce_seed_messy.seed_messy: a years-of-use org)."""
         self.session_id = session_id
         self.faults = Faults()
         self.requests = RequestLog()
         self.org = Org()
-        (seed_org if seed else seed_core)(self.org)
+        (seed if callable(seed) else seed_org if seed else seed_core)(self.org)
         self.rest = RestApi(self.org, lambda: self._api_calls)
         self.metadata_service = MetadataService(self.org)
         self._pristine = self.org.snapshot()  # for reset()
         self.org.mutations.clear()  # seeding is not something the API did
-        self.record_soap = False  # when True, every Metadata API reply is kept in soap_exchanges
+        self.record_soap = False  # when True, every Metadata API request and reply is kept in soap_exchanges
         self.soap_exchanges: list[SoapExchange] = []
+        # When set, every Metadata exchange is checked as it is answered (salesforce_wsdl.exchange_errors):
+        # counted in soap_checked, failures kept in soap_invalid. Neither is cleared by reset(), so a
+        # suite that resets the org between steps still sees every message.
+        self.soap_checker: Callable[[SoapExchange], list[str]] | None = None
+        self.soap_checked = 0
+        self.soap_invalid: list[str] = []
         self.instance_url = ""
         self.ca_path = ""
         self._port = port
@@ -342,6 +354,9 @@ class SalesforceEmulator:
         resp = self._gate(h, path, effect, fail)
         if resp is None:
             return
+        if path.rstrip("/").endswith("/composite/batch") and resp.status == 200:
+            with self._count_lock:  # each subrequest of a batch counts against the API limit (docs)
+                self._api_calls += len(resp.body.get("results", ())) - 1
         headers = {"Sforce-Limit-Info": f"api-usage={self._api_calls}/{DAILY_API_LIMIT}", **resp.headers}
         if resp.status == 204 or resp.body is None:
             self._send(h, resp.status, b"", None, headers)
@@ -357,7 +372,7 @@ class SalesforceEmulator:
             call = parse_request(raw)
             operation = call.operation
         except SoapFault as fault:
-            self._send_soap(h, operation, 500, fault_envelope(fault.code, fault.message))
+            self._send_soap(h, operation, 500, fault_envelope(fault.code, fault.message), b"")
             return
 
         def effect(partial: bool) -> tuple[int, str]:
@@ -383,14 +398,22 @@ class SalesforceEmulator:
 
         result = self._gate(h, f"{path}#{call.operation}", effect, fail)
         if result is not None:
-            self._send_soap(h, operation, *result)
+            self._send_soap(h, operation, *result, raw)
 
-    def _send_soap(self, h: _Handler, operation: str | None, status: int, body: str) -> None:
+    def _send_soap(self, h: _Handler, operation: str | None, status: int, body: str, request: bytes) -> None:
         payload = body.encode()
         content_type = "text/xml; charset=utf-8"
+        exchange = SoapExchange(operation, status, content_type, payload, request)
         if self.record_soap:
-            self.soap_exchanges.append(SoapExchange(operation, status, content_type, payload))
+            self.soap_exchanges.append(exchange)
         self._send(h, status, payload, content_type, {})
+        if self.soap_checker is not None:  # after the answer: the client does not wait for the check
+            problems = self.soap_checker(exchange)
+            with self._count_lock:
+                self.soap_checked += 1
+                if problems:
+                    self.soap_invalid.append(f"{operation} HTTP {status}: " + "; ".join(problems)
+                                             + f"\n  request {request[:300]!r}\n  reply {payload[:300]!r}")
 
     @staticmethod
     def _send(
@@ -439,8 +462,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request")
     parser.add_argument("--session-id", default=DEFAULT_SESSION_ID)
     parser.add_argument("--no-seed", action="store_true", help="start from an almost empty org")
+    parser.add_argument("--messy", action="store_true", help="a years-of-use org (salesforce_seed_messy.py)")
     args = parser.parse_args(argv)
-    emu = SalesforceEmulator(session_id=args.session_id, seed=not args.no_seed, port=args.port)
+    seed: bool | Callable[[Org], None] = seed_messy if args.messy else not args.no_seed
+    emu = SalesforceEmulator(session_id=args.session_id, seed=seed, port=args.port)
     emu.faults.latency_s = args.latency_ms / 1000
     stop = threading.Event()
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import quote, unquote
 
+from tests.emulators import salesforce_rules as rules
 from tests.emulators.salesforce_formula import FormulaError, compile_formula
 from tests.emulators.salesforce_org import MdInfo, Org, canonical, soap_datetime
 from tests.emulators.salesforce_sobjects import CUSTOMIZABLE, field_def
@@ -129,6 +131,9 @@ class Kind:
             )
         if existing is None and not self.creatable:
             return WriteResult.failed(name, "INVALID_OPERATION", self.create_refusal(name))
+        managed = rules.managed_refusal(org, self.type_name, name)
+        if managed is not None:
+            return WriteResult(name, False, False, [managed])
         errors = (self.name_errors(name) or self.required_errors(comp)) or self.validate(org, comp, existing)
         if errors:
             return WriteResult(name, False, False, errors)
@@ -164,7 +169,8 @@ class Kind:
             return WriteResult.failed(
                 full_name, "INVALID_OPERATION", f"Cannot delete {self.type_name} {full_name}"
             )
-        errors = self.delete_errors(org, existing)
+        managed = rules.managed_refusal(org, self.type_name, existing["fullName"], delete=True)
+        errors = [managed] if managed else self.delete_errors(org, existing)
         if errors:
             return WriteResult(full_name, False, False, errors)
         self.remove(org, existing)
@@ -350,6 +356,11 @@ class GlobalValueSetKind(Kind):
 _NUMERIC = ("Number", "Currency", "Percent")
 
 
+def _encode_value(value: str) -> str:
+    """A picklist value as Salesforce writes it inside a BusinessProcess (percent-encoded, '.' too)."""
+    return quote(value, safe=" -_&'()+,").replace(".", "%2E")
+
+
 class CustomFieldKind(Kind):
     type_name, directory, suffix, parents = "CustomField", "objects", "object", CUSTOMIZABLE
     free_name = True  # checked below: the "__c" suffix is the one double underscore allowed
@@ -373,7 +384,9 @@ class CustomFieldKind(Kind):
             return [_err("REQUIRED_FIELD_MISSING", "Required field is missing: label", "label")]
         if typ not in schema().enum("FieldType"):
             return [_err("FIELD_INTEGRITY_EXCEPTION", f"Must specify a valid field type, got: {typ}", "type")]
-        errors = self._type_errors(org, comp, typ)
+        errors = rules.custom_field_length_errors(comp) or self._type_errors(org, comp, typ)
+        if not errors and existing is not None and existing.get("type") != typ:
+            errors = rules.reference_errors(org, existing["fullName"], retype=True)
         if not errors and existing is not None and typ in ("Picklist", "MultiselectPicklist"):
             old = ((existing.get("valueSet") or {}).get("valueSetDefinition") or {}).get("value", [])
             new = ((comp.get("valueSet") or {}).get("valueSetDefinition") or {}).get("value", [])
@@ -451,6 +464,9 @@ class CustomFieldKind(Kind):
                 v.setdefault("isActive", True)
         return org.put(self.type_name, comp)
 
+    def delete_errors(self, org: Org, comp: dict[str, Any]) -> list[Err]:
+        return rules.reference_errors(org, comp["fullName"], retype=False)
+
     def remove(self, org: Org, comp: dict[str, Any]) -> None:
         # Deleting a field takes its data and its field-level security with it.
         obj, _, name = comp["fullName"].partition(".")
@@ -464,8 +480,24 @@ class CustomFieldKind(Kind):
 
 
 class BusinessProcessKind(Kind):
+    """Values read back URL-encoded (`Negotiation%2FReview`, `Id%2E Decision Makers`) and not in the
+    order written (here: alphabetical); written values may be plain or encoded."""
+
     type_name, directory, suffix, parents = "BusinessProcess", "objects", "object", tuple(_BP_SETS)
     free_name = True
+
+    def read(self, org: Org, full_name: str) -> dict[str, Any] | None:
+        comp = super().read(org, full_name)
+        if comp is None:
+            return None
+        values = sorted(comp.get("values") or [], key=lambda v: str(v["fullName"]).lower())
+        return dict(comp, values=[dict(v, fullName=_encode_value(str(v["fullName"]))) for v in values])
+
+    def write(self, org: Org, comp: dict[str, Any], operation: str) -> WriteResult:
+        for v in comp.get("values") or []:
+            if isinstance(v.get("fullName"), str):
+                v["fullName"] = unquote(v["fullName"])
+        return super().write(org, comp, operation)
 
     def validate(self, org: Org, comp: dict[str, Any], existing: dict[str, Any] | None) -> list[Err]:
         obj = comp["fullName"].partition(".")[0]
@@ -587,12 +619,18 @@ class ValidationRuleKind(Kind):
 
     def validate(self, org: Org, comp: dict[str, Any], existing: dict[str, Any] | None) -> list[Err]:
         obj = comp["fullName"].partition(".")[0]
+        lengths = rules.validation_rule_length_errors(comp)
+        if lengths:
+            return lengths
+
+        def field_type(name: str) -> str | None:
+            found = field_def(org, obj, name)
+            return found.type if found else None
+
         try:
-            compile_formula(
-                comp.get("errorConditionFormula", ""), lambda n: field_def(org, obj, n) is not None
-            )
+            compile_formula(comp.get("errorConditionFormula", ""), lambda n: field_type(n) is not None, field_type)
         except FormulaError as exc:
-            return [_err("FIELD_INTEGRITY_EXCEPTION", str(exc), "errorConditionFormula")]
+            return [_err("FIELD_INTEGRITY_EXCEPTION", f"Error: {exc}", "errorConditionFormula")]
         shown = comp.get("errorDisplayField")
         if shown and field_def(org, obj, shown) is None:
             return [
@@ -646,7 +684,7 @@ class FlowKind(Kind):
                     "FIELD_INTEGRITY_EXCEPTION", "A record-triggered flow needs a recordTriggerType", "start"
                 )
             )
-        return errors
+        return errors + rules.scheduled_path_errors(start)
 
     @staticmethod
     def _connector_errors(comp: dict[str, Any]) -> list[Err]:
@@ -768,7 +806,7 @@ _OBJECT_DEPENDENCIES = (
 
 def permission_set_errors(org: Org, comp: dict[str, Any]) -> list[Err]:
     """Object and field permission rules (shared with REST writes to ObjectPermissions/FieldPermissions)."""
-    errors: list[Err] = []
+    errors: list[Err] = rules.cross_object_errors(comp.get("objectPermissions") or [])
     seen: set[str] = set()
     for op in comp.get("objectPermissions") or []:
         obj = op.get("object", "")
@@ -875,6 +913,7 @@ def file_properties(org: Org, kind: Kind) -> list[dict[str, Any]]:
     out = []
     for name in kind.names(org):
         info = kind.info(org, name)
+        namespace = rules.namespace_of(org, name)
         out.append(
             {
                 "createdById": info.created_by,
@@ -886,7 +925,8 @@ def file_properties(org: Org, kind: Kind) -> list[dict[str, Any]]:
                 "lastModifiedById": info.modified_by,
                 "lastModifiedByName": _user_name(org, info.modified_by),
                 "lastModifiedDate": soap_datetime(info.modified),
-                "manageableState": "unmanaged",
+                "manageableState": "installed" if namespace else "unmanaged",
+                "namespacePrefix": namespace,
                 "type": kind.type_name,
             }
         )

@@ -124,10 +124,10 @@ class MetadataService:
         records = []
         for name in names:
             comp = kind.read(self.org, name) if kind else None
-            if comp is None:
-                records.append('<records xsi:nil="true"/>')
-            else:
-                records.append(self.schema.encode("records", type_name, comp, xsi_type=True))
+            # A missing component is an empty record of the type, without a fullName: `records` is
+            # not nillable in the WSDL. (Salesforce sends it bare; required elements are filled with
+            # neutral values here so the reply stays schema-valid. Clients must look at fullName.)
+            records.append(self.schema.encode("records", type_name, comp or {}, xsi_type=True))
         return f"<readMetadataResponse><result>{''.join(records)}</result></readMetadataResponse>"
 
     # -- create / update / upsert --------------------------------------------------------------

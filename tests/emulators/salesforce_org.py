@@ -185,6 +185,13 @@ class Org:
         self.data: dict[str, dict[str, dict[str, Any]]] = {}
         self.api_user_id = ""  # the user the session belongs to; set by the seed
         self.static_rows: dict[str, list[dict[str, Any]]] = {}  # Profile, profile-owned PermissionSets...
+        # Field-level security a profile grants ("object.field", lower case): who may see which fields.
+        self.profile_fields: dict[str, set[str]] = {}
+        # Installed packages: namespace -> package name. Their components are read-only.
+        self.namespaces: dict[str, str] = {}
+        # Production orgs deploy flows inactive ("Deploy processes and flows as active" is off);
+        # True is a sandbox, or a production org with that setting on.
+        self.flow_deploy_activates = False
         # Everything performed, in order: fault campaigns compare it with what the client was told.
         # Not part of snapshot()/restore(): a rollback does not unsay what happened.
         self.mutations: list[Mutation] = []
@@ -249,7 +256,12 @@ class Org:
 
     # -- flows ------------------------------------------------------------------------------
     def save_flow_version(
-        self, component: dict[str, Any], *, when: datetime | None = None, by: str | None = None
+        self,
+        component: dict[str, Any],
+        *,
+        when: datetime | None = None,
+        by: str | None = None,
+        activates: bool | None = None,
     ) -> bool:
         """Deploy a Flow (API 44.0+ semantics, where Flow.status activates and deactivates).
 
@@ -258,6 +270,9 @@ class Org:
         - otherwise a new version (or an overwrite of a never-activated latest draft); status Active
           activates it (the previous active version becomes Obsolete), Obsolete deactivates the
           flow, Draft leaves the active version alone.
+
+        Status Active activates only where deploys may (`activates`, else `flow_deploy_activates`):
+        a production org saves the version inactive, to be activated through Tooling FlowDefinition.
         """
         now, by = when or self.clock(), by or self.api_user_id
         name = component["fullName"]
@@ -269,6 +284,11 @@ class Org:
         component["fullName"] = flow.name
         latest = flow.versions[-1] if flow.versions else None
         wanted = component.get("status") or "Draft"
+        if wanted == "Active" and not (self.flow_deploy_activates if activates is None else activates):
+            if latest is not None and _same_flow(latest.metadata, dict(component, status=latest.status)):
+                return False  # the same body again: nothing to save, and nothing is activated
+            wanted = "Draft"
+            component["status"] = wanted
         if latest is not None and _same_flow(latest.metadata, component):
             return False
         self.log("create" if created else "update", "Flow", flow.name, str(wanted))
@@ -365,9 +385,11 @@ class Org:
 
     # -- transactions -----------------------------------------------------------------------
     def snapshot(self) -> tuple[Any, ...]:
-        """State for an all-or-none rollback (composite allOrNone)."""
-        return copy.deepcopy((self.md, self.md_info, self.flows, self.data))
+        """State for an all-or-none rollback (composite allOrNone), and for reset() and campaigns."""
+        settings = (self.profile_fields, self.namespaces, self.flow_deploy_activates)
+        return copy.deepcopy((self.md, self.md_info, self.flows, self.data, settings))
 
     def restore(self, snap: tuple[Any, ...]) -> None:
-        self.md, self.md_info, self.flows, self.data = snap
+        self.md, self.md_info, self.flows, self.data, settings = snap
+        self.profile_fields, self.namespaces, self.flow_deploy_activates = settings
         self._lower.clear()

@@ -21,6 +21,7 @@ from tests.emulators.salesforce_sobjects import (
     object_fields,
     permission_set_rows,
     picklist_values,
+    visible_field,
 )
 
 
@@ -52,7 +53,7 @@ def _check_fields(org: Org, sobject: str, values: dict[str, Any]) -> dict[str, A
     for key, val in values.items():
         if key == "attributes":
             continue
-        f = field_def(org, sobject, key)
+        f = visible_field(org, sobject, key)  # a field the user has no field-level security on is not there
         if f is None:
             raise RestError(400, "INVALID_FIELD", f"No such column '{key}' on sobject of type {sobject}")
         if f.readonly and f.name != "Id":
@@ -115,12 +116,25 @@ def _run_validation_rules(org: Org, sobject: str, rec: dict[str, Any], is_new: b
             continue
         try:
             node = compile_formula(rule.get("errorConditionFormula", ""), lambda n: True)
-            fires = evaluate(node, lambda n: rec.get(_canonical(org, sobject, n)), is_new)
+            fires = evaluate(node, lambda n: _formula_value(org, sobject, rec, n), is_new)
         except FormulaError:
             continue
         if fires:
             where = [rule["errorDisplayField"]] if rule.get("errorDisplayField") else []
             raise RestError(400, "FIELD_CUSTOM_VALIDATION_EXCEPTION", rule.get("errorMessage", ""), where)
+
+
+def _formula_value(org: Org, sobject: str, rec: dict[str, Any], name: str) -> Any:
+    """A value a formula names: a field of the record, `$User.<field>` (the API user), `RecordType.<field>`."""
+    scope, _, field_name = name.partition(".")
+    if scope == "$User":
+        user = org.table("User").get(org.api_user_id) or {}
+        return next((v for k, v in user.items() if k.lower() == field_name.lower()), None)
+    if scope == "RecordType" and field_name:
+        rt = next((r for r in lookup("RecordType", "data").rows(org, False)  # type: ignore[union-attr]
+                   if r["Id"] == rec.get("RecordTypeId")), {})
+        return next((v for k, v in rt.items() if k.lower() == field_name.lower()), None)
+    return rec.get(_canonical(org, sobject, name))
 
 
 def _canonical(org: Org, sobject: str, name: str) -> str:

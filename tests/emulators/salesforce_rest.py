@@ -7,7 +7,6 @@ Tooling FlowDefinition activation, sObject Collections and Composite. Every hand
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.emulators import salesforce_soql as soql
+from tests.emulators.salesforce_composite import run_batch, run_composite
 from tests.emulators.salesforce_org import PREFIX, Org
 from tests.emulators.salesforce_records import (
     RestError,
@@ -23,14 +23,20 @@ from tests.emulators.salesforce_records import (
     get_view_row,
     update_record,
 )
-from tests.emulators.salesforce_sobjects import CATALOG, lookup, object_fields, picklist_values
+from tests.emulators.salesforce_sobjects import (
+    CATALOG,
+    CUSTOMIZABLE,
+    lookup,
+    object_fields,
+    picklist_values,
+    visible_fields,
+)
 from tests.emulators.salesforce_sobjects import OrgSource as _Source
 
 API_VERSIONS = ("55.0", "56.0", "57.0", "58.0", "59.0", "60.0", "61.0", "62.0", "63.0")
 DEFAULT_BATCH, MIN_BATCH, MAX_BATCH = 2000, 200, 2000
-MAX_COLLECTION, MAX_COMPOSITE = 200, 25
+MAX_COLLECTION = 200
 MAX_OPEN_CURSORS = 200
-_HALTED = "The transaction was rolled back since another operation in the same transaction failed."
 _ROLLED_BACK = (
     "Record rolled back because not all records were valid and the request was using AllOrNone header"
 )
@@ -93,6 +99,7 @@ class RestApi:
             ("PATCH", re.compile(_V + r"/composite/sobjects/?"), self.collection_update),
             ("DELETE", re.compile(_V + r"/composite/sobjects/?"), self.collection_delete),
             ("POST", re.compile(_V + r"/composite/?"), self.composite),
+            ("POST", re.compile(_V + r"/composite/batch/?"), self.composite_batch),
         ]
 
     def clear_cursors(self) -> None:
@@ -245,7 +252,8 @@ class RestApi:
     def sobject_describe(self, req: RestRequest) -> RestResponse:
         d = self._def(req.groups[0])
         body = self._brief(d.name, req.version)
-        body["fields"] = [self._describe_field(d.name, f) for f in d.fields(self.org)]
+        shown = visible_fields(self.org, d.name) if d.name in CUSTOMIZABLE else d.fields(self.org)
+        body["fields"] = [self._describe_field(d.name, f) for f in shown]
         body["recordTypeInfos"] = self._record_type_infos(d.name)
         body["childRelationships"] = []
         return RestResponse(200, body)
@@ -481,57 +489,10 @@ class RestApi:
 
     # -- Composite -----------------------------------------------------------------------------
     def composite(self, req: RestRequest) -> RestResponse:
-        body = _json_object(req.body)
-        subs = body.get("compositeRequest")
-        if not isinstance(subs, list) or not subs:
-            raise RestError(400, "JSON_PARSER_ERROR", "compositeRequest must be a non-empty array")
-        if len(subs) > MAX_COMPOSITE:
-            raise RestError(
-                400, "LIMIT_EXCEEDED", f"Composite requests can have up to {MAX_COMPOSITE} subrequests"
-            )
-        all_or_none = bool(body.get("allOrNone"))
-        snapshot = self.org.snapshot() if all_or_none else None
-        bodies: dict[str, Any] = {}
-        out: list[dict[str, Any]] = []
-        failed = False
-        for sub in subs:
-            ref = str(sub.get("referenceId", ""))
-            if failed and all_or_none:
-                out.append(_halted(ref))
-                continue
-            try:
-                url = _resolve(str(sub.get("url", "")), bodies)
-                sub_body = json.loads(_resolve(json.dumps(sub["body"]), bodies)) if "body" in sub else None
-            except KeyError as missing:
-                out.append(
-                    {
-                        "body": [
-                            {
-                                "errorCode": "PROCESSING_HALTED",
-                                "message": f"Invalid reference specified. No "
-                                f"value for {missing.args[0]} found in the previous responses.",
-                            }
-                        ],
-                        "httpHeaders": {},
-                        "httpStatusCode": 400,
-                        "referenceId": ref,
-                    }
-                )
-                failed = True
-                continue
-            res = self.dispatch(str(sub.get("method", "GET")).upper(), url, sub_body, req.headers)
-            bodies[ref] = res.body
-            headers = {}
-            if res.status == 201 and isinstance(res.body, dict):
-                headers["Location"] = f"{urlsplit(url).path.rstrip('/')}/{res.body.get('id')}"
-            out.append(
-                {"body": res.body, "httpHeaders": headers, "httpStatusCode": res.status, "referenceId": ref}
-            )
-            failed = failed or res.status >= 400
-        if snapshot is not None and failed:
-            self.org.restore(snapshot)
-            out = [o if o["httpStatusCode"] >= 400 else _halted(o["referenceId"]) for o in out]
-        return RestResponse(200, {"compositeResponse": out})
+        return run_composite(self, req)
+
+    def composite_batch(self, req: RestRequest) -> RestResponse:
+        return run_batch(self, req)
 
 
 def _failure(record_id: Any, code: str, message: str, fields: list[str] | None = None) -> dict[str, Any]:
@@ -542,37 +503,6 @@ def _failure(record_id: Any, code: str, message: str, fields: list[str] | None =
     if record_id:
         out = {"id": record_id, **out}
     return out
-
-
-def _halted(ref: str) -> dict[str, Any]:
-    return {
-        "body": [{"errorCode": "PROCESSING_HALTED", "message": _HALTED}],
-        "httpHeaders": {},
-        "httpStatusCode": 400,
-        "referenceId": ref,
-    }
-
-
-_REF = re.compile(r"@\{([^}]+)\}")
-
-
-def _resolve(text: str, bodies: dict[str, Any]) -> str:
-    """Replace @{ref.path} references with values from earlier subrequest responses."""
-
-    def one(m: re.Match[str]) -> str:
-        expr = m.group(1)
-        tokens = re.findall(r"[^.\[\]]+|\[\d+\]", expr)
-        if not tokens or tokens[0] not in bodies:
-            raise KeyError(expr)
-        cur: Any = bodies[tokens[0]]
-        for tok in tokens[1:]:
-            try:
-                cur = cur[int(tok[1:-1])] if tok.startswith("[") else cur[tok]
-            except (KeyError, IndexError, TypeError):
-                raise KeyError(expr) from None
-        return str(cur)
-
-    return _REF.sub(one, text)
 
 
 def _json_object(body: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ validation, fixed timestamps in 2024) so the seed is fast and deterministic.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -473,6 +474,9 @@ def seed_org(org: Org) -> None:
         )
     for full_name, comp in CUSTOM_FIELDS.items():
         org.put("CustomField", {"fullName": full_name, **comp}, when=SEED_TIME, by=admin)
+    # Made in Setup by an admin who ticked "visible" for the profiles: the API user (an admin) sees
+    # them. Fields created later through the Metadata API get no field-level security at all.
+    grant_profile_fls(org, ADMIN_PROFILE, CUSTOM_FIELDS)
     _seed_processes(org, admin)
     for full_name, comp in VALIDATION_RULES.items():
         org.put(
@@ -485,6 +489,14 @@ def seed_org(org: Org) -> None:
     _seed_flows(org, admin)
     _seed_permission_sets(org, admin)
     _seed_records(org)
+
+
+ADMIN_PROFILE = "System Administrator"
+
+
+def grant_profile_fls(org: Org, profile: str, fields: Iterable[str]) -> None:
+    """Field-level security a profile gives on custom fields ("Object.Field__c")."""
+    org.profile_fields.setdefault(profile, set()).update(f.lower() for f in fields)
 
 
 def _seed_users(org: Org) -> None:
@@ -642,7 +654,8 @@ def _seed_flows(org: Org, admin: str) -> None:
     for i, (name, versions) in enumerate(FLOWS.items()):
         for j, (status, comp) in enumerate(versions):
             when = SEED_TIME + timedelta(days=10 * i + 30 * j)
-            org.save_flow_version({"fullName": name, "status": status, **_copy(comp)}, when=when, by=admin)
+            org.save_flow_version({"fullName": name, "status": status, **_copy(comp)}, when=when, by=admin,
+                                  activates=True)
         if name in DEACTIVATED_FLOWS:
             org.activate_flow(name, 0, when=SEED_TIME + timedelta(days=200), by=admin)
 
@@ -790,6 +803,7 @@ def seed_scale(
                 else {"type": "Number", "precision": 18, "scale": 2}
             )
             org.put("CustomField", comp)
+            grant_profile_fls(org, ADMIN_PROFILE, [comp["fullName"]])
         for i in range(flows):
             status = "Active" if i % 2 == 0 else "Draft"
             comp = _record_flow(
@@ -800,7 +814,7 @@ def seed_scale(
                 "Synthetic load",
                 recordCreates=[_copy(_TASK)],
             )
-            org.save_flow_version({"fullName": f"Scale_Flow_{i:05d}", "status": status, **comp})
+            org.save_flow_version({"fullName": f"Scale_Flow_{i:05d}", "status": status, **comp}, activates=True)
         _scale_permission_sets(org, permission_sets, field_permissions)
 
 

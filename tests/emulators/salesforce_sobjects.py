@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.emulators.salesforce_org import Org, rest_datetime
+from tests.emulators.salesforce_rules import dependency_rows, namespace_of, readable_fields
 from tests.emulators.salesforce_soql import Relation, SObjectSchema
 
 # name:type, with markers  * permissionable (field-level security)  ! required on create
@@ -166,6 +167,21 @@ def object_fields(org: Org, sobject: str) -> list[FieldDef]:
     return fields
 
 
+def visible_fields(org: Org, sobject: str) -> list[FieldDef]:
+    """The fields the API user sees through describe, SOQL and record writes: field-level security
+    hides every permissionable custom field no profile or permission set of the user grants."""
+    fields = object_fields(org, sobject)
+    if sobject not in CUSTOMIZABLE:
+        return fields
+    readable = readable_fields(org)
+    return [f for f in fields if not (f.custom and f.permissionable) or f"{sobject}.{f.name}".lower() in readable]
+
+
+def visible_field(org: Org, sobject: str, name: str) -> FieldDef | None:
+    lower = name.lower()
+    return next((f for f in visible_fields(org, sobject) if f.name.lower() == lower), None)
+
+
 def field_def(org: Org, sobject: str, name: str) -> FieldDef | None:
     lower = name.lower()
     return next((f for f in object_fields(org, sobject) if f.name.lower() == lower), None)
@@ -243,17 +259,18 @@ def _lead_status_rows(org: Org) -> list[Row]:
 def permission_set_rows(org: Org) -> list[Row]:
     rows = list(org.static_rows.get("PermissionSet", []))
     for name, comp in org.components("PermissionSet").items():
+        namespace = namespace_of(org, name)
         rows.append(
             {
                 "Id": org.info("PermissionSet", name).id,
-                "Name": name,
+                "Name": name.partition("__")[2] if namespace else name,  # the prefix is a column of its own
                 "Label": comp.get("label"),
                 "Description": comp.get("description"),
                 "IsOwnedByProfile": False,
-                "IsCustom": True,
+                "IsCustom": namespace is None,
                 "Type": "Regular",
                 "ProfileId": None,
-                "NamespacePrefix": None,
+                "NamespacePrefix": namespace,
                 "LicenseId": None,
                 "HasActivationRequired": bool(comp.get("hasActivationRequired")),
                 "PermissionSetGroupId": None,
@@ -343,9 +360,9 @@ def _flow_view_rows(org: Org) -> list[Row]:
                 "ActiveVersionId": active.id if active else None,
                 "LatestVersionId": latest.id,
                 "VersionNumber": (active or latest).number,
-                "NamespacePrefix": None,
-                "ManageableState": "unmanaged",
-                "InstalledPackageName": None,
+                "NamespacePrefix": namespace_of(org, flow.name),
+                "ManageableState": "installed" if namespace_of(org, flow.name) else "unmanaged",
+                "InstalledPackageName": org.namespaces.get(namespace_of(org, flow.name) or ""),
                 "Builder": "Flow Builder",
                 "IsTemplate": False,
                 "LastModifiedDate": rest_datetime(info.modified),
@@ -415,8 +432,8 @@ def _validation_rule_rows(org: Org) -> list[Row]:
                 "ErrorDisplayField": comp.get("errorDisplayField"),
                 "ErrorMessage": comp.get("errorMessage"),
                 "EntityDefinitionId": obj,
-                "NamespacePrefix": None,
-                "ManageableState": "unmanaged",
+                "NamespacePrefix": namespace_of(org, full_name),
+                "ManageableState": "installed" if namespace_of(org, full_name) else "unmanaged",
                 **_audit(org, "ValidationRule", full_name),
             }
         )
@@ -677,6 +694,15 @@ CATALOG.update(
         ),
     }
 )
+CATALOG["MetadataComponentDependency"] = SObjectDef(
+    "MetadataComponentDependency",
+    _view(
+        "Id MetadataComponentId MetadataComponentName MetadataComponentNamespace MetadataComponentType "
+        "RefMetadataComponentId RefMetadataComponentName RefMetadataComponentNamespace RefMetadataComponentType"
+    ),
+    lambda org, _d: dependency_rows(org),
+    frozenset({"tooling"}),
+)
 # PermissionSetAssignment: Assignee / PermissionSet relations named after their id fields.
 CATALOG["PermissionSetAssignment"].relations.update(_rels(Assignee="User", PermissionSet="PermissionSet"))
 CATALOG["User"].relations.update(_rels(Profile="Profile"))
@@ -698,7 +724,9 @@ class OrgSource:
         d = lookup(sobject, self.api)
         if d is None:
             return None
-        fields = {f.name.lower(): f.name for f in d.fields(self.org)}
+        data = self.api == "data" and d.name in CUSTOMIZABLE
+        shown = visible_fields(self.org, d.name) if data else d.fields(self.org)
+        fields = {f.name.lower(): f.name for f in shown}
         rels = dict(d.relations)
         if d.name in CUSTOMIZABLE:
             rels.update(_custom_relations(self.org, d.name))

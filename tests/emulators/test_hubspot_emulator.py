@@ -46,6 +46,7 @@ from hubspot.crm.properties import (
 )
 
 from tests.emulators.hubspot import HubSpotEmulator, seed_scale
+from tests.emulators.hubspot_flows import as_put
 
 REPO = Path(__file__).resolve().parents[2]
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -179,7 +180,8 @@ def test_pipeline_lifecycle(emu: HubSpotEmulator, client: HubSpot) -> None:
     assert restored.archived is False and len(emu.pipelines("deals")) == 2
 
 
-@pytest.mark.parametrize("metadata", [{}, {"probability": "1.5"}, {"probability": "high"}])
+@pytest.mark.parametrize("metadata", [{}, {"probability": "1.5"}, {"probability": "high"},
+                                      {"probability": "0.55"}, {"probability": "0.25"}])
 def test_deal_stage_needs_a_valid_probability(client: HubSpot, metadata: dict[str, str]) -> None:
     stage = PipelineStageInput(label="Bad", display_order=0, metadata=metadata)
     pipeline = PipelineInput(label="P", display_order=1, stages=[stage])
@@ -436,11 +438,18 @@ def test_batch_update_is_limited_to_100(client: HubSpot) -> None:
 
 def _new_flow(name: str = "Welcome") -> dict[str, Any]:
     return {"name": name, "type": "CONTACT_FLOW", "objectTypeId": "0-1", "flowType": "WORKFLOW",
-            "isEnabled": False, "startActionId": "1", "nextAvailableActionId": "2",
+            "isEnabled": False, "startActionId": "1", "blockedDates": [], "timeWindows": [],
+            "customProperties": {}, "dataSources": [], "canEnrollFromSalesforce": False, "suppressionListIds": [],
             "actions": [{"type": "SINGLE_CONNECTION", "actionId": "1", "actionTypeVersion": 0,
                          "actionTypeId": "0-4", "fields": {"content_id": "42"}}],
-            "enrollmentCriteria": {"type": "LIST_BASED", "shouldReEnroll": False, "listFilterBranch": {
-                "filterBranchType": "OR", "filterBranchOperator": "OR", "filters": [], "filterBranches": []}}}
+            "enrollmentCriteria": {"type": "LIST_BASED", "shouldReEnroll": False,
+                                   "unEnrollObjectsNotMeetingCriteria": False,
+                                   "reEnrollmentTriggersFilterBranches": [], "listFilterBranch": {
+                                       "filterBranchType": "OR", "filterBranchOperator": "OR", "filters": [],
+                                       "filterBranches": []}}}
+
+
+put_body = as_put
 
 
 def test_flows_list_pages(client: HubSpot) -> None:
@@ -470,7 +479,7 @@ def test_flow_lifecycle_and_stale_revision(emu: HubSpotEmulator, client: HubSpot
     created = response.json()
     assert created["revisionId"] == "1" and ISO_Z.match(created["createdAt"])
 
-    edit = {**created, "isEnabled": True}
+    edit = {**put_body(created), "isEnabled": True}
     replaced = flows_request(client, "PUT", f"/{created['id']}", body=edit)
     assert replaced.status_code == 200 and replaced.json()["revisionId"] == "2"
     assert replaced.json()["isEnabled"] is True
@@ -484,7 +493,7 @@ def test_flow_lifecycle_and_stale_revision(emu: HubSpotEmulator, client: HubSpot
 
 
 def test_flow_put_requires_revision(client: HubSpot) -> None:
-    flow = flows_request(client, "GET", "/1500001").json()
+    flow = put_body(flows_request(client, "GET", "/1500001").json())
     del flow["revisionId"]
     assert flows_request(client, "PUT", "/1500001", body=flow).status_code == 400
 
@@ -523,7 +532,7 @@ def test_roles_and_teams(client: HubSpot) -> None:
     roles = {r.name for r in client.settings.users.roles_api.get_all().results}
     teams = {t.name: t for t in client.settings.users.teams_api.get_all().results}
     assert roles == {"Sales Rep", "Sales Manager", "Customer Success"}
-    assert set(teams) == {"sales", "sdr", "customer-success", "marketing", "revops"}
+    assert set(teams) == {"sales", "sdr", "customer-success", "marketing", "revops", "sales-managers"}
     assert len(teams["sales"].user_ids) == 2 and teams["sales"].secondary_user_ids
 
 

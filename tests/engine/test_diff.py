@@ -27,14 +27,17 @@ def _resource(d: dict[str, Any]) -> Resource:
 
 
 def _live(d: dict[str, Any]) -> LiveObject:
-    return LiveObject(d["address"], d["kind"], d["attrs"], parent=d.get("parent"), usage=d.get("usage", {}))
+    return LiveObject(
+        d["address"], d["kind"], d["attrs"], parent=d.get("parent"), usage=d.get("usage", {}), meta=d.get("meta", {})
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_diff_case(case: dict[str, Any]) -> None:
     live = {o["address"]: _live(o) for o in case["live"]}
     snapshot = Snapshot(live, frozenset())
-    result = diff([_resource(r) for r in case["desired"]], snapshot, prune=frozenset(case.get("prune", ())))
+    result = diff([_resource(r) for r in case["desired"]], snapshot, prune=frozenset(case.get("prune", ())),
+                  protected=frozenset(case.get("protected", ())))
 
     got = [
         {
@@ -44,6 +47,7 @@ def test_diff_case(case: dict[str, Any]) -> None:
             "migrate_to": c.migrate_to,
             "changed": [a.name for a in c.attrs],
             "impact": c.impact,
+            "depends_on": list(c.depends_on),
         }
         for c in result.changes
     ]
@@ -56,5 +60,7 @@ def test_diff_case(case: dict[str, Any]) -> None:
             assert g["changed"] == e["changed"], g["address"]
         if "impact" in e:
             assert e["impact"] in g["impact"]
+        if "depends_on" in e:
+            assert g["depends_on"] == e["depends_on"], g["address"]
     assert [u.address for u in result.unmanaged] == case.get("unmanaged", [])
     assert [d.code for d in result.diagnostics] == case.get("errors", [])

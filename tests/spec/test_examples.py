@@ -173,6 +173,7 @@ def test_reference_documents_every_choice() -> None:
         *model.ObjectAccess.__args__,
         *model.FieldAccess.__args__,
         *model.Outcome.__args__,
+        *model.ForecastCategory.__args__,
         *model.Verdict.__args__,
         *model.PrunableKind.__args__,
     ]

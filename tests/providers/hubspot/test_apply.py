@@ -12,6 +12,7 @@ from crmconf.engine.plan import make_plan
 from crmconf.providers import opened
 from crmconf.validation import require_valid
 from tests.emulators.hubspot import HubSpotEmulator
+from tests.emulators.hubspot_flows import as_put
 from tests.providers.hubspot.conftest import TARGET, TODAY, Engine, duplicates, edit, failures
 
 
@@ -47,7 +48,7 @@ def test_specs_apply_and_converge(emu: HubSpotEmulator, engine: Engine) -> None:
 
 def test_changes_after_the_first_apply(emu: HubSpotEmulator, engine: Engine, ws: Path) -> None:
     engine.apply()
-    edit(ws / "pipelines" / "new-business.yaml", "probability: 60", "probability: 55")
+    edit(ws / "pipelines" / "new-business.yaml", "probability: 60", "probability: 50")
     edit(ws / "fields" / "deal.yaml", "        - {value: renewal, label: Renewal}",
          "        - {value: renewal, label: Renewal of contract}\n        - {value: upsell, label: Upsell}")
     edit(ws / "fields" / "deal.yaml", "{value: in_house, label: Built in-house}",
@@ -59,7 +60,7 @@ def test_changes_after_the_first_apply(emu: HubSpotEmulator, engine: Engine, ws:
     report = engine.apply(allow_destroy=False)
     assert not failures(report) and engine.plan().changes == ()
     proposal = next(s for s in by_label(emu, "deals", "New Business")["stages"] if s["label"] == "Proposal Sent")
-    assert proposal["metadata"]["probability"] == "0.55"
+    assert proposal["metadata"]["probability"] == "0.5"
     assert [(o["value"], o["label"]) for o in prop(emu, "deals", "deal_type")["options"]][-2:] == [
         ("renewal", "Renewal of contract"), ("upsell", "Upsell")]
     assert prop(emu, "deals", "competitor")["options"][-1]["hidden"] is True
@@ -178,7 +179,7 @@ def test_a_workflow_edited_since_the_plan_is_re_read_not_overwritten(emu: HubSpo
         plan, _, _ = make_plan(spec, name, provider)
         # Someone renames the bound workflow in HubSpot between our read and our write.
         current = emu.portal.get_flow("1500003")
-        emu.portal.replace_flow("1500003", {**current, "name": "Closed won - onboarding (v2)"})
+        emu.portal.replace_flow("1500003", {**as_put(current), "name": "Closed won - onboarding (v2)"})
         report = apply_plan(plan, provider, Journal(ws / ".crmconf" / "journal.jsonl"))
     assert not failures(report)
     flow = emu.portal.get_flow("1500003")

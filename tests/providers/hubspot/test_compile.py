@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
+from typing import Any
 
 import pytest
 from crmconf_hubspot import HubSpotProvider, flows
@@ -14,6 +16,7 @@ from crmconf.errors import UsageError
 from crmconf.providers import CONCERNS, ProviderContext, Support
 from crmconf.spec.model import Automation
 from crmconf.validation import require_valid
+from tests.emulators import hubspot_flows
 from tests.providers.hubspot.conftest import REPO, TODAY
 
 
@@ -60,8 +63,10 @@ def test_specs_compile_to_hubspot_resources(compiled: tuple) -> None:  # type: i
         "status": "active", "description": "Enrol the customer's contacts in the onboarding e-mail sequence on "
         "Closed Won."}
     assert by_address["automation.proposal_follow_up"].depends_on == ("pipeline.new_business.stage.proposal",)
-    assert desired.compiled == {"proposal_follow_up"} and desired.bound == {"1500003": "welcome_sequence"}
-    assert desired.standard == {("company", "industry"): "industry"}
+    assert desired.compiled == {"proposal_follow_up", "inbound_lead_routing", "stalled_deal_alert"}
+    assert desired.bound == {"1500003": "welcome_sequence"}
+    assert desired.standard == {("company", "industry"): "industry", ("contact", "phone"): "phone"}
+    assert by_address["field.contact.phone"].attrs == {"format": "e164"}  # a validation rule, managed
 
 
 def test_what_has_no_api_becomes_a_manual_step_with_its_place(compiled: tuple) -> None:  # type: ignore[type-arg]
@@ -75,50 +80,45 @@ def test_what_has_no_api_becomes_a_manual_step_with_its_place(compiled: tuple) -
                                                       "Set up the permission set Customer Success")]
     assert "Lifecycle stages" in steps[("pipeline.lifecycle", "Set up the Contact Lifecycle as HubSpot lifecycle stages")]
     built_by_hand = {a for a, t in steps if a.startswith("automation.")}
-    assert built_by_hand == {"automation.inbound_lead_routing", "automation.stalled_deal_alert",
-                             "automation.renewal_kickoff", "automation.customer_success_handoff"}
+    # Tasks for a team: HubSpot assigns tasks to users.
+    assert built_by_hand == {"automation.renewal_kickoff", "automation.customer_success_handoff"}
     assert "named exactly '[crmconf] renewal_kickoff'" in steps[("automation.renewal_kickoff",
                                                                  "Build the workflow [crmconf] renewal_kickoff by hand")]
+    assert not any("E.164" in text for text in steps.values())  # the phone format is a managed rule now
 
 
 def test_unsupported_objects_are_said_not_skipped(tmp_path: Path) -> None:
     (tmp_path / "crmconf.yaml").write_text("version: 1\n")
     (tmp_path / "x.yaml").write_text(
         "fields:\n  lead:\n    - {name: score, label: Score, type: number}\n"
-        "pipelines:\n  - name: onboarding\n    object: company\n    label: Onboarding\n"
-        "    stages: [{name: kickoff, label: Kick-off}]\n")
+        "pipelines:\n  - name: onboarding\n    object: lead\n    label: Onboarding\n"
+        "    stages: [{name: kickoff, label: Kick-off}]\n"
+        "  - name: accounts\n    object: company\n    label: Accounts\n"
+        "    stages: [{name: prospect, label: Prospect}, {name: customer, label: Customer}]\n")
     ws = require_valid(tmp_path, TODAY)
-    result, _ = compile_spec(ws.spec, ws.sources)
+    result, desired = compile_spec(ws.spec, ws.sources)
     assert [(d.code, d.severity.value) for d in result.diagnostics] == [("P401", "warning"), ("P402", "warning")]
     assert result.resources == ()
-
-
-def test_a_won_or_lost_stage_hubspot_would_read_as_the_other_is_an_error(tmp_path: Path) -> None:
-    # Regression (convergence fuzz): a lost stage at 60 % was written closed at 0.6 and read back as won,
-    # so every plan changed it again. Off-100/0 probabilities that HubSpot still reads right stay allowed.
-    (tmp_path / "crmconf.yaml").write_text("version: 1\n")
-    (tmp_path / "x.yaml").write_text(
-        "pipelines:\n  - name: sales\n    object: deal\n    label: Sales\n    stages:\n"
-        "      - {name: open, label: Open, probability: 20}\n"
-        "      - {name: won, label: Won, probability: 40, outcome: won}\n"
-        "      - {name: lost, label: Lost, probability: 60, outcome: lost}\n"
-        "      - {name: lost_late, label: Lost late, probability: 49, outcome: lost}\n")
-    ws = require_valid(tmp_path, TODAY)
-    result, _ = compile_spec(ws.spec, ws.sources)
-    found = [(d.code, d.severity.value, d.message.split(" is ")[0]) for d in result.diagnostics]
-    assert found == [("P403", "error", "stage sales.won"), ("P403", "error", "stage sales.lost")]
-    assert all(str(d.location).startswith("x.yaml:") for d in result.diagnostics)
+    # Companies have a lifecycle pipeline: a manual step naming its place, read for workflows on it.
+    (step,) = result.manual
+    assert "Settings \u203a Objects \u203a Companies \u203a Lifecycle stages" in step.instructions
+    assert desired.lifecycle == {"accounts": "company"}
 
 
 # --- the flow compiler ------------------------------------------------------------------------------
 
 IDS = flows.Lookups(
-    stage_id={"new_business.proposal": "150000003"}.get,
-    stage_ref=lambda obj, sid: {"150000003": "new_business.proposal"}.get(sid),
-    owner_id={"maria@acme.example": "41000009"}, owner_email={"41000009": "maria@acme.example"},
+    stage_id={"new_business.proposal": "150000003", "lifecycle.mql": "marketingqualifiedlead"}.get,
+    stage_ref=lambda obj, sid: {"150000003": "new_business.proposal",
+                                "marketingqualifiedlead": "lifecycle.mql"}.get(sid),
+    owner_id={"maria@acme.example": "41000009", "jo@acme.example": "41000010"},
+    owner_email={"41000009": "maria@acme.example", "41000010": "jo@acme.example"},
     user_id={"cfo@acme.example": "9100009"}, user_email={"9100009": "cfo@acme.example"},
-    team_id={"sales": "8001"}, team_name={"8001": "sales"},
-    property_type=lambda obj, prop: {"lead_source": "enumeration", "seats": "number"}.get(prop, "string"),
+    team_id={"sales": "8001", "sdr": "8002"}, team_name={"8001": "sales", "8002": "sdr"},
+    property_type=lambda obj, prop: {"lead_source": "enumeration", "seats": "number", "closedate": "datetime",
+                                     "is_partner": "bool"}.get(prop, "string"),
+    pipeline_id={"new_business": "75000001"}.get,
+    pipeline_name=lambda obj, pid: {"75000001": "new_business"}.get(pid),
 )
 
 
@@ -126,57 +126,103 @@ def automation(**data: object) -> Automation:
     return Automation.model_validate({"name": "a", "object": "deal", "owner": "maria@acme.example", **data})
 
 
-ROUND_TRIPS = {
-    "stage entered, task for the owner": automation(
-        trigger={"stage_entered": "new_business.proposal"},
-        actions=[{"create_task": {"subject": "Follow up", "due_in": "3d"}}]),
-    "record created with conditions, three actions": automation(
-        object="contact", status="inactive", description="Route",
-        trigger={"record_created": {"where": {"lead_source": "Inbound", "seats": 10}}},
-        actions=[{"create_task": {"subject": "Call", "due_in": "12h", "assign_to": "maria@acme.example"}},
-                 {"set_field": {"field": "lead_source", "value": "Outbound"}},
-                 {"notify": {"to": ["team:sales", "record_owner", "cfo@acme.example"], "message": "New!"}}]),
-    "field changed to a value": automation(
-        trigger={"field_changed": {"field": "seats", "to": 100}},
-        actions=[{"set_field": {"field": "close_date", "value": None}}]),
+TRIGGERS: dict[str, dict[str, object]] = {
+    "stage entered": {"stage_entered": "new_business.proposal"},
+    "record created": {"record_created": {"where": {"lead_source": "Inbound", "seats": 10, "is_partner": True}}},
+    "field changed to": {"field_changed": {"field": "seats", "to": 100}},
+    "field changed": {"field_changed": {"field": "seats"}},
+    "stale in stage": {"stale_in_stage": {"days": 14, "pipeline": "new_business"}},
+    "date reached": {"date_reached": {"field": "close_date", "offset": "-90d"}},
 }
+ACTIONS: dict[str, dict[str, object]] = {
+    "task for the owner": {"create_task": {"subject": "Follow up", "due_in": "3d"}},
+    "task for a user": {"create_task": {"subject": "Call", "due_in": "12h", "assign_to": "maria@acme.example"}},
+    "set a field": {"set_field": {"field": "lead_source", "value": "Outbound"}},
+    "clear a field": {"set_field": {"field": "close_date", "value": None}},
+    "notify": {"notify": {"to": ["team:sales", "record_owner", "cfo@acme.example"], "message": "New!"}},
+    "round robin": {"assign_round_robin": {"team": "sdr", "among": ["jo@acme.example", "maria@acme.example"]}},
+}
+ROUND_TRIPS = {f"{t}, {a}": automation(trigger=trigger, actions=[action], description="Why", status=status)
+               for t, trigger in TRIGGERS.items() for (a, action), status in
+               zip(ACTIONS.items(), ("active", "inactive") * 3, strict=True)}
+ROUND_TRIPS["every action, in order"] = automation(trigger=TRIGGERS["stage entered"], actions=list(ACTIONS.values()))
+ROUND_TRIPS["a contact lifecycle stage"] = automation(object="contact", trigger={"stage_entered": "lifecycle.mql"},
+                                                      actions=[ACTIONS["notify"]])
+ROUND_TRIPS["a stale contact"] = automation(object="contact", trigger={"stale_in_stage": {"days": 30}},
+                                            actions=[ACTIONS["task for the owner"]])
 
 
 @pytest.mark.parametrize("a", ROUND_TRIPS.values(), ids=ROUND_TRIPS.keys())
 def test_compiled_flows_read_back_to_the_same_automation(a: Automation) -> None:
-    assert flows.unsupported(a) is None
+    assert flows.unsupported(a, {"lifecycle": "contact"}) is None
     normal = flows.normalise(a)
     body = flows.to_flow(a.name, normal, IDS)
     assert body["name"] == "[crmconf] a" and body["isEnabled"] is (a.status == "active")
     assert flows.from_flow(body, IDS) == normal
+    # As HubSpot validates and stores it (defaults filled in, values re-spelt): the same automation.
+    stored = hubspot_flows.stored(hubspot_flows.check_create(copy.deepcopy(body)))
+    assert stored != body and flows.from_flow(stored, IDS) == normal
+    assert flows.written_by_crmconf(stored)  # what crmconf wrote, whatever HubSpot filled in
+
+
+def test_triggers_that_fire_again_list_their_re_enrolment_triggers() -> None:
+    def criteria(trigger: str) -> dict[str, object]:
+        body = flows.to_flow("a", flows.normalise(automation(trigger=TRIGGERS[trigger], actions=[
+            ACTIONS["notify"]])), IDS)
+        return body["enrollmentCriteria"]  # type: ignore[no-any-return]
+
+    entered = criteria("stage entered")
+    assert entered["shouldReEnroll"] is True
+    (branch,) = entered["reEnrollmentTriggersFilterBranches"]  # type: ignore[misc]
+    assert [(f["property"], f["operation"].get("value") or f["operation"].get("values")) for f in branch["filters"]] \
+        == [("hs_name", "dealstage"), ("hs_value", ["150000003"])]
+    for trigger in ("field changed to", "field changed", "stale in stage", "date reached"):
+        assert criteria(trigger)["shouldReEnroll"] is True and criteria(trigger)["reEnrollmentTriggersFilterBranches"]
+    created = criteria("record created")
+    assert created["shouldReEnroll"] is False and created["reEnrollmentTriggersFilterBranches"] == []
 
 
 def test_a_flow_body_speaks_v4() -> None:
     body = flows.to_flow("a", flows.normalise(ROUND_TRIPS["stage entered, task for the owner"]), IDS)
     assert (body["type"], body["objectTypeId"], body["flowType"]) == ("PLATFORM_FLOW", "0-3", "WORKFLOW")
+    assert {k: body[k] for k in ("blockedDates", "timeWindows", "dataSources")} == {
+        "blockedDates": [], "timeWindows": [], "dataSources": []}
+    assert list(body["customProperties"]) == ["crmconf.digest"] and flows.written_by_crmconf(body)
     (task,) = body["actions"]
     assert task["actionTypeId"] == "0-3" and task["fields"]["due_time"]["delta"] == 3
     assert task["fields"]["associations"][0]["target"]["associationTypeId"] == 216  # task -> deal
     branch = body["enrollmentCriteria"]["listFilterBranch"]["filterBranches"][0]
-    assert branch["filters"][0]["property"] == "dealstage"
-    assert branch["filters"][0]["operation"]["values"] == ["150000003"]
+    assert branch["filters"][0] == {"filterType": "PROPERTY", "property": "dealstage", "operation": {
+        "operationType": "ENUMERATION", "operator": "IS_ANY_OF", "includeObjectsWithNoValueSet": False,
+        "values": ["150000003"]}}
+    put = flows.for_put(body, "7")
+    assert put["revisionId"] == "7" and not put.keys() & {"objectTypeId", "flowType", "dataSources"}
+    contact = flows.to_flow("a", flows.normalise(ROUND_TRIPS["a contact lifecycle stage"]), IDS)
+    assert (contact["canEnrollFromSalesforce"], contact["suppressionListIds"]) == (False, [])
 
 
-def test_hand_edits_read_back_as_unrecognised() -> None:
+@pytest.mark.parametrize(("edit", "read"), [
+    (lambda b: b["actions"][0].update(actionTypeId="0-4"), {"actions": [{"unrecognised": "action type 0-4"}]}),
+    (lambda b: b.update(enrollmentCriteria={"type": "EVENT_BASED"}), {"trigger": {"unrecognised": "EVENT_BASED"}}),
+    (lambda b: b["enrollmentCriteria"].update(reEnrollmentTriggersFilterBranches=[], shouldReEnroll=False),
+     {"trigger": {"unrecognised": "enrollment criteria edited in HubSpot"}}),
+    (lambda b: b["actions"][0]["fields"].update(priority="HIGH"),
+     {"actions": [{"unrecognised": "action 1 edited in HubSpot"}]}),
+])
+def test_hand_edits_read_back_as_unrecognised(edit: Any, read: dict[str, object]) -> None:
     body = flows.to_flow("a", flows.normalise(ROUND_TRIPS["stage entered, task for the owner"]), IDS)
-    body["actions"][0]["actionTypeId"] = "0-4"
-    body["enrollmentCriteria"] = {"type": "EVENT_BASED"}
-    read = flows.from_flow(body, IDS)
-    assert read["trigger"] == {"unrecognised": "EVENT_BASED"} and read["actions"] == [
-        {"unrecognised": "action type 0-4"}]
+    edit(body)
+    decoded = flows.from_flow(body, IDS)
+    assert {k: decoded[k] for k in read} == read
 
 
 @pytest.mark.parametrize(("data", "reason"), [
-    ({"trigger": {"stale_in_stage": {"days": 3}}, "actions": [{"create_task": {"subject": "x"}}]}, "stale_in_stage"),
     ({"trigger": {"record_created": {}}, "actions": [{"create_task": {"subject": "x", "assign_to": "team:sales"}}]},
      "not teams"),
-    ({"trigger": {"record_created": {}}, "actions": [{"assign_round_robin": {"team": "sdr"}}]}, "assign_round_robin"),
-    ({"trigger": {"field_changed": {"field": "seats"}}, "actions": [{"create_task": {"subject": "x"}}]}, "without `to`"),
+    ({"trigger": {"field_changed": {"field": "stage"}}, "actions": [{"create_task": {"subject": "x"}}]},
+     "use stage_entered"),
+    ({"object": "lead", "trigger": {"record_created": {}}, "actions": [{"create_task": {"subject": "x"}}]},
+     "on lead records"),
 ])
 def test_what_cannot_compile_says_why(data: dict[str, object], reason: str) -> None:
     assert reason in (flows.unsupported(automation(**data)) or "")
@@ -203,7 +249,7 @@ def test_stage_metadata() -> None:
     assert stage_metadata("ticket", None, "closed") == {"ticketState": "CLOSED"}
 
 
-@pytest.mark.parametrize(("hs", "spec"), [(("string", "phonenumber"), "text"), (("enumeration", "radio"), "picklist"),
+@pytest.mark.parametrize(("hs", "spec"), [(("string", "phonenumber"), "phone"), (("string", "text"), "text"), (("enumeration", "radio"), "picklist"),
                                           (("enumeration", "checkbox"), "multipicklist"), (("bool", "booleancheckbox"),
                                                                                              "boolean")])
 def test_live_types_collapse_like_spec_types(hs: tuple[str, str], spec: str) -> None:

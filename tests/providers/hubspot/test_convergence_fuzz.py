@@ -31,6 +31,7 @@ from crmconf.validation import require_valid
 from tests.emulators.hubspot import HubSpotEmulator
 from tests.emulators.hubspot_seed import seed_flows
 from tests.providers.hubspot.conftest import (
+    FAST_SEARCH,
     SPEC_OWNERS,
     TARGET,
     TODAY,
@@ -96,7 +97,7 @@ def live_stages(draw: st.DrawFn, obj: str) -> list[dict[str, Any]]:
     stages = []
     for label in labels:
         if obj == "deal":
-            metadata = {"probability": str(draw(st.sampled_from((0.0, 0.1, 0.4, 0.5, 0.75, 1.0)))),
+            metadata = {"probability": str(draw(st.sampled_from((0.0, 0.1, 0.4, 0.5, 0.7, 1.0)))),
                         "isClosed": draw(st.sampled_from(("true", "false")))}
         else:
             metadata = {"ticketState": draw(st.sampled_from(("OPEN", "CLOSED")))}
@@ -147,7 +148,7 @@ def build_portal(emu: HubSpotEmulator, portal: dict[str, Any]) -> None:
         if edit == "relabel" and not any(s["label"] == stage["label"] + " (old)" for s in default["stages"]):
             stage["label"] += " (old)"
         elif edit == "probability":
-            stage["metadata"]["probability"] = "0.35"
+            stage["metadata"]["probability"] = "0.3"
         else:
             stage["displayOrder"] = 9 - index
     for flow in portal["flows"]:
@@ -185,16 +186,14 @@ def spec_pipeline(draw: st.DrawFn, obj: str, name: str, label: str) -> dict[str,
     for (stage_name, _), stage_label in zip(chosen, labels, strict=True):
         stage: dict[str, Any] = {"name": stage_name, "label": stage_label}
         if obj == "deal":
-            stage["probability"] = draw(st.integers(0, 99))
+            stage["probability"] = draw(st.sampled_from(range(10, 100, 10)))
         elif draw(st.booleans()):
             stage["outcome"] = "closed"
         stages.append(stage)
     if obj == "deal":
-        # Off-100/0 probabilities only warn (R308); HubSpot needs won >= 50 and lost < 50 (P403).
-        stages += [{"name": "closed_won", "label": "Closed Won", "probability": draw(st.sampled_from((100, 90, 50))),
-                    "outcome": "won"},
-                   {"name": "closed_lost", "label": "Closed Lost", "probability": draw(st.sampled_from((0, 10, 49))),
-                    "outcome": "lost"}]
+        # HubSpot documents tenths only, 1.0 closed won and 0.0 closed lost (P403 otherwise).
+        stages += [{"name": "closed_won", "label": "Closed Won", "probability": 100, "outcome": "won"},
+                   {"name": "closed_lost", "label": "Closed Lost", "probability": 0, "outcome": "lost"}]
     stages = list(draw(st.permutations(stages)))
     # The seeded portal's default pipelines hold records: any of their stages the spec drops (under its
     # slug, or relabelled by a hand edit) needs somewhere to send them (P201 otherwise).
@@ -308,7 +307,7 @@ def write_workspace(root: Path, emu: HubSpotEmulator, spec: dict[str, Any]) -> N
 
 @pytest.fixture(scope="module")
 def hub() -> Iterator[HubSpotEmulator]:
-    with pytest.MonkeyPatch.context() as mp, HubSpotEmulator(seed=False) as emulator:
+    with pytest.MonkeyPatch.context() as mp, HubSpotEmulator(seed=False, search_per_second=FAST_SEARCH) as emulator:
         mp.setenv("HUBSPOT_TOKEN", emulator.token)
         yield emulator
 

@@ -49,7 +49,7 @@ HS_OBJECTS = {"deal": "deals", "contact": "contacts", "company": "companies", "t
 READ_FAULTS = (("rate_limit", False), ("server_error", False), ("timeout", False), ("drop", False))
 WRITE_FAULTS = (("timeout", True), ("rate_limit", False), ("drop", True), ("server_error", False),
                 ("drop", False), ("timeout", False))
-READ_POSTS = ("/search", "/batch/read")
+READ_POSTS = ("/search", "/batch/read", "/access-token-info")
 # Properties specs/ does not name, archived through `prune: [field]`: the campaign's destructive changes.
 TO_ARCHIVE = {"contacts": ("nps_score", "preferred_channel"), "tickets": ("product_area",)}
 SALES_PIPELINE = """\
@@ -60,7 +60,7 @@ pipelines:
     owners: [sales]
     stages:
       - {name: appointment_scheduled, label: Appointment Scheduled, probability: 20}
-      - {name: qualified_to_buy, label: Qualified To Buy, probability: 45}
+      - {name: qualified_to_buy, label: Qualified To Buy, probability: 50}
       - {name: presentation_scheduled, label: Presentation Scheduled, probability: 60}
       - {name: decision_maker_bought_in, label: Decision Maker Bought-In, probability: 80}
       - {name: contract_sent, label: Contract Sent, probability: 90}

@@ -11,9 +11,13 @@ from tests.providers.hubspot.conftest import Engine, edit, make_workspace
 
 def test_a_plan_reads_the_portal_in_a_handful_of_requests(emu: HubSpotEmulator, engine: Engine) -> None:
     plan = engine.plan()
-    # 4 property lists, 2 pipeline lists, 1 flow page, 1 flow batch read, users, owners x2, roles,
-    # and one search per field whose plan removes options (industry, tier, competitor).
-    assert emu.requests.total == 12 + 3
+    # The token's scopes, one property list per object the spec has fields on (3: no ticket fields) and,
+    # as the spec declares fields these lists lack, its sensitive properties (3: they might be there),
+    # the contacts' validation rules (phone format), deal and ticket pipelines, the contact lifecycle
+    # pipeline, 1 flow page, 1 flow batch read, users, owners x2, teams (a round robin), roles, and one
+    # search per field whose plan removes options (industry, tier, competitor).
+    assert emu.requests.total == 18 + 3
+    assert emu.requests.matching("GET", "/crm/v3/properties/tickets") == 0
     assert emu.requests.matching("GET", "/automation/v4/flows/1") == 0  # details come in one batch read
     actions = {c.address: c.action for c in plan.changes}
     assert actions["pipeline.new_business"] is Action.CREATE and actions["field.deal.arr"] is Action.CREATE

@@ -58,3 +58,17 @@ def test_a_corrupt_org_is_a_plain_error(cli: CLI, workspace: Path) -> None:
     org.write_text("{not json")
     ran = cli("plan", workspace)
     assert ran.code == 1 and "cannot read the local org" in ran.err
+
+
+def test_a_stage_forecast_category_is_planned_applied_and_imported(cli: CLI, workspace: Path, tmp_path: Path) -> None:
+    pipelines = workspace / "pipelines.yaml"
+    pipelines.write_text(pipelines.read_text().replace(
+        "{name: proposal, label: Proposal Sent, probability: 60,",
+        "{name: proposal, label: Proposal Sent, probability: 60, forecast_category: best_case,"))
+    planned = cli("plan", workspace)
+    assert '+ forecast_category: "best_case"' in planned.out
+    assert cli("apply", "--dir", workspace, "--auto-approve").code == 0
+    out = tmp_path / "imported"
+    assert cli("import", "--dir", workspace, "--out", out).code == 0
+    assert "forecast_category: best_case" in (out / "pipelines.yaml").read_text()
+    assert cli("plan", workspace, "--detailed-exitcode").code == 0

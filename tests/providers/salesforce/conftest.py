@@ -24,6 +24,7 @@ from crmconf.engine.resource import Compiled
 from crmconf.providers import ProviderContext
 from crmconf.validation import require_valid
 from tests.emulators.salesforce import SalesforceEmulator
+from tests.emulators.salesforce_wsdl import schema_exchange_errors
 
 REPO = Path(__file__).resolve().parents[3]
 TARGET = "salesforce-prod"
@@ -36,8 +37,17 @@ SPEC_OWNERS = ("devon.price@acme.example", "maria.lopez@acme.example", "sam.okaf
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[SalesforceEmulator]:
+    """Every SOAP request crmconf sends and every reply it gets, in every test of the module (fault
+    campaigns and fuzzing included), is checked against the bundled metadata.wsdl as it happens."""
     with SalesforceEmulator() as emulator:
+        emulator.soap_checker = schema_exchange_errors
         yield emulator
+        assert_wsdl_valid(emulator)
+
+
+def assert_wsdl_valid(emu: SalesforceEmulator) -> None:
+    invalid, emu.soap_invalid = emu.soap_invalid, []
+    assert not invalid, f"{len(invalid)} SOAP exchange(s) stray from metadata.wsdl:\n" + "\n".join(invalid)
 
 
 def add_spec_owners(emu: SalesforceEmulator) -> None:
@@ -49,14 +59,18 @@ def add_spec_owners(emu: SalesforceEmulator) -> None:
 
 @pytest.fixture
 def emu(server: SalesforceEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceEmulator]:
+    """The shared emulator, reset; the test fails if any of its SOAP exchanges strays from the WSDL."""
     server.reset()
     add_spec_owners(server)
     server.requests.reset()
     monkeypatch.setenv(SESSION_ENV, server.session_id)
     monkeypatch.setenv(CA_ENV, server.ca_path)
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    yield server
-    server.reset()
+    try:
+        yield server
+        assert_wsdl_valid(server)
+    finally:
+        server.reset()
 
 
 def settings(emu: SalesforceEmulator) -> dict[str, str]:

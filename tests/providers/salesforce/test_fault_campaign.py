@@ -110,7 +110,7 @@ def campaign_specs(root: Path) -> None:
     """Turn a converged `converging_specs` workspace into the campaign's: non-destructive changes only."""
     (root / "generated.yaml").write_text(generated_fields())
     new_business = root / "pipelines" / "new-business.yaml"
-    edit(new_business, "        probability: 80\n", "        probability: 75\n")
+    edit(new_business, "        probability: 80\n", "        probability: 70\n")
     edit(new_business, "require: [amount, close_date, lead_source, deal_type]",
          "require: [amount, close_date, lead_source, deal_type, gen_deal_0]")
     renewals = root / "pipelines" / "renewals.yaml"

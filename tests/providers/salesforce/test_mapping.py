@@ -6,13 +6,14 @@ from typing import Any
 
 import jsonschema
 import pytest
-from crmconf_salesforce import SalesforceProvider, flows, formulas
+from crmconf_salesforce import SalesforceProvider, flows, formulas, ordering
 from crmconf_salesforce.client import Settings
 from crmconf_salesforce.mapping import (
+    FORECAST_CATEGORIES,
     closed_access,
     custom_api_name,
     days,
-    forecast_category,
+    default_forecast,
     snake,
     spec_field_name,
     title_name,
@@ -42,10 +43,35 @@ def test_process_and_stage_names() -> None:
     assert snake("3rd Call") == "x_3rd_call"
 
 
-def test_forecast_category_follows_outcome_then_probability() -> None:
-    assert forecast_category("won", 100) == "Closed"
-    assert forecast_category("lost", 0) == "Omitted"
-    assert [forecast_category(None, p) for p in (10, 60, 89, 90)] == ["Pipeline", "BestCase", "BestCase", "Forecast"]
+def test_forecast_category_defaults_follow_the_outcome_only() -> None:
+    # As Salesforce gives a new stage: its own Negotiation/Review (90 %) is Pipeline, not Commit.
+    assert [default_forecast(o) for o in ("won", "lost", "closed", None)] == ["closed", "omitted", "omitted", "pipeline"]
+    assert FORECAST_CATEGORIES["commit"] == "Forecast" and FORECAST_CATEGORIES["best_case"] == "BestCase"
+
+
+@pytest.mark.parametrize(("pipelines", "order", "conflict"), [
+    ([("a", ["X", "Y", "Z"]), ("b", ["X", "W", "Z"])], ["X", "Y", "W", "Z"], None),
+    ([("a", ["X", "Y"]), ("b", ["y", "Z"])], ["X", "Y", "Z"], None),  # values match case-insensitively
+    ([("a", ["X", "Y"]), ("b", ["Y", "X"])], [], ("a", "b", "X", "Y")),
+    ([("a", ["X", "Y", "Z"]), ("b", ["Z", "X"])], [], None),  # a cycle through two pipelines
+])
+def test_pipelines_sharing_values_merge_into_one_order(
+    pipelines: list[tuple[str, list[str]]], order: list[str], conflict: tuple[str, ...] | None
+) -> None:
+    merged, found = ordering.merge(pipelines)
+    assert merged == order
+    if order:
+        assert found is None
+    else:
+        assert found is not None and (conflict is None or (found.first, found.second, found.before,
+                                                           found.after) == conflict)
+
+
+def test_a_value_set_is_rearranged_by_moving_only_the_named_values() -> None:
+    current = ["Prospecting", "Closed Won", "Demo", "Other", "Closed Lost", "Discovery"]
+    assert ordering.arrange(current, ["Discovery", "Demo", "Closed Won", "Closed Lost"]) == [
+        "Prospecting", "Discovery", "Demo", "Other", "Closed Won", "Closed Lost"]
+    assert ordering.arrange(current, ["Prospecting", "Closed Won"]) == current  # already in order
 
 
 def test_object_access_includes_what_salesforce_requires() -> None:

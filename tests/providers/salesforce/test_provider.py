@@ -53,7 +53,8 @@ def test_a_plan_reads_the_whole_org_in_a_handful_of_requests(
     assert snapshot.objects["automation.Opportunity.Big_Deal_Alert"].attrs["status"] == "active"  # legacy rule
     stage = snapshot.objects["pipeline.new_business.stage.prospecting"]
     assert stage.parent == "pipeline.new_business" and stage.usage["records"] == 4
-    assert stage.attrs == {"value_set": "OpportunityStage", "probability": 10, "outcome": None, "active": True}
+    assert stage.attrs == {"value_set": "OpportunityStage", "probability": 10, "outcome": None,
+                           "forecast_category": "pipeline", "active": True}
     moved = {c.address: c for c in plan.changes}
     assert moved["pipeline.new_business.stage.prospecting"].impact == (
         "4 record(s) move to pipeline.new_business.stage.discovery")
@@ -80,9 +81,20 @@ pipelines:
       - {name: proposal, label: Proposal Sent, probability: 60, require: [amount, lead_source, budget_confirmed]}
       - {name: won, label: Closed Won, probability: 100, outcome: won}
       - {name: lost, label: Closed Lost, probability: 0, outcome: lost}
+permissions:
+  - name: partner_desk
+    label: Partner Desk
+    objects: {deal: [read, create, edit], company: [read]}
+    fields: {deal.lead_source: edit, deal.budget_confirmed: edit}
 """)
     report = apply_all(provider, root)
     assert report.ok, [(r.change.address, r.detail) for r in report.results if r.detail] + list(report.unverified)
+    # The new fields have no field-level security until a permission set of the API user grants it.
+    with pytest.raises(SalesforceMalformedRequest, match="No such column 'Lead_Source__c'"):
+        sf.Opportunity.create({"Name": "Too early", "CloseDate": "2026-12-31", "StageName": "Prospecting",
+                               "Lead_Source__c": "Inbound"})
+    desk = next(r["Id"] for r in emu.records("PermissionSet") if r["Name"] == "Partner_Desk")
+    emu.add_record("PermissionSetAssignment", {"AssigneeId": emu.org.api_user_id, "PermissionSetId": desk})
     rule = emu.metadata("ValidationRule")["Opportunity.crmconf_partner_proposal_sent"]
     assert rule["errorConditionFormula"] == ('AND(ISPICKVAL(StageName, "Proposal Sent"), OR(ISBLANK(Amount), '
                                              'ISPICKVAL(Lead_Source__c, ""), NOT(Budget_Confirmed__c)))')
@@ -118,7 +130,7 @@ pipelines:
     stages:
       - {name: intro, label: Partner Intro, probability: 5}
       - {name: pilot, label: Partner Pilot, probability: 40}
-      - {name: committed, label: Negotiation/Review, probability: 95}
+      - {name: committed, label: Negotiation/Review, probability: 95, forecast_category: commit}
       - {name: won, label: Closed Won, probability: 100, outcome: won}
       - {name: lost, label: Closed Lost, probability: 0, outcome: lost}
   - name: escalations
@@ -146,6 +158,8 @@ pipelines:
         assert by_name[name]["isActive"] is True, name
         if name != "Negotiation/Review":
             assert by_name[name]["probability"] == v["probability"], name
+    # The forecast category is sent with every stage: Salesforce's default for an open stage is
+    # Pipeline whatever its probability; `forecast_category: commit` is Salesforce's Forecast.
     assert (by_name["Negotiation/Review"]["probability"], by_name["Negotiation/Review"]["forecastCategory"]) == (
         95, "Forecast")
     assert by_name["Partner Pilot"]["forecastCategory"] == "Pipeline"
@@ -185,7 +199,7 @@ def test_api_limits_and_expired_sessions_become_crmconf_errors(
 ) -> None:
     root = small_workspace(tmp_path / "ws", emu, "fields:\n  lead:\n    - {name: fit, label: Fit, type: text}\n")
     plan, _ = make_plan(provider, root)
-    emu.faults.inject("rate_limit", path=r"/composite$")  # REST: 403 REQUEST_LIMIT_EXCEEDED
+    emu.faults.inject("rate_limit", path=r"/composite/batch$")  # REST: 403 REQUEST_LIMIT_EXCEEDED
     with pytest.raises(LimitExceededError, match="REQUEST_LIMIT_EXCEEDED"):
         provider.fetch(provider.kinds)
     emu.faults.inject("rate_limit", path=r"#readMetadata$")  # SOAP fault sf:REQUEST_LIMIT_EXCEEDED
@@ -408,8 +422,8 @@ def test_read_retries_wait_retry_backoff_seconds(
     quick = provider_for(emu, tmp_path, retry_backoff_seconds=0)
     try:
         assert quick.settings.backoff == 0 and provider.settings.backoff == 0.2
-        emu.faults.inject("server_error", path=r"/composite$", times=2)  # two retries, no wait between
+        emu.faults.inject("server_error", path=r"/composite/batch$", times=2)  # two retries, no wait between
         quick.fetch(quick.kinds)
-        assert emu.requests.matching("POST", "/services/data/v59.0/composite") == 3
+        assert emu.requests.matching("POST", "/services/data/v59.0/composite/batch") == 3
     finally:
         quick.close()
