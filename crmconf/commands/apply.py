@@ -15,6 +15,7 @@ from crmconf.engine.journal import Journal
 from crmconf.engine.plan import assert_fresh, change_to_dict, kinds_of, load_plan, make_plan
 from crmconf.engine.saved import check_changes
 from crmconf.errors import UsageError
+from crmconf.promotion import hooks
 from crmconf.providers import Provider, opened
 from crmconf.render import plan_text
 from crmconf.ui import Console
@@ -38,6 +39,7 @@ def run(
         saved = load_plan(planfile, root=root)
         target = target or saved.target
     with opened(ws.spec, ws.sources, root, target) as (name, provider):
+        hooks.require_promotable(ws, root, name)  # a later target takes only what the one before runs
         plan, compiled, snapshot = make_plan(ws, name, provider)
         if planfile is not None:
             _say_recovered(plan, console)
@@ -50,6 +52,7 @@ def run(
             return 1
         if not plan.has_changes:
             console.err("nothing to apply")
+            hooks.record(ws, root, name, provider, verified=True, changes=0, console=console)  # the plan read it
             return 0
         refuse_destroy(plan, allow_destroy, snapshot)
         if planfile is None and not auto_approve:
@@ -93,6 +96,8 @@ def _execute(ws: Validated, plan: Plan, provider: Provider, console: Console, ki
             return EXIT_INTERRUPTED
         report = verify_by_reading(report, lambda: provider.fetch(kinds))
         journal.end(_counts(report), verified=report.verified)
+    hooks.record(ws, ws.root, plan.target, provider, verified=report.ok, changes=report.count(Outcome.APPLIED),
+                 console=console)
     console.err(_summary(report))
     return 0 if report.ok else 1
 

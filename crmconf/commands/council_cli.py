@@ -63,4 +63,16 @@ def codeowners(root: Path, out: Path | None, check: Path | None, prefix: str | N
     return command.run(root, out=out, check=check, prefix=prefix, today=today(), console=_console())
 
 
-commands = [signoff, codeowners]
+@click.command()
+@click.argument("root", type=DIR, default=".")
+@click.option("--target", "-t", "targets", multiple=True, help="Only these targets (default: all, in promotion order).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def status(root: Path, targets: tuple[str, ...], fmt: str) -> int:
+    """Which spec (and commit) runs on which target, verified or not, read from each target."""
+    from crmconf.clock import today
+    from crmconf.commands import status as command
+
+    return command.run(root, targets=targets, fmt=fmt, today=today(), console=_console())
+
+
+commands = [signoff, codeowners, status]

@@ -15,6 +15,7 @@ from crmconf.engine.changes import Action, AttrChange, Change, Plan, Unmanaged
 from crmconf.engine.diff import diff
 from crmconf.engine.resource import Compiled, ManualStep, Snapshot
 from crmconf.errors import StalePlanError, UsageError
+from crmconf.promotion import overrides
 from crmconf.providers import Provider
 from crmconf.spec.diagnostics import Diagnostic, Location, Severity
 from crmconf.validation import Validated
@@ -28,7 +29,7 @@ def kinds_of(compiled: Compiled, provider: Provider) -> frozenset[str]:
 
 
 def make_plan(ws: Validated, target: str, provider: Provider) -> tuple[Plan, Compiled, Snapshot]:
-    compiled = provider.compile(ws.spec, ws.sources)
+    compiled = provider.compile(overrides.effective(ws.spec, target), ws.sources)  # as this target gets it
     kinds = kinds_of(compiled, provider)
     settled, reread = _recover(ws.root, target, provider, kinds)  # an apply cut short is settled first
     snapshot = reread if reread is not None else provider.fetch(kinds)

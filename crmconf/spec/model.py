@@ -26,7 +26,7 @@ from crmconf.spec.text import check_label, check_name
 
 OBJECTS = ("deal", "contact", "company", "ticket", "lead")
 SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions", "teams", "reviews")
-CONFIG_KEYS = ("version", "default_target", "targets", "policies")
+CONFIG_KEYS = ("version", "default_target", "targets", "policies", "promotion")
 KINDS = ("term", "field", "pipeline", "stage", "automation", "permission")
 
 ObjectName = Literal["deal", "contact", "company", "ticket", "lead"]
@@ -60,12 +60,17 @@ class Strict(BaseModel):
 # --- crmconf.yaml -------------------------------------------------------------------------------
 
 
+OverridableSection = Literal["terminology", "fields", "pipelines", "automations", "permissions"]
+
+
 class Target(Strict):
     """Where plans are applied: a provider and its settings (secrets only by environment variable name)."""
 
     provider: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
     settings: dict[str, Any] = Field(default_factory=dict)
     description: Text | None = None
+    # Values that must differ on this target: section -> item name (`<object>.<field>` for fields) -> keys.
+    overrides: dict[OverridableSection, dict[str, dict[Ident, Any]]] = Field(default_factory=dict)
 
 
 Verdict = Literal[
@@ -81,6 +86,8 @@ class Policies(Strict):
     prune: tuple[PrunableKind, ...] = ()
     # The team that signs off changes to crmconf.yaml and to the `teams` section (who may approve what).
     council: Team | None = None
+    # How long a spec must have run, verified, on a target before the next one in `promotion` takes it.
+    promotion_soak: Interval | None = None
     audit_fail_on: tuple[Verdict, ...] = (
         "overdue",
         "unowned",
@@ -112,6 +119,9 @@ class WorkspaceConfig(Strict):
         default_factory=_default_targets
     )
     policies: Policies = Field(default_factory=Policies)
+    # Targets in the order a spec goes through them (sandbox first): a later one takes only a spec that
+    # was applied and verified on the one before.
+    promotion: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], ...] = ()
 
 
 # --- terminology --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from crmconf.spec.checks import inventory, pipelines, references, teams, terminology, text
+from crmconf.spec.checks import inventory, pipelines, promotion, references, teams, terminology, text
 from crmconf.spec.checks.context import CheckContext
 from crmconf.spec.diagnostics import Diagnostic
 from crmconf.spec.model import Spec
@@ -19,6 +19,7 @@ CHECKS: tuple[Check, ...] = (
     inventory.check,
     text.check,
     teams.check,
+    promotion.check,
 )
 
 
