@@ -15,7 +15,7 @@ from crmconf.engine.changes import Action, AttrChange, Change, Plan, Unmanaged
 from crmconf.engine.diff import diff
 from crmconf.engine.resource import Compiled, ManualStep, Snapshot
 from crmconf.errors import StalePlanError, UsageError
-from crmconf.promotion import overrides
+from crmconf.promotion import overrides, pilots
 from crmconf.providers import Provider
 from crmconf.spec.diagnostics import Diagnostic, Location, Severity
 from crmconf.validation import Validated
@@ -34,7 +34,8 @@ def make_plan(ws: Validated, target: str, provider: Provider) -> tuple[Plan, Com
     settled, reread = _recover(ws.root, target, provider, kinds)  # an apply cut short is settled first
     snapshot = reread if reread is not None else provider.fetch(kinds)
     plan = plan_from(ws, target, provider.name, compiled, snapshot)
-    return replace(plan, diagnostics=(*settled, *plan.diagnostics)), compiled, snapshot
+    refused = tuple(pilots.unsupported(ws.spec, ws.sources, provider))  # never a pilot that reaches everyone
+    return replace(plan, diagnostics=(*settled, *plan.diagnostics, *refused)), compiled, snapshot
 
 
 def _recover(

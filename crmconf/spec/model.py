@@ -353,6 +353,19 @@ Action = Annotated[
 ]
 
 
+class Pilot(Strict):
+    """Who a change reaches first: declared teams (their members) and users, before everyone."""
+
+    teams: tuple[Team, ...] = ()
+    users: tuple[Email, ...] = ()
+
+    @model_validator(mode="after")
+    def _someone(self) -> Pilot:
+        if not self.teams and not self.users:
+            raise ValueError("a pilot names `teams`, `users` or both (remove `pilot:` to reach everyone)")
+        return self
+
+
 class Automation(Strict):
     name: Ident
     description: Text | None = None
@@ -371,6 +384,7 @@ class Automation(Strict):
     reviewed: date | None = None
     review_every: Interval | None = None
     status: Literal["active", "inactive"] = "active"
+    pilot: Pilot | None = None  # runs for these people only, where the vendor can scope it
 
     @model_validator(mode="after")
     def _compiled_or_bound(self) -> Automation:

@@ -41,6 +41,7 @@ class LocalProvider:
     }
 
     batch_size: int = 500  # one atomic write per batch instead of one per change
+    pilots: ClassVar[bool] = True  # the org stores each automation's audience (crmconf.promotion.pilots)
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx

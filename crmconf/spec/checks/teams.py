@@ -35,6 +35,9 @@ def owner_references(spec: Spec) -> Iterator[tuple[str, str, tuple[str | int, ..
     for perm in spec.permissions:
         for i, team in enumerate(perm.owners):
             yield team, f"permission.{perm.name}", ("owners", i)
+    for a in spec.automations:  # a pilot's teams reach their members: they must be declared too
+        for i, team in enumerate(a.pilot.teams if a.pilot else ()):
+            yield team, f"automation.{a.name}", ("pilot", "teams", i)
 
 
 def check(ctx: CheckContext) -> Iterator[Diagnostic]:
