@@ -41,7 +41,7 @@ from pathlib import Path
 shutil.rmtree(Path({root!r}) / ".crmconf", ignore_errors=True)  # an empty local org, and no journal
 t = time.perf_counter()
 from crmconf.cli import run
-code = run(["apply", "--dir", {root!r}, "--auto-approve"])
+code = run(["apply", "-w", {root!r}, "--auto-approve"])
 assert code == 0
 print(json.dumps({{"seconds": time.perf_counter() - t, "peak_kb": peak_kb()}}))
 """

@@ -11,7 +11,7 @@ existing portal). The plan runs in-process through the engine (validate, compile
   contacts' validation rules (the spec sets a phone format), pipelines (2) and the contact lifecycle
   pipeline (the spec has a contact pipeline), the flow pages (100 a page), one batch read for the flow
   details the spec needs (100 a call), the user pages (100), active and archived owner pages (500),
-  teams (a workflow names one), roles;
+  teams (a workflow names one), roles, and one look for crmconf's managed record (a private file; none yet);
 - one per resource: a naive reader RUN through hubspot-api-client, one GET per live property, pipeline,
   flow, user and owner, and the roles list (ids taken from the emulator's state, so discovering them
   costs it nothing), counted by the emulator.
@@ -19,7 +19,7 @@ existing portal). The plan runs in-process through the engine (validate, compile
 Apply: the same scale portal, and a workspace declaring 300 new properties (75 on each of the four
 objects, none live): `apply` (the engine's apply_plan) then the verifying re-read, each timed and
 counted; a fresh portal for every run. Minimum: one batch create per 100 properties of an object; the
-re-read, one properties list per object. One call per change: a naive writer RUN through
+re-read, one properties list per object; the managed record, one look and one upload. One call per change: a naive writer RUN through
 hubspot-api-client, one `core_api.create` per property, on a fresh portal.
 """
 
@@ -156,6 +156,11 @@ def _plan(root: Path, out: PlanResult) -> None:
         out.plan, _, out.snapshot = make_plan(ws, name, provider)
 
 
+# crmconf's managed record is a private file: a plan looks for it (one stat; on a fresh portal, none), an
+# apply looks again and uploads it.
+RECORD_PLAN, RECORD_WRITE = 1, 2
+
+
 def _lacking_objects(emu: HubSpotEmulator, root: Path) -> int:
     """Objects on which the workspace declares a custom field the portal's plain property list lacks."""
     ws = require_valid(root, date(2026, 11, 23))
@@ -176,7 +181,7 @@ def plan_minimum(emu: HubSpotEmulator, root: Path) -> int:
     return (scopes + len(OBJECTS) + _lacking_objects(emu, root) + rules + 2 + lifecycle
             + math.ceil(len(portal.flows) / 100) + math.ceil(needed_details / 100)
             + math.ceil(len(portal.users) / 100) + math.ceil(owners_active / 500)
-            + math.ceil(owners_archived / 500) + teams + roles)
+            + math.ceil(owners_archived / 500) + teams + roles + RECORD_PLAN)
 
 
 def read_one_by_one(emu: HubSpotEmulator) -> None:
@@ -315,7 +320,7 @@ def run(*, baseline_latencies: tuple[float, ...] = LATENCIES) -> Table:
             progress(f"hubspot: one-by-one writes at {latency * 1000:.0f} ms")
             naive[latency] = write_one_by_one(latency)
         apply_rows(table, f"apply {NEW_PROPERTIES} new properties", NEW_PROPERTIES, apply_runs, naive,
-                   (apply_min, verify_min), apply_heap)
+                   (apply_min, verify_min, RECORD_WRITE), apply_heap)
     props, pipes, flows = live
     table.notes = [
         f"Portal: {props:,} properties over 4 objects, {pipes} pipelines, {flows} flows (issue 4: 2,000 / 20 / 500 "

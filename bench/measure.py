@@ -17,11 +17,13 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
+from crmconf.commands import record
 from crmconf.engine.apply import Outcome, Report, apply_plan, verify
 from crmconf.engine.changes import Change
 from crmconf.engine.journal import Journal
 from crmconf.engine.plan import kinds_of, make_plan
 from crmconf.providers import opened
+from crmconf.ui import Console
 from crmconf.validation import require_valid
 
 # `make bench` measures every figure this many times and reports the median; `--quick` lowers it.
@@ -179,6 +181,7 @@ def measure_reads(vendor: str, faults: Latency, counter: Counter, plan: Callable
 class ApplyRuns:
     apply: Runs
     verify: Runs
+    record: Runs = field(default_factory=Runs)  # writing the managed record, the last step of `crmconf apply`
     heap: list[float] = field(default_factory=list)  # MB, from the tracemalloc runs
     changes: int = 0
     applied: int = 0
@@ -204,11 +207,16 @@ def apply_once(root: Path, target: str, faults: Latency, counter: Counter, laten
         def do_verify() -> None:
             reports.append(verify(reports[-1], provider.fetch(kinds_of(compiled, provider))))
 
+        def do_record() -> None:
+            done = [r.change for r in reports[-1].results if r.outcome is Outcome.APPLIED]
+            assert record.write(ws, plan, provider, compiled, done, Console()), "the managed record was not written"
+
         if heap:
             runs.heap.append(heap_peak_mb(do_apply))
             return plan.changes
         runs.apply.record(*timed(do_apply, counter))
         runs.verify.record(*timed(do_verify, counter))
+        runs.record.record(*timed(do_record, counter))
         runs.changes = len(plan.changes)
         runs.applied = sum(1 for r in reports[-1].results if r.outcome is Outcome.APPLIED)
         runs.unverified = len(reports[-1].unverified)

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from crmconf import __version__, files, redact
+from crmconf.commands.options import resolve, workspace_options
 from crmconf.errors import CrmconfError, SpecError
 from crmconf.render import diagnostics as render_diagnostics
 from crmconf.ui import Console
@@ -47,17 +48,20 @@ def cli(ctx: click.Context, color: str) -> None:
 
 
 @cli.command()
-@click.argument("root", type=DIR, default=".")
+@workspace_options(positional=True)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True
 )
 @click.option("--strict", is_flag=True, help="Warnings fail validation too.")
 @click.pass_context
-def validate(ctx: click.Context, root: Path, fmt: str, strict: bool) -> int:
+def validate(
+    ctx: click.Context, workspace: Path | None, legacy_root: Path | None, fmt: str, strict: bool
+) -> int:
     """Check a workspace: schema, references, terminology and inventory policy."""
     from crmconf.clock import today
     from crmconf.commands import validate as command
 
+    root = resolve(workspace, legacy_root=legacy_root)
     return command.run(root, fmt=fmt, strict=strict, today=today(), console=_console(ctx))
 
 
@@ -81,14 +85,15 @@ def schema(ctx: click.Context, kind: str, out: Path | None) -> int:
 
 
 @cli.command()
-@click.argument("root", type=DIR, default=".")
+@workspace_options(positional=True)
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @click.pass_context
-def init(ctx: click.Context, root: Path, force: bool) -> int:
+def init(ctx: click.Context, workspace: Path | None, legacy_root: Path | None, force: bool) -> int:
     """Create a starter workspace that validates."""
     from crmconf.clock import today
     from crmconf.commands import init as command
 
+    root = resolve(workspace, legacy_root=legacy_root)
     return command.run(root, today=today(), force=force, console=_console(ctx))
 
 
@@ -99,7 +104,7 @@ PLAN_FORMAT = click.Choice(["text", "json", "markdown"])
 
 
 @cli.command()
-@click.argument("root", type=DIR, default=".")
+@workspace_options(positional=True)
 @TARGET
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Save the plan as JSON."
@@ -108,20 +113,27 @@ PLAN_FORMAT = click.Choice(["text", "json", "markdown"])
 @click.option("--detailed-exitcode", "detailed", is_flag=True, help="Exit 0 no changes, 1 error, 2 changes.")
 @click.pass_context
 def plan(
-    ctx: click.Context, root: Path, target: str | None, out: Path | None, fmt: str, detailed: bool
+    ctx: click.Context,
+    workspace: Path | None,
+    legacy_root: Path | None,
+    target: str | None,
+    out: Path | None,
+    fmt: str,
+    detailed: bool,
 ) -> int:
     """Show what would change in the CRM, and why."""
     from crmconf.clock import today
     from crmconf.commands import plan as command
 
+    root = resolve(workspace, legacy_root=legacy_root)
     return command.run(
         root, target=target, out=out, fmt=fmt, detailed=detailed, today=today(), console=_console(ctx)
     )
 
 
 @cli.command()
-@click.argument("planfile", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=False)
-@click.option("--dir", "root", type=DIR, default=".", show_default=True, help="The workspace folder.")
+@click.argument("planfile", type=click.Path(exists=True, path_type=Path), required=False)
+@workspace_options(dir_alias=True)
 @TARGET
 @click.option("--auto-approve", is_flag=True, help="Do not ask for approval.")
 @click.option("--allow-destroy", is_flag=True, help="Allow deletions and other destructive changes.")
@@ -129,15 +141,23 @@ def plan(
 def apply(
     ctx: click.Context,
     planfile: Path | None,
-    root: Path,
+    workspace: Path | None,
+    legacy_dir: Path | None,
     target: str | None,
     auto_approve: bool,
     allow_destroy: bool,
 ) -> int:
-    """Apply the spec (or exactly a saved PLANFILE) to the CRM."""
+    """Apply the spec (or exactly a saved PLANFILE, found from anywhere) to the CRM."""
     from crmconf.clock import today
     from crmconf.commands import apply as command
 
+    legacy_root = None
+    if planfile is not None and planfile.is_dir():  # the old `apply WORKSPACE`, or a mistake
+        if not any((planfile / n).is_file() for n in ("crmconf.yaml", "crmconf.yml")):
+            raise click.BadParameter(f"File {str(planfile)!r} is a directory.", param_hint="'PLANFILE'")
+        legacy_root, planfile = planfile, None
+    given = workspace or legacy_root or legacy_dir
+    root = resolve(workspace, legacy_root=legacy_root, legacy_dir=legacy_dir) if given else None
     return command.run(
         root,
         planfile=planfile,
@@ -150,44 +170,54 @@ def apply(
 
 
 @cli.command()
-@click.argument("root", type=DIR, default=".")
+@workspace_options(positional=True)
 @TARGET
 @click.option("--format", "fmt", type=PLAN_FORMAT, default="text", show_default=True)
 @click.pass_context
-def drift(ctx: click.Context, root: Path, target: str | None, fmt: str) -> int:
-    """Exit 2 when the live CRM differs from the spec (unmanaged objects included)."""
+def drift(
+    ctx: click.Context, workspace: Path | None, legacy_root: Path | None, target: str | None, fmt: str
+) -> int:
+    """Exit 2 when the live CRM differs from the spec: changes, unmanaged objects not accepted, open
+    manual steps."""
     from crmconf.clock import today
     from crmconf.commands import drift as command
 
+    root = resolve(workspace, legacy_root=legacy_root)
     return command.run(root, target=target, fmt=fmt, today=today(), console=_console(ctx))
 
 
 @cli.command("diff")
-@click.argument("root", type=DIR, default=".")
+@workspace_options(positional=True)
 @click.option("--base", required=True, help="A git revision to compare the working tree with.")
 @click.option("--format", "fmt", type=PLAN_FORMAT, default="text", show_default=True)
 @click.option("--detailed-exitcode", "detailed", is_flag=True, help="Exit 2 when the spec changed.")
 @click.pass_context
-def spec_diff(ctx: click.Context, root: Path, base: str, fmt: str, detailed: bool) -> int:
+def spec_diff(
+    ctx: click.Context, workspace: Path | None, legacy_root: Path | None, base: str, fmt: str, detailed: bool
+) -> int:
     """Semantic diff of the spec between a git revision and the working tree (no vendor access)."""
     from crmconf.clock import today
     from crmconf.commands import spec_diff as command
 
+    root = resolve(workspace, legacy_root=legacy_root)
     return command.run(root, base=base, fmt=fmt, detailed=detailed, today=today(), console=_console(ctx))
 
 
 @cli.command()
-@click.argument("root", type=DIR, default=".")
+@workspace_options(positional=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--target", "-t", default=None, help="Report what this target's credentials may do for the spec.")
 @click.pass_context
-def providers(ctx: click.Context, root: Path, fmt: str, target: str | None) -> int:
+def providers(
+    ctx: click.Context, workspace: Path | None, legacy_root: Path | None, fmt: str, target: str | None
+) -> int:
     """List installed provider plugins and their capability matrix (or, with --target, a target's access)."""
     from crmconf.commands import providers as command
 
     if target is not None:
         from crmconf.clock import today
 
+        root = resolve(workspace, legacy_root=legacy_root)
         return command.run_access(root, target, fmt, today(), _console(ctx))
     return command.run(fmt, _console(ctx))
 
@@ -196,7 +226,12 @@ def _register_extensions() -> None:
     """Commands defined beside their own modules (each exposes a `commands` list of click commands)."""
     import importlib
 
-    for name in ("crmconf.commands.governance_cli", "crmconf.commands.import_cli", "crmconf.commands.council_cli"):
+    for name in (
+        "crmconf.commands.governance_cli",
+        "crmconf.commands.import_cli",
+        "crmconf.commands.tracking_cli",
+        "crmconf.commands.council_cli",
+    ):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -1,56 +1,118 @@
 """`make demo`: a newcomer's first five minutes on the embedded local provider, with no account.
 
-Seeds specs/.crmconf/local-org.json from demo/seed-org.json (an org that drifted from the spec),
-then runs validate, plan, a refused destructive apply, the apply, a clean plan and the audit.
+Copies specs/ to .demo/specs (so the demo never edits the example) and seeds its local org from
+demo/seed-org.json (an org that drifted from the spec), then runs validate, plan, a refused destructive
+apply, the apply, a plan that still has manual steps open, the people's part (`crmconf done`, a
+permission set made by hand that crmconf then reads back), accepting an unmanaged automation, a clean
+drift check and the audit.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from crmconf.cli import run
 
 ROOT = Path(__file__).resolve().parent.parent
-STEPS: list[tuple[str, list[str], set[int]]] = [
-    ("Validate the workspace", ["validate", "specs"], {0}),
-    ("Plan: what differs between the spec and the (drifted) org", ["plan", "specs"], {0}),
+SCRATCH = ".demo"
+STAGE_STEPS = [
+    f"pipeline.{p}:stage-requirements" for p in ("new_business", "renewals", "support", "lifecycle")
+]
+Step = tuple[str, list[str] | Callable[[Path], None], set[int]]
+
+
+def _admin_creates_permission_set(root: Path) -> None:
+    """What an admin does in the CRM's own screens: crmconf only reads the result back."""
+    from crmconf.engine.native import compile_spec
+    from crmconf.validation import require_valid
+
+    ws = require_valid(root / "specs", date(2026, 11, 23))
+    wanted = next(r for r in compile_spec(ws.spec, ws.sources) if r.address == "permission.customer_success")
+    org_path = root / "specs" / ".crmconf" / "local-org.json"
+    org = json.loads(org_path.read_text(encoding="utf-8"))
+    org["objects"][wanted.address] = {
+        "kind": "permission",
+        "attrs": dict(wanted.attrs),
+        "parent": None,
+        "label": wanted.label,
+        "version": 1,
+        "updated_by": "lena.fischer@acme.example",
+    }
+    org_path.write_text(json.dumps(org), encoding="utf-8")
+    print("(an admin set up the Customer Success permission set in the CRM's own screens)")
+
+
+STEPS: list[Step] = [
+    ("Validate the workspace", ["validate", "-w", "specs"], {0}),
+    ("Plan: what differs between the spec and the (drifted) org", ["plan", "-w", "specs"], {0}),
     (
         "Apply without --allow-destroy: refused, nothing changes",
-        ["apply", "--dir", "specs", "--auto-approve"],
+        ["apply", "-w", "specs", "--auto-approve"],
         {1},
     ),
     (
         "Apply, allowing the stage removal (its deals move per migrate_to)",
-        ["apply", "--dir", "specs", "--auto-approve", "--allow-destroy"],
+        ["apply", "-w", "specs", "--auto-approve", "--allow-destroy"],
         {0},
     ),
-    ("Plan again: nothing left to do", ["plan", "specs", "--detailed-exitcode"], {0}),
-    ("The quarterly automation audit against the org", ["audit", "specs"], {0, 3}),
+    (
+        "Plan again: nothing to change, but manual steps are open, so the CRM does not match the spec yet",
+        ["plan", "-w", "specs", "--detailed-exitcode"],
+        {0},
+    ),
+    ("People do the manual steps: a permission set made by hand", _admin_creates_permission_set, {0}),
+    (
+        "... and the stage requirements, which crmconf cannot read, recorded in the workspace (git keeps it)",
+        ["done", "-w", "specs", *STAGE_STEPS, "--by", "maria.lopez@acme.example"],
+        {0},
+    ),
+    ("Drift: an automation made by hand is still unmanaged", ["drift", "-w", "specs"], {2}),
+    (
+        "Accept it: the workspace knowingly leaves it alone (it is never deleted either way)",
+        ["accept", "-w", "specs", "automation.legacy_opp_scoring", "--reason", "Marketing's; retired in Q1"],
+        {0},
+    ),
+    ("Drift again: none", ["drift", "-w", "specs"], {0}),
+    ("The quarterly automation audit against the org", ["audit", "-w", "specs"], {0, 3}),
 ]
 
 
-def main(root: Path = ROOT) -> int:
-    os.chdir(root)
-    state = root / "specs" / ".crmconf"
-    state.mkdir(exist_ok=True)
+def prepare(root: Path) -> Path:
+    scratch = root / SCRATCH
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(root / "specs", scratch / "specs", ignore=shutil.ignore_patterns(".crmconf"))
+    state = scratch / "specs" / ".crmconf"
+    state.mkdir()
     shutil.copyfile(root / "demo" / "seed-org.json", state / "local-org.json")
-    (state / "journal.jsonl").unlink(missing_ok=True)
-    print(f"Seeded the local org {state / 'local-org.json'} from demo/seed-org.json\n", flush=True)
-    for title, args, expected in STEPS:
-        print(f"\n=== {title}\n$ crmconf {' '.join(args)}", flush=True)
-        code = run(args)
+    return scratch
+
+
+def main(root: Path = ROOT) -> int:
+    scratch = prepare(root)
+    os.chdir(scratch)
+    print(f"Copied specs/ to {SCRATCH}/specs and seeded its local org from demo/seed-org.json\n", flush=True)
+    for title, action, expected in STEPS:
+        if callable(action):
+            print(f"\n=== {title}", flush=True)
+            action(scratch)
+            continue
+        print(f"\n=== {title}\n$ crmconf {' '.join(action)}", flush=True)
+        code = run(action)
         sys.stdout.flush()
         sys.stderr.flush()
         if code not in expected:
             print(
-                f"\ndemo: `crmconf {' '.join(args)}` exited {code}, expected {sorted(expected)}",
+                f"\ndemo: `crmconf {' '.join(action)}` exited {code}, expected {sorted(expected)}",
                 file=sys.stderr,
             )
             return 1
-    print("\nDone. The journal of what was applied is in specs/.crmconf/journal.jsonl.")
+    print(f"\nDone. The journal of what was applied is in {SCRATCH}/specs/.crmconf/journal.jsonl.")
     return 0
 
 

@@ -97,7 +97,7 @@ def _huge_plan(ws: Path, tmp: Path) -> None:
 
 
 def _apply_plan(*flags: str) -> tuple[str, ...]:
-    return ("apply", "{tmp}/plan.json", "--dir", "{ws}", *flags)
+    return ("apply", "{tmp}/plan.json", "-w", "{ws}", *flags)
 
 
 ESC = "\\e"  # YAML double-quoted escapes: how a control character gets into a spec
@@ -180,30 +180,30 @@ CASES = [
     Case("cli: a 100,000-character target", ("plan", "{ws}", "--target", "t" * 100_000), says="unknown target"),
     Case("cli: the workspace is a file", ("plan", "{ws}/crmconf.yaml"), says="is a file"),
     Case("cli: the workspace does not exist", ("validate", "{tmp}/nowhere"), says="L109"),
-    Case("cli: a plan file that does not exist", ("apply", "{tmp}/none.json", "--dir", "{ws}"), says="does not exist"),
-    Case("cli: a plan file that is a folder", ("apply", "{tmp}", "--dir", "{ws}"), says="is a directory"),
+    Case("cli: a plan file that does not exist", ("apply", "{tmp}/none.json", "-w", "{ws}"), says="does not exist"),
+    Case("cli: a plan file that is a folder", ("apply", "{tmp}", "-w", "{ws}"), says="is a directory"),
     Case("cli: an unknown format", ("validate", "{ws}", "--format", "yaml"), says="Invalid value"),
     Case("cli: an unknown command", ("destroy-everything",), says="No such command"),
     Case("cli: an unknown option", ("plan", "{ws}", "--force"), says="No such option"),
     Case("cli: an unknown colour mode", ("--color", "rainbow", "validate", "{ws}"), says="Invalid value"),
     Case("cli: audit --as-of that is no date", ("audit", "{ws}", "--offline", "--as-of", "someday"), says="someday"),
     Case("cli: review --by with a right-to-left override",
-         ("review", "proposal_follow_up", "--dir", "{ws}", "--by", "\u202emaria@acme.example"), says="--by"),
+         ("review", "proposal_follow_up", "-w", "{ws}", "--by", "\u202emaria@acme.example"), says="--by"),
     Case("cli: review --by with a Cyrillic letter",
-         ("review", "proposal_follow_up", "--dir", "{ws}", "--by", "m\u0430ria@acme.example"), says="--by"),
+         ("review", "proposal_follow_up", "-w", "{ws}", "--by", "m\u0430ria@acme.example"), says="--by"),
     Case("cli: docs --out onto a file", ("docs", "{ws}", "--out", "{ws}/crmconf.yaml"), says="is a file"),
     Case("cli: docs --out under a file", ("docs", "{ws}", "--out", "{ws}/crmconf.yaml/sub"),
          says="cannot write the handbook"),
     Case("cli: schema --out onto a file", ("schema", "--out", "{ws}/crmconf.yaml"), says="is a file"),
     Case("cli: init inside a file", ("init", "{ws}/crmconf.yaml/sub"), says="cannot create the folder"),
-    Case("cli: apply with the journal linked outside", ("apply", "--dir", "{ws}", "--auto-approve"),
+    Case("cli: apply with the journal linked outside", ("apply", "-w", "{ws}", "--auto-approve"),
          setup=_symlink(".crmconf/journal.jsonl"), says="leads outside the workspace"),
-    Case("cli: apply with the state folder linked outside", ("apply", "--dir", "{ws}", "--auto-approve"),
+    Case("cli: apply with the state folder linked outside", ("apply", "-w", "{ws}", "--auto-approve"),
          setup=_symlink(".crmconf", directory=True), says="outside the workspace"),
     Case("cli: review with its history linked outside",
-         ("review", "proposal_follow_up", "--dir", "{ws}", "--by", "maria@acme.example"),
+         ("review", "proposal_follow_up", "-w", "{ws}", "--by", "maria@acme.example"),
          setup=_symlink("reviews.yaml"), says="outside the workspace"),
-    Case("cli: import into a folder linked outside", ("import", "--dir", "{ws}", "--out", "{ws}/imported"),
+    Case("cli: import into a folder linked outside", ("import", "-w", "{ws}", "--out", "{ws}/imported"),
          setup=_symlink("imported", directory=True), says="outside the workspace"),
     # --- plan files -------------------------------------------------------------------------------
     Case("plan: NaN", _apply_plan(), setup=_plan_file('{"format_version": NaN}'), says="not a crmconf plan"),
@@ -237,9 +237,9 @@ CASES = [
     Case("env: a session pasted into a Salesforce setting", ("plan", "{ws}", "-t", "pasted"),
          files={"crmconf.yaml": CONFIG + f"  pasted: {{provider: salesforce, settings: {{instance_url: {SF_SESSION}, "
                 "session_env: SF_SESSION_H}}\n"}, says="S210"),
-    Case("env: no user name to record", ("apply", "--dir", "{ws}", "--auto-approve"),
+    Case("env: no user name to record", ("apply", "-w", "{ws}", "--auto-approve"),
          env={"USER": "", "LOGNAME": "", "LNAME": "", "USERNAME": ""}, code=0, says="applied"),
-    Case("env: injected faults named with escapes", ("apply", "--dir", "{ws}", "--auto-approve"),
+    Case("env: injected faults named with escapes", ("apply", "-w", "{ws}", "--auto-approve"),
          env={"CRMCONF_LOCAL_FAULTS": "\x1b[2J,term.deal"}, says="injected fault"),
 ]
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from crmconf import address as addr
 from crmconf.audit.model import VERDICT_ORDER, AuditReport, AuditRow, LiveStatus, Verdict
 from crmconf.engine.native import automation_address
 from crmconf.engine.resource import LiveObject, Snapshot
@@ -48,7 +49,7 @@ def compute(
         if address is not None:
             claimed.add(address)
         due = next_review(automation, policies)
-        location = sources.locate(f"automation.{automation.name}") if sources is not None else None
+        location = sources.locate(addr.automation(automation.name)) if sources is not None else None
         rows.append(
             _inventory_row(
                 automation, due, as_of, soon, live, address, location, policies.audit_failing_percent,

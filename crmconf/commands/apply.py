@@ -8,11 +8,12 @@ from pathlib import Path
 
 import click
 
-from crmconf.commands import interrupts
+from crmconf.commands import interrupts, record
 from crmconf.engine.apply import Outcome, Report, Result, apply_plan, refuse_destroy, verify_by_reading
 from crmconf.engine.changes import Plan
 from crmconf.engine.journal import Journal
 from crmconf.engine.plan import assert_fresh, change_to_dict, kinds_of, load_plan, make_plan
+from crmconf.engine.resource import Compiled
 from crmconf.engine.saved import check_changes
 from crmconf.errors import UsageError
 from crmconf.promotion import hooks
@@ -25,7 +26,7 @@ EXIT_INTERRUPTED = 130
 
 
 def run(
-    root: Path,
+    root: Path | None,
     *,
     planfile: Path | None,
     target: str | None,
@@ -34,10 +35,12 @@ def run(
     today: date,
     console: Console,
 ) -> int:
-    ws = require_valid(root, today)
     if planfile is not None:
+        root = root or _workspace_of(load_plan(planfile))  # a saved plan names its workspace: apply from anywhere
         saved = load_plan(planfile, root=root)
         target = target or saved.target
+    root = root or Path(".")
+    ws = require_valid(root, today)
     with opened(ws.spec, ws.sources, root, target) as (name, provider):
         hooks.require_promotable(ws, root, name)  # a later target takes only what the one before runs
         plan, compiled, snapshot = make_plan(ws, name, provider)
@@ -45,19 +48,25 @@ def run(
             _say_recovered(plan, console)
             assert_fresh(saved, ws, name, provider.name, snapshot)
             check_changes(saved, plan, change_to_dict)  # then apply what crmconf computed, not the file
+            record.assert_same_record(saved, plan)  # and what it knew crmconf manages
         else:
             console.err(plan_text.render(plan, color=console.color))
         if plan.errors:
             console.err("the plan has errors; nothing was applied")
             return 1
-        if not plan.has_changes:
+        if not plan.changes:  # nothing to change in the CRM; what crmconf manages may still change
             console.err("nothing to apply")
             hooks.record(ws, root, name, provider, verified=True, changes=0, console=console)  # the plan read it
-            return 0
+            return 0 if record.write(ws, plan, provider, compiled, (), console) else 1
         refuse_destroy(plan, allow_destroy, snapshot)
         if planfile is None and not auto_approve:
             _confirm(console)
-        return _execute(ws, plan, provider, console, kinds_of(compiled, provider))
+        return _execute(ws, plan, provider, console, kinds_of(compiled, provider), compiled)
+
+
+def _workspace_of(saved: Plan) -> Path:
+    recorded = Path(saved.workspace) if saved.workspace else None
+    return recorded if recorded is not None and recorded.is_dir() else Path(".")
 
 
 def _say_recovered(plan: Plan, console: Console) -> None:
@@ -76,7 +85,14 @@ def _confirm(console: Console) -> None:
         raise UsageError("not approved; nothing was applied")
 
 
-def _execute(ws: Validated, plan: Plan, provider: Provider, console: Console, kinds: frozenset[str]) -> int:
+def _execute(
+    ws: Validated,
+    plan: Plan,
+    provider: Provider,
+    console: Console,
+    kinds: frozenset[str],
+    compiled: Compiled | None = None,
+) -> int:
     journal = Journal(ws.root / ".crmconf" / "journal.jsonl", root=ws.root)
 
     def progress(result: Result) -> None:
@@ -99,7 +115,9 @@ def _execute(ws: Validated, plan: Plan, provider: Provider, console: Console, ki
     hooks.record(ws, ws.root, plan.target, provider, verified=report.ok, changes=report.count(Outcome.APPLIED),
                  console=console)
     console.err(_summary(report))
-    return 0 if report.ok else 1
+    applied = [r.change for r in report.results if r.outcome is Outcome.APPLIED]
+    recorded = compiled is None or record.write(ws, plan, provider, compiled, applied, console)
+    return 0 if report.ok and recorded else 1
 
 
 def _counts(report: Report) -> dict[str, int]:

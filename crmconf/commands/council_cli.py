@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
+from crmconf.commands.options import resolve, workspace_options
 from crmconf.ui import Console
 
-DIR = click.Path(file_okay=False, path_type=Path)
 FILE = click.Path(dir_okay=False, path_type=Path)
 
 
@@ -19,7 +19,7 @@ def _console() -> Console:
 
 
 @click.command()
-@click.argument("root", type=DIR, default=".")
+@workspace_options(positional=True)
 @click.option("--base", required=True, help="The git revision the change is compared with (the PR's base).")
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="A saved plan (crmconf plan --out): its changes need their owners too.")
@@ -32,7 +32,8 @@ def _console() -> Console:
 @click.option("--post-status", is_flag=True, help="Post the verdict as a commit status on the PR's head.")
 @click.option("--context", default="crmconf/sign-off", show_default=True, help="The commit status's name.")
 def signoff(
-    root: Path,
+    workspace: Path | None,
+    legacy_root: Path | None,
     base: str,
     plan_file: Path | None,
     target: str | None,
@@ -47,31 +48,35 @@ def signoff(
     from crmconf.commands import signoff as command
 
     options = command.Options(base, plan_file, target, fmt, pull_request, repository, post_status, context)
-    return command.run(root, options, today=today(), console=_console())
+    return command.run(resolve(workspace, legacy_root=legacy_root), options, today=today(), console=_console())
 
 
 @click.command()
-@click.argument("root", type=DIR, default=".")
+@workspace_options(positional=True)
 @click.option("--out", type=FILE, default=None, help="Write the file (e.g. .github/CODEOWNERS).")
 @click.option("--check", type=FILE, default=None, help="Exit 1 unless this file is what would be written.")
 @click.option("--prefix", default=None, help="The workspace's path in the repository (default: asked of git).")
-def codeowners(root: Path, out: Path | None, check: Path | None, prefix: str | None) -> int:
+def codeowners(
+    workspace: Path | None, legacy_root: Path | None, out: Path | None, check: Path | None, prefix: str | None
+) -> int:
     """CODEOWNERS for a workspace laid out one team per file (GitHub's native review rule)."""
     from crmconf.clock import today
     from crmconf.commands import codeowners as command
 
+    root = resolve(workspace, legacy_root=legacy_root)
     return command.run(root, out=out, check=check, prefix=prefix, today=today(), console=_console())
 
 
 @click.command()
-@click.argument("root", type=DIR, default=".")
+@workspace_options(positional=True)
 @click.option("--target", "-t", "targets", multiple=True, help="Only these targets (default: all, in promotion order).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def status(root: Path, targets: tuple[str, ...], fmt: str) -> int:
+def status(workspace: Path | None, legacy_root: Path | None, targets: tuple[str, ...], fmt: str) -> int:
     """Which spec (and commit) runs on which target, verified or not, read from each target."""
     from crmconf.clock import today
     from crmconf.commands import status as command
 
+    root = resolve(workspace, legacy_root=legacy_root)
     return command.run(root, targets=targets, fmt=fmt, today=today(), console=_console())
 
 

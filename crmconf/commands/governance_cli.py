@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from crmconf.commands.options import resolve, workspace_options
 from crmconf.ui import Console
 
 DIR = click.Path(file_okay=False, path_type=Path)
@@ -28,7 +29,7 @@ def _day(value: datetime | None) -> date | None:
 
 
 @click.command()
-@click.argument("root", type=DIR, default=".")
+@workspace_options(positional=True)
 @click.option("--target", "-t", default=None, help="A target from crmconf.yaml (default: default_target).")
 @click.option("--offline", is_flag=True, help="Audit the spec alone: no provider, no live checks.")
 @click.option(
@@ -52,7 +53,8 @@ def _day(value: datetime | None) -> date | None:
               help="With --by-owner: open, update or close one GitHub issue per owner (GITHUB_TOKEN).")
 @click.option("--repository", default=None, help="OWNER/NAME for --github-issues (default: GITHUB_REPOSITORY).")
 def audit(
-    root: Path,
+    workspace: Path | None,
+    legacy_root: Path | None,
     target: str | None,
     offline: bool,
     as_of: datetime | None,
@@ -66,6 +68,7 @@ def audit(
     from crmconf.clock import today
     from crmconf.commands import audit as command
 
+    root = resolve(workspace, legacy_root=legacy_root)
     return command.run(
         root,
         target=target,
@@ -88,24 +91,34 @@ def audit(
 @click.option("--decision", type=click.Choice(["keep", "change", "retire"]), default="keep", show_default=True,
               help="What the review decided.")
 @click.option("--note", default=None, help="A note kept with the review in reviews.yaml.")
-@click.option("--dir", "root", type=DIR, default=".", show_default=True, help="The workspace folder.")
-def review(name: str, by: str, on: datetime | None, decision: str, note: str | None, root: Path) -> int:
+@workspace_options(dir_alias=True)
+def review(
+    name: str,
+    by: str,
+    on: datetime | None,
+    decision: str,
+    note: str | None,
+    workspace: Path | None,
+    legacy_dir: Path | None,
+) -> int:
     """Record that automation NAME was reviewed: set `reviewed:` and append to its history (reviews.yaml)."""
     from crmconf.clock import today
     from crmconf.commands import review as command
 
+    root = resolve(workspace, legacy_dir=legacy_dir)
     return command.run(root, name=name, by=by, on=_day(on), note=note, today=today(), console=_console(),
                        decision=decision)
 
 
 @click.command()
-@click.argument("root", type=DIR, default=".")
+@workspace_options(positional=True)
 @click.option("--out", type=DIR, required=True, help="The folder to write crm-handbook.md and .html into.")
-def docs(root: Path, out: Path) -> int:
+def docs(workspace: Path | None, legacy_root: Path | None, out: Path) -> int:
     """Write the CRM handbook: terminology, a process map per pipeline, the automation inventory."""
     from crmconf.clock import today
     from crmconf.commands import docs as command
 
+    root = resolve(workspace, legacy_root=legacy_root)
     return command.run(root, out=out, today=today(), console=_console())
 
 

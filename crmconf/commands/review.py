@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import ValidationError
 
+from crmconf import address as addr
 from crmconf.errors import SpecError, UsageError
 from crmconf.spec.checks.inventory import EMAIL, next_review
 from crmconf.spec.edit import EditError, set_date
@@ -93,7 +94,7 @@ def _find(root: Path, name: str) -> tuple[Policies, Automation, str, tuple[str |
             else ""
         )
         raise UsageError(f"no automation named {name!r} in {root}{hint}")
-    file, path = workspace.sources.origins[f"automation.{name}"]
+    file, path = workspace.sources.origins[addr.automation(name)]
     return workspace.spec.config.policies, found, file, path, _history_file(workspace.sources, file)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from crmconf import address as addr
 from crmconf.engine.changes import Plan
 from crmconf.engine.native import compile_spec
 from crmconf.engine.resource import Resource, canonical
@@ -143,7 +144,7 @@ def _teams(
         what = "added" if old is None else "removed" if new is None else "members changed"
         # A new team has no members in the base: only the council can vouch for it.
         parties = [*([name] if old is not None else []), *(c for c in (council, base_council) if c)]
-        needs.add(parties, Reason(f"team.{name}", what, ws.sources.locate(f"team.{name}")))
+        needs.add(parties, Reason(addr.join("team", name), what, ws.sources.locate(addr.join("team", name))))
 
 
 def _config_view(spec: Spec) -> dict[str, Any]:

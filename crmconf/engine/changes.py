@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from crmconf.engine.managed import Membership
 from crmconf.engine.resource import JSON, ManualStep, freeze
+from crmconf.engine.steps import Status, StepState
 from crmconf.spec.diagnostics import Diagnostic, Location
 
 
@@ -58,6 +60,7 @@ class Unmanaged:
     address: str
     kind: str
     label: str
+    accepted: str = ""  # the `unmanaged:` entry that knowingly leaves it alone, if one does
 
 
 @dataclass(frozen=True)
@@ -71,17 +74,43 @@ class Plan:
     fingerprints: Mapping[str, str] = field(default_factory=dict)  # address -> live fingerprint ("-" absent)
     spec_digest: str = ""
     tool_version: str = ""
+    workspace: str = ""  # the workspace folder the plan was made from (absolute), for `apply PLANFILE`
+    membership: Membership | None = None  # what the next apply does to the managed record
+    steps: tuple[StepState, ...] = ()  # the state of each manual step, in `manual` order
+    effects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # address -> side effects on records
 
     @property
     def counts(self) -> dict[str, int]:
         add = sum(c.action in (Action.CREATE, Action.REPLACE) for c in self.changes)
         change = sum(c.action is Action.UPDATE for c in self.changes)
         destroy = sum(c.action in (Action.DELETE, Action.REPLACE) for c in self.changes)
-        return {"add": add, "change": change, "destroy": destroy}
+        counts = {"add": add, "change": change, "destroy": destroy}
+        counts["destructive_change"] = sum(c.action is Action.UPDATE and c.destructive for c in self.changes)
+        counts["forget"] = len(self.membership.forget) if self.membership else 0
+        counts["open_steps"] = sum(s.status is Status.OPEN for s in self.steps)
+        return counts
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.changes)
+        return bool(self.changes) or bool(self.membership and self.membership.pending)
+
+    @property
+    def destructive(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.destructive)
+
+    @property
+    def open_steps(self) -> tuple[tuple[ManualStep, StepState | None], ...]:
+        """Steps not done; a plan made without tracking (an old saved plan) counts every step open."""
+        states = dict(zip((m.id for m in self.manual), self.steps, strict=False))
+        return tuple(
+            (m, states.get(m.id))
+            for m in self.manual
+            if states.get(m.id) is None or states[m.id].status is Status.OPEN
+        )
+
+    @property
+    def unaccepted(self) -> tuple[Unmanaged, ...]:
+        return tuple(u for u in self.unmanaged if not u.accepted)
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

@@ -1,8 +1,9 @@
 """compare(desired, live) -> changes: the pure heart of plan.
 
-Only the attributes a resource declares are compared. Live objects no spec names are reported as
-unmanaged and never deleted unless their kind is opted into pruning; children of a managed parent
-(the stages of a managed pipeline) are managed through it, so removing one from the spec deletes it.
+Only the attributes a resource declares are compared. A live object the spec no longer declares is
+deleted when crmconf manages it (the managed record says so: `managed`), when its kind is opted into
+pruning, or when it is a child of a managed parent (the stages of a managed pipeline); any other is
+reported as unmanaged and never deleted, noting the `unmanaged:` entry that accepts it, if one does.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from crmconf import address as addr
 from crmconf.engine import references
 from crmconf.engine.changes import Action, AttrChange, Change, Unmanaged
 from crmconf.engine.resource import JSON, LiveObject, Resource, Snapshot, canonical
@@ -30,11 +32,13 @@ def diff(
     *,
     prune: frozenset[str] = frozenset(),
     protected: frozenset[str] = frozenset(),
+    managed: frozenset[str] = frozenset(),
+    accepted: Mapping[str, str] | None = None,
 ) -> DiffResult:
     """`protected`: live objects a manual step names (ManualStep.protects), never pruned nor unmanaged."""
     desired = {r.address: r for r in resources}
     changes = [c for r in desired.values() if (c := _compare(r, snapshot.get(r.address))) is not None]
-    retired, unmanaged, diagnostics = _leftovers(desired, snapshot, prune, protected)
+    retired, unmanaged, diagnostics = _leftovers(desired, snapshot, prune, protected, managed, accepted or {})
     checked, problems = references.check([*changes, *retired], snapshot)
     return DiffResult(tuple(order(checked)), tuple(unmanaged), (*diagnostics, *problems))
 
@@ -116,7 +120,12 @@ def _removed_options_in_use(changed: tuple[AttrChange, ...], live: LiveObject) -
 
 
 def _leftovers(
-    desired: dict[str, Resource], snapshot: Snapshot, prune: frozenset[str], protected: frozenset[str]
+    desired: dict[str, Resource],
+    snapshot: Snapshot,
+    prune: frozenset[str],
+    protected: frozenset[str],
+    managed: frozenset[str],
+    accepted: Mapping[str, str],
 ) -> tuple[list[Change], list[Unmanaged], list[Diagnostic]]:
     retired: list[Change] = []
     unmanaged: list[Unmanaged] = []
@@ -126,25 +135,34 @@ def _leftovers(
         for a, o in snapshot.objects.items()
         if a not in desired
         and a not in protected
+        and a not in accepted
         and o.parent is None
         and o.kind in prune
         and not o.meta.get("read_only")
     }
+    dropped = {
+        a
+        for a in managed
+        if a in snapshot.objects and a not in desired and a not in accepted and a not in protected
+    }
+    gone = pruned | dropped
     for address, live in snapshot.objects.items():
         if address in desired or address in protected:
             continue
         parent = desired.get(live.parent) if live.parent else None
-        if parent is not None or live.address in pruned or (live.parent in pruned):
-            change, problem = _retire(live, parent)
+        if parent is not None or address in gone or (live.parent in gone and address not in accepted):
+            change, problem = _retire(live, parent, managed=address in dropped)
             retired.append(change)
             if problem:
                 diagnostics.append(problem)
         elif live.parent is None or live.parent not in snapshot.objects:
-            unmanaged.append(Unmanaged(address, live.kind, live.label))
+            unmanaged.append(Unmanaged(address, live.kind, live.label, accepted.get(address, "")))
     return retired, unmanaged, diagnostics
 
 
-def _retire(live: LiveObject, parent: Resource | None) -> tuple[Change, Diagnostic | None]:
+def _retire(
+    live: LiveObject, parent: Resource | None, *, managed: bool = False
+) -> tuple[Change, Diagnostic | None]:
     records = live.usage.get("records", 0)
     target = parent.migrations.get(live.address) if parent else None
     problem = None
@@ -165,8 +183,12 @@ def _retire(live: LiveObject, parent: Resource | None) -> tuple[Change, Diagnost
             "P201",
             f"{live.address} holds {records} record(s) and the spec removes it without saying where they go",
             parent.source if parent else None,
-            hint=f"add `migrate_to: {{{live.address.rsplit('.', 1)[-1]}: <stage>}}` to the pipeline",
+            hint=f"add `migrate_to: {{{addr.name_of(live.address)}: <stage>}}` to the pipeline"
+            if parent is not None
+            else "move its records out first, or keep it: list it under `unmanaged:` to stop managing it",
         )
+    if managed:  # say why a top-level object goes: crmconf manages it and the spec dropped it
+        impact = f"crmconf manages it and the spec no longer declares it; {impact}"
     change = Change(
         address=live.address,
         kind=live.kind,

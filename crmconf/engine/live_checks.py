@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from crmconf import address as addr
 from crmconf.engine.resource import Snapshot
 from crmconf.spec.checks.terminology import Glossary
 from crmconf.spec.diagnostics import Diagnostic, error, warning
@@ -45,7 +46,7 @@ def check(spec: Spec, sources: Sources, snapshot: Snapshot, desired: set[str]) -
                     error(
                         "P301",
                         f"automation {a.name}: owner {a.owner} {state} in the live CRM",
-                        sources.locate(f"automation.{a.name}", "owner"),
+                        sources.locate(addr.automation(a.name), "owner"),
                         hint="hand the automation to an active user and update `owner`",
                     )
                 )
@@ -67,6 +68,6 @@ def _missing_roles(spec: Spec, sources: Sources, snapshot: Snapshot) -> Iterator
             yield warning(
                 "P302",
                 f"permission set {p.name}: no role named {p.label!r} exists in the live CRM",
-                sources.locate(f"permission.{p.name}"),
+                sources.locate(addr.permission(p.name)),
                 hint="create it by hand (see the manual step), or match `label` to the role's name",
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from crmconf import address as addr
 from crmconf.engine.resource import Resource
 from crmconf.spec.model import (
     Automation,
@@ -33,7 +34,7 @@ def compile_spec(spec: Spec, sources: Sources, *, provider: str = "local") -> li
     resources.extend(_term(t, sources) for t in spec.terminology)
     for obj, fields in spec.fields.items():
         resources.extend(_field(obj, f, sources) for f in fields)
-    declared = {f"field.{obj}.{f.name}" for obj, fs in spec.fields.items() for f in fs}
+    declared = {addr.field(obj, f.name) for obj, fs in spec.fields.items() for f in fs}
     for pipeline in spec.pipelines:
         resources.extend(_pipeline(pipeline, sources, declared))
     for automation in spec.automations:
@@ -45,7 +46,7 @@ def compile_spec(spec: Spec, sources: Sources, *, provider: str = "local") -> li
 
 
 def _term(term: Term, sources: Sources) -> Resource:
-    address = f"term.{term_key(term.term)}"
+    address = addr.term(term_key(term.term))
     return Resource(
         address,
         "term",
@@ -55,7 +56,7 @@ def _term(term: Term, sources: Sources) -> Resource:
             "owners": list(term.owners),
             "avoid": list(term.avoid),
         },
-        source=sources.locate(f"term.{term.term.lower()}"),
+        source=sources.locate(addr.join("term", term.term.lower())),
         owners=term.owners,
         label=term.term,
     )
@@ -75,7 +76,7 @@ def field_attrs(f: FieldSpec) -> dict[str, Any]:
 
 
 def _field(obj: str, f: FieldSpec, sources: Sources) -> Resource:
-    address = f"field.{obj}.{f.name}"
+    address = addr.field(obj, f.name)
     return Resource(
         address,
         "field",
@@ -88,7 +89,7 @@ def _field(obj: str, f: FieldSpec, sources: Sources) -> Resource:
 
 
 def _pipeline(p: Pipeline, sources: Sources, declared: set[str]) -> list[Resource]:
-    address = f"pipeline.{p.name}"
+    address = addr.pipeline(p.name)
     owners = tuple(dict.fromkeys([*p.owners, *(s.owner_team for s in p.stages if s.owner_team)]))
     pipeline = Resource(
         address,
@@ -103,11 +104,11 @@ def _pipeline(p: Pipeline, sources: Sources, declared: set[str]) -> list[Resourc
         owners=owners,
         replace_on=("object",),
         label=p.label,
-        migrations={f"{address}.stage.{old}": f"{address}.stage.{new}" for old, new in p.migrate_to.items()},
+        migrations={addr.stage(p.name, old): addr.stage(p.name, new) for old, new in p.migrate_to.items()},
     )
     stages = [
         Resource(
-            f"{address}.stage.{s.name}",
+            addr.stage(p.name, s.name),
             "stage",
             {
                 "label": s.label,
@@ -122,9 +123,9 @@ def _pipeline(p: Pipeline, sources: Sources, declared: set[str]) -> list[Resourc
             },
             depends_on=(
                 address,
-                *(f"field.{p.object}.{r}" for r in s.require if f"field.{p.object}.{r}" in declared),
+                *(addr.field(p.object, r) for r in s.require if addr.field(p.object, r) in declared),
             ),
-            source=sources.locate(f"{address}.stage.{s.name}"),
+            source=sources.locate(addr.stage(p.name, s.name)),
             owners=owners,
             parent=address,
             label=s.label,
@@ -136,19 +137,21 @@ def _pipeline(p: Pipeline, sources: Sources, declared: set[str]) -> list[Resourc
 
 def automation_address(a: Automation, provider: str) -> str | None:
     if a.binds is None:
-        return f"automation.{a.name}"
+        return addr.automation(a.name)
     bound = a.binds.get(provider)
-    return f"automation.{bound}" if bound else None
+    return addr.automation(bound) if bound else None
 
 
 def automation_refs(a: Automation, declared: set[str]) -> tuple[str, ...]:
     refs: list[str] = []
     if isinstance(a.trigger, StageEntered):
         pipeline, _, stage = a.trigger.stage_entered.partition(".")
-        refs.append(f"pipeline.{pipeline}.stage.{stage}")
+        refs.append(addr.stage(pipeline, stage))
     if isinstance(a.trigger, FieldChanged):
-        refs.append(f"field.{a.object}.{a.trigger.field_changed.field}")
-    refs.extend(f"field.{a.object}.{act.set_field.field}" for act in a.actions if isinstance(act, SetField))
+        refs.append(addr.field(str(a.object), a.trigger.field_changed.field))
+    refs.extend(
+        addr.field(str(a.object), act.set_field.field) for act in a.actions if isinstance(act, SetField)
+    )
     return tuple(r for r in dict.fromkeys(refs) if not r.startswith("field.") or r in declared)
 
 
@@ -183,14 +186,14 @@ def _automation(
         "automation",
         attrs,
         depends_on=automation_refs(a, declared),
-        source=sources.locate(f"automation.{a.name}"),
+        source=sources.locate(addr.automation(a.name)),
         owners=owners,
         label=a.name,
     )
 
 
 def _permission(p: PermissionSet, sources: Sources, declared: set[str]) -> Resource:
-    address = f"permission.{p.name}"
+    address = addr.permission(p.name)
     fields = {ref: access for ref, access in sorted(p.fields.items())}
     return Resource(
         address,
@@ -201,7 +204,9 @@ def _permission(p: PermissionSet, sources: Sources, declared: set[str]) -> Resou
             "objects": {obj: sorted(acc) for obj, acc in sorted(p.objects.items())},
             "fields": fields,
         },
-        depends_on=tuple(f"field.{ref}" for ref in fields if f"field.{ref}" in declared),
+        depends_on=tuple(
+            addr.field(*ref.split(".", 1)) for ref in fields if addr.field(*ref.split(".", 1)) in declared
+        ),
         source=sources.locate(address),
         owners=p.owners,
         label=p.label,

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from crmconf import __version__, files
-from crmconf.engine import live_checks, recovery, saved
+from crmconf.engine import effects, live_checks, managed, plan_extras, recovery, saved, steps, tracking
 from crmconf.engine.changes import Action, AttrChange, Change, Plan, Unmanaged
 from crmconf.engine.diff import diff
 from crmconf.engine.resource import Compiled, ManualStep, Snapshot
+from crmconf.engine.state import StateStore, store_for
 from crmconf.errors import StalePlanError, UsageError
 from crmconf.promotion import overrides, pilots
 from crmconf.providers import Provider
@@ -31,9 +32,15 @@ def kinds_of(compiled: Compiled, provider: Provider) -> frozenset[str]:
 def make_plan(ws: Validated, target: str, provider: Provider) -> tuple[Plan, Compiled, Snapshot]:
     compiled = provider.compile(overrides.effective(ws.spec, target), ws.sources)  # as this target gets it
     kinds = kinds_of(compiled, provider)
+    kinds = kinds | steps.check_kinds(compiled.manual) if kinds else kinds  # what the steps' checks read
     settled, reread = _recover(ws.root, target, provider, kinds)  # an apply cut short is settled first
     snapshot = reread if reread is not None else provider.fetch(kinds)
-    plan = plan_from(ws, target, provider.name, compiled, snapshot)
+    store = store_for(provider, ws.root, target)
+    record = managed.read(store, target)
+    missing = record.kinds - snapshot.kinds
+    if snapshot.kinds and missing:  # the spec dropped every object of a kind crmconf manages: read those too
+        snapshot = plan_extras.merge(snapshot, provider.fetch(frozenset(missing)))
+    plan = plan_from(ws, target, provider.name, compiled, snapshot, record=record, store=store)
     refused = tuple(pilots.unsupported(ws.spec, ws.sources, provider))  # never a pilot that reaches everyone
     return replace(plan, diagnostics=(*settled, *plan.diagnostics, *refused)), compiled, snapshot
 
@@ -53,12 +60,38 @@ def _recover(
     return notes, reads[-1] if reads and reads[-1].kinds >= kinds else None
 
 
-def plan_from(ws: Validated, target: str, provider: str, compiled: Compiled, snapshot: Snapshot) -> Plan:
+def plan_from(
+    ws: Validated,
+    target: str,
+    provider: str,
+    compiled: Compiled,
+    snapshot: Snapshot,
+    *,
+    record: managed.ManagedRecord | None = None,
+    store: StateStore | None = None,
+) -> Plan:
     prune = frozenset(ws.spec.config.policies.prune)
     protected = frozenset(a for step in compiled.manual for a in step.protects)
-    result = diff(compiled.resources, snapshot, prune=prune, protected=protected)
-    desired = {r.address for r in compiled.resources}
+    desired_at = {r.address: r for r in compiled.resources}
+    desired = set(desired_at)
+    rules = tracking.rules_for(ws.spec, target)
+    accepted = tracking.accepted(rules, [*snapshot.objects, *(record.entries if record else ())], desired)
+    # What a manual step is about is the spec's, done by people: never retired, never "unmanaged".
+    covered = desired | {m.address for m in compiled.manual} | protected
+    retiring = managed.retiring(record, covered, accepted) if record else frozenset()
+    result = diff(
+        compiled.resources, snapshot, prune=prune, protected=protected, managed=retiring, accepted=accepted
+    )
+    result = replace(result, unmanaged=tuple(u for u in result.unmanaged if u.address not in covered))
     checks = live_checks.check(ws.spec, ws.sources, snapshot, desired)
+    tracked = [
+        *tracking.duplicates(compiled.resources),
+        *tracking.rule_problems(rules, desired_at, snapshot, ws.sources),
+    ]
+    owned = tracking.owned(ws.spec, provider, compiled.resources)
+    member = (
+        managed.membership(record, store, owned, covered, snapshot, accepted) if record and store else None
+    )
     touched = desired | {c.address for c in result.changes}
     fingerprints = {a: (o.fingerprint if (o := snapshot.get(a)) else "-") for a in sorted(touched)}
     return Plan(
@@ -67,10 +100,20 @@ def plan_from(ws: Validated, target: str, provider: str, compiled: Compiled, sna
         changes=result.changes,
         manual=compiled.manual,
         unmanaged=result.unmanaged,
-        diagnostics=(*ws.diagnostics, *compiled.diagnostics, *result.diagnostics, *checks),
+        # validate already ran each target provider's offline checks, which may be its compile's own
+        # diagnostics (Salesforce): each is said once.
+        diagnostics=tuple(
+            dict.fromkeys((*ws.diagnostics, *compiled.diagnostics, *result.diagnostics, *checks, *tracked))
+        ),
         fingerprints=fingerprints,
         spec_digest=ws.digest,
         tool_version=__version__,
+        workspace=str(ws.root.resolve()),
+        membership=member,
+        steps=steps.evaluate(compiled.manual, ws.spec.manual_steps, target, snapshot),
+        effects={
+            c.address: fx for c in result.changes if (fx := effects.of_change(c, snapshot.get(c.address)))
+        },
     )
 
 
@@ -179,6 +222,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             for d in plan.diagnostics
         ],
         "fingerprints": dict(plan.fingerprints),
+        **plan_extras.to_dict(plan),
     }
 
 
@@ -204,7 +248,7 @@ def load_plan(path: Path, *, root: Path | None = None) -> Plan:
 
 def plan_from_dict(data: Mapping[str, Any], path: Path) -> Plan:
     try:
-        return Plan(
+        plan = Plan(
             target=data["target"],
             provider=data["provider"],
             changes=tuple(change_from_dict(c) for c in data["changes"]),
@@ -231,5 +275,6 @@ def plan_from_dict(data: Mapping[str, Any], path: Path) -> Plan:
             spec_digest=data["spec_digest"],
             tool_version=data.get("tool_version", ""),
         )
+        return plan_extras.restore(plan, data, path)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UsageError(f"{path} is not a crmconf plan file ({type(exc).__name__}: {exc})") from exc

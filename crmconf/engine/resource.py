@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from crmconf.address import step_id
 from crmconf.spec.diagnostics import Diagnostic, Location
 
 JSON = Any  # JSON-compatible values only: attrs are compared, saved in plans and journaled
@@ -91,6 +92,18 @@ class ManualStep:
     # Live objects this step asks people to build or keep (a workflow built by hand): never pruned, never
     # listed as unmanaged, since the spec names them.
     protects: tuple[str, ...] = ()
+    topic: str = ""  # what it asks, as a stable word: the step's id is `<address>:<topic>`
+    # How crmconf can read the result itself, when the vendor lets it (see crmconf.engine.steps).
+    check: Mapping[str, JSON] | None = None
+
+    @property
+    def id(self) -> str:
+        return step_id(self.address, self.topic)
+
+    @property
+    def digest(self) -> str:
+        """What is asked, in 16 hex digits: a person's "done" holds only for these instructions."""
+        return hashlib.sha256(f"{self.title}\0{self.instructions}".encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from crmconf import address as addr
 from crmconf.spec.diagnostics import Diagnostic, error
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
@@ -24,6 +25,6 @@ def unsupported(spec: Spec, sources: Sources, provider: object) -> Iterator[Diag
             yield error(
                 "P501",
                 f"automation {a.name} is a pilot, and provider {name} cannot make it reach only the pilot's people",
-                sources.locate(f"automation.{a.name}", "pilot"),
+                sources.locate(addr.automation(a.name), "pilot"),
                 hint="pilot it on a target whose provider can (crmconf providers), or remove `pilot:` to reach everyone",
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crmconf.engine.changes import Action, Change, Plan
+from crmconf.engine.steps import Status
 from crmconf.render.markdown_util import cell, code, fence
 from crmconf.render.plan_text import change_lines, summary
 
@@ -10,8 +11,8 @@ LIMIT = 65_536  # GitHub's maximum comment length
 MARKER = "<!-- crmconf-plan -->"
 
 
-def _diff_lines(c: Change) -> list[str]:
-    lines = [line.strip() for line in change_lines(c)]
+def _diff_lines(c: Change, effects: tuple[str, ...] = ()) -> list[str]:
+    lines = [line.strip() for line in change_lines(c, effects=effects)]
     prefix = {Action.CREATE: "+", Action.DELETE: "-", Action.REPLACE: "-", Action.UPDATE: "!"}[c.action]
     return [
         f"{prefix} {lines[0]}",
@@ -39,21 +40,37 @@ def render(plan: Plan, *, title: str | None = None) -> str:
         head.append("needs sign-off from: " + ", ".join(f"**{t}**" for t in signoff))
         head.append("")
     tail = _tail(plan)
-    body = [line for c in plan.changes for line in _diff_lines(c)]
+    body = [line for c in plan.changes for line in _diff_lines(c, plan.effects.get(c.address, ()))]
     return _fit(head, body, tail)
 
 
 def _tail(plan: Plan) -> list[str]:
     tail: list[str] = []
     if plan.manual:
-        tail += ["#### Manual steps", ""]
-        tail += [f"- [ ] **{cell(m.title)}** ({code(m.address)}): {cell(m.instructions)}" for m in plan.manual]
+        states = {s.id: s for s in plan.steps}
+        tail += [f"#### Manual steps ({len(plan.open_steps)} of {len(plan.manual)} open)", ""]
+        for m in plan.manual:
+            state = states.get(m.id)
+            status = state.status if state else Status.OPEN
+            mark = "[ ]" if status is Status.OPEN else "[x]"
+            said = f" *{status.value}" + (f": {cell(state.detail)}*" if state and state.detail else "*")
+            text = f": {cell(m.instructions)}" if status is Status.OPEN else ""
+            tail.append(f"- {mark} **{cell(m.title)}** ({code(m.id)}){text}{said}")
         tail.append("")
+    if plan.membership and plan.membership.forget:
+        tail += ["#### Forgotten (stay in the CRM, no longer managed)", ""]
+        tail += [f"- {code(a)}" for a in plan.membership.forget]
+        tail.append("")
+    unaccepted = plan.unaccepted
     if plan.unmanaged:
-        tail += [f"#### Unmanaged ({len(plan.unmanaged)})", ""]
-        tail += [f"- {code(u.address)}" + (f" {cell(u.label)}" if u.label else "") for u in plan.unmanaged[:50]]
-        if len(plan.unmanaged) > 50:
-            tail.append(f"- … and {len(plan.unmanaged) - 50} more")
+        accepted = len(plan.unmanaged) - len(unaccepted)
+        tail += [
+            f"#### Unmanaged ({len(unaccepted)}" + (f", {accepted} more accepted" if accepted else "") + ")",
+            "",
+        ]
+        tail += [f"- {code(u.address)}" + (f" {cell(u.label)}" if u.label else "") for u in unaccepted[:50]]
+        if len(unaccepted) > 50:
+            tail.append(f"- … and {len(unaccepted) - 50} more")
         tail.append("")
     if plan.diagnostics:
         tail += ["#### Warnings and errors", ""]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from crmconf.engine.changes import SYMBOLS, Action, Change, Plan
 from crmconf.engine.resource import JSON
+from crmconf.engine.steps import Status
 from crmconf.render.word_diff import is_text, word_diff
 
 UNMANAGED_SHOWN = 50  # a vendor org can hold thousands; the plan must stay readable
@@ -20,13 +21,33 @@ def value(v: JSON) -> str:
 
 
 def summary(plan: Plan) -> str:
-    if not plan.changes:
-        return "No changes. The live CRM matches the spec."
+    """The one line people read: every count, what needs --allow-destroy, and what is still open.
+
+    It says the CRM "matches the spec" only when nothing is to change and no manual step is open."""
     n = plan.counts
-    return f"Plan: {n['add']} to add, {n['change']} to change, {n['destroy']} to destroy."
+    steps = f"{n['open_steps']} manual step(s) still open" if n["open_steps"] else ""
+    if not plan.has_changes:
+        if steps:
+            return f"No changes. {steps}: the CRM does not match the spec until they are done."
+        loose = len(plan.unaccepted)
+        return "No changes. The live CRM matches the spec" + (
+            f" ({loose} unmanaged object(s) not accepted under `unmanaged:`)." if loose else "."
+        )
+    change = f"{n['change']} to change" + (
+        f" ({n['destructive_change']} of them destructive)" if n["destructive_change"] else ""
+    )
+    parts = [f"{n['add']} to add", change, f"{n['destroy']} to destroy"]
+    if n["forget"]:
+        parts.append(f"{n['forget']} to forget")
+    text = "Plan: " + ", ".join(parts) + "."
+    if plan.destructive:
+        text += f" {len(plan.destructive)} destructive change(s): applying needs --allow-destroy."
+    if steps:
+        text += f" {steps}."
+    return text
 
 
-def change_lines(c: Change, paint: bool = False) -> Iterator[str]:
+def change_lines(c: Change, paint: bool = False, effects: tuple[str, ...] = ()) -> Iterator[str]:
     symbol = SYMBOLS[c.action]
     head = f"{symbol} {c.address}"
     if paint:
@@ -35,6 +56,8 @@ def change_lines(c: Change, paint: bool = False) -> Iterator[str]:
     yield f"  {head}{why}"
     if c.destructive or c.migrate_to:
         yield f"      ! {c.impact}"
+    for effect in effects:
+        yield f"      > {effect}"
     for attr in c.attrs:
         if c.action is Action.CREATE:
             if attr.after is not None:
@@ -74,23 +97,11 @@ def render(plan: Plan, *, color: bool = False) -> str:
         out.append(f"crmconf will make these changes on target {plan.target} ({plan.provider}):")
         out.append("")
         for c in plan.changes:
-            out.extend(change_lines(c, color))
+            out.extend(change_lines(c, color, plan.effects.get(c.address, ())))
         out.append("")
-    if plan.manual:
-        out.append("Manual steps (the vendor's API cannot do these; crmconf will not pretend to):")
-        for m in plan.manual:
-            out.append(f"  [ ] {m.title}  ({m.address})")
-            out.append(f"      {m.instructions}")
-        out.append("")
-    if plan.unmanaged:
-        out.append(
-            f"Unmanaged: {len(plan.unmanaged)} live object(s) in no spec (never deleted unless pruned):"
-        )
-        shown = plan.unmanaged[:UNMANAGED_SHOWN]
-        out.extend(f"  ? {u.address}" + (f"  {u.label!r}" if u.label else "") for u in shown)
-        if len(plan.unmanaged) > len(shown):
-            out.append(f"  ... and {len(plan.unmanaged) - len(shown)} more (all of them: --format json)")
-        out.append("")
+    out.extend(manual_lines(plan))
+    out.extend(membership_lines(plan))
+    out.extend(unmanaged_lines(plan))
     for d in plan.diagnostics:
         where = f"{d.location}: " if d.location else ""
         out.append(
@@ -100,3 +111,67 @@ def render(plan: Plan, *, color: bool = False) -> str:
         out.append("")
     out.append(summary(plan))
     return "\n".join(out)
+
+
+MARKS = {Status.OPEN: "[ ]", Status.VERIFIED: "[x]", Status.DONE: "[x]"}
+
+
+def manual_lines(plan: Plan) -> list[str]:
+    if not plan.manual:
+        return []
+    states = {s.id: s for s in plan.steps}
+    opened = len(plan.open_steps)
+    out = [
+        f"Manual steps: {opened} of {len(plan.manual)} open "
+        "(the vendor's API cannot do these; crmconf will not pretend to):"
+    ]
+    for m in plan.manual:
+        state = states.get(m.id)
+        status = state.status if state else Status.OPEN
+        out.append(f"  {MARKS[status]} {m.id}  {m.title}")
+        if status is Status.OPEN:
+            out.append(f"      {m.instructions}")
+        detail = state.detail if state else ""
+        if status is Status.OPEN and "crmconf done" in detail:
+            detail = f"when it is done: crmconf done {m.id} --by EMAIL" + (
+                f" -t {plan.target}" if plan.target else ""
+            )
+        out.append(f"      {status.value}" + (f": {detail}" if detail else ""))
+    out.append("")
+    return out
+
+
+def membership_lines(plan: Plan) -> list[str]:
+    m = plan.membership
+    if m is None or not (m.forget or m.adopt or m.vanished):
+        return []
+    out = [f"Managed record ({m.location}):"]
+    out.extend(f"  = forget {a}: stays in the CRM; crmconf stops managing it" for a in m.forget)
+    if m.adopt:
+        out.append(
+            f"  + {len(m.adopt)} existing object(s) the spec declares are recorded as managed on the next apply"
+        )
+    if m.vanished:
+        out.append(
+            f"  - {len(m.vanished)} managed object(s) gone from the CRM and the spec are dropped from it"
+        )
+    out.append("")
+    return out
+
+
+def unmanaged_lines(plan: Plan) -> list[str]:
+    if not plan.unmanaged:
+        return []
+    open_ = plan.unaccepted
+    accepted = len(plan.unmanaged) - len(open_)
+    out = [
+        f"Unmanaged: {len(plan.unmanaged)} live object(s) in no spec (never deleted unless pruned)"
+        + (f"; {accepted} accepted under `unmanaged:`" if accepted else "")
+        + (":" if open_ else ".")
+    ]
+    shown = open_[:UNMANAGED_SHOWN]
+    out.extend(f"  ? {u.address}" + (f"  {u.label!r}" if u.label else "") for u in shown)
+    if len(open_) > len(shown):
+        out.append(f"  ... and {len(open_) - len(shown)} more (all of them: --format json)")
+    out.append("")
+    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -82,14 +83,37 @@ class LoadError(Exception):
 
 def workspace_files(root: Path) -> list[Path]:
     """Every YAML file under root, config first, skipping hidden folders (.crmconf, .git)."""
-    found = [
-        p
-        for p in root.rglob("*")
-        if p.suffix in YAML_SUFFIXES
-        and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    ]
-    return sorted(found, key=lambda p: (p.name not in CONFIG_NAMES, p.relative_to(root).as_posix()))
+    return scan(root)[0]
+
+
+def scan(root: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(every YAML file under root, config first; every folder that could not be listed, and why).
+
+    Hidden folders (.crmconf, .git) are skipped. A folder crmconf cannot read is reported, never
+    skipped silently: its specs would otherwise vanish from the plan, and their objects with them."""
+    found: list[Path] = []
+    unreadable: list[tuple[Path, str]] = []
+
+    def failed(exc: OSError) -> None:
+        unreadable.append((Path(exc.filename), exc.strerror or type(exc).__name__))
+
+    seen: set[str] = set()
+    # Linked folders are followed (a link out of the workspace is then refused by name, L111); each real
+    # folder is read once, so a link loop cannot run forever.
+    for folder, dirs, files in os.walk(root, onerror=failed, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        here = Path(folder)
+        for name in files:
+            path = here / name
+            if path.suffix in YAML_SUFFIXES and not name.startswith(".") and path.is_file():
+                found.append(path)
+    found.sort(key=lambda p: (p.name not in CONFIG_NAMES, p.relative_to(root).as_posix()))
+    return found, unreadable
 
 
 def read_source(path: Path, name: str) -> SourceFile:

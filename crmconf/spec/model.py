@@ -25,8 +25,8 @@ from pydantic import (
 from crmconf.spec.text import check_label, check_name
 
 OBJECTS = ("deal", "contact", "company", "ticket", "lead")
-SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions", "teams", "reviews")
-CONFIG_KEYS = ("version", "default_target", "targets", "policies", "promotion")
+SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions", "manual_steps", "teams", "reviews")
+CONFIG_KEYS = ("version", "default_target", "targets", "policies", "unmanaged", "promotion")
 KINDS = ("term", "field", "pipeline", "stage", "automation", "permission")
 
 ObjectName = Literal["deal", "contact", "company", "ticket", "lead"]
@@ -108,6 +108,24 @@ def _no_bool(value: Any) -> Any:
     return value
 
 
+def _rule_from_scalar(value: Any) -> Any:
+    return {"address": value} if isinstance(value, str) else value
+
+
+TargetName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
+
+
+class UnmanagedRule(Strict):
+    """A live object (or a pattern of them) the workspace knowingly leaves alone.
+
+    Listing an object crmconf manages, once the spec no longer declares it, forgets it: crmconf stops
+    managing it and never deletes it (Terraform's `removed` block)."""
+
+    address: Annotated[str, StringConstraints(min_length=1, max_length=400)]
+    reason: Text | None = None
+    targets: tuple[TargetName, ...] = ()
+
+
 def _default_targets() -> dict[str, Target]:
     return {"local": Target(provider="local")}
 
@@ -119,6 +137,12 @@ class WorkspaceConfig(Strict):
         default_factory=_default_targets
     )
     policies: Policies = Field(default_factory=Policies)
+    unmanaged: tuple[
+        Annotated[
+            UnmanagedRule, BeforeValidator(_rule_from_scalar, json_schema_input_type=str | UnmanagedRule)
+        ],
+        ...,
+    ] = ()
     # Targets in the order a spec goes through them (sandbox first): a later one takes only a spec that
     # was applied and verified on the one before.
     promotion: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], ...] = ()
@@ -476,6 +500,24 @@ class ReviewRecord(Strict):
     note: Text | None = None
 
 
+# --- manual steps done by people ---------------------------------------------------------------
+
+StepId = Annotated[str, StringConstraints(min_length=3, max_length=400)]
+
+
+class StepRecord(Strict):
+    """A manual step a person has done on one target, as `crmconf done` records it (git keeps it)."""
+
+    step: StepId
+    target: TargetName
+    done_by: Email
+    done_on: date
+    digest: Annotated[
+        str, StringConstraints(pattern=r"^[0-9a-f]{16}$")
+    ]  # what was asked: a change reopens it
+    note: Text | None = None
+
+
 # --- files and the merged workspace -------------------------------------------------------------
 
 
@@ -487,6 +529,7 @@ class SectionFile(Strict):
     pipelines: tuple[Pipeline, ...] = ()
     automations: tuple[Automation, ...] = ()
     permissions: tuple[PermissionSet, ...] = ()
+    manual_steps: tuple[StepRecord, ...] = ()
     teams: tuple[TeamSpec, ...] = ()
     reviews: tuple[ReviewRecord, ...] = ()
 
@@ -504,6 +547,7 @@ class Spec(Strict):
     pipelines: tuple[Pipeline, ...] = ()
     automations: tuple[Automation, ...] = ()
     permissions: tuple[PermissionSet, ...] = ()
+    manual_steps: tuple[StepRecord, ...] = ()
     teams: tuple[TeamSpec, ...] = ()
     reviews: tuple[ReviewRecord, ...] = ()
 

@@ -17,8 +17,9 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from crmconf import address as addr
 from crmconf.spec.diagnostics import Diagnostic, Location, error
-from crmconf.spec.load import CONFIG_NAMES, LoadError, Path_, SourceFile, read_source, workspace_files
+from crmconf.spec.load import CONFIG_NAMES, LoadError, Path_, SourceFile, read_source, scan
 from crmconf.spec.model import (
     ACTIONS,
     CONFIG_KEYS,
@@ -70,7 +71,17 @@ def load_workspace(root: Path) -> Workspace:
     if not root.is_dir():
         diagnostics.append(error("L109", f"{root} is not a folder", None))
         return Workspace(root, None, sources, diagnostics, "")
-    paths = workspace_files(root)
+    paths, unreadable = scan(root)
+    for folder, why in unreadable:
+        name = folder.relative_to(root).as_posix() + "/" if folder != root else "./"
+        diagnostics.append(
+            error(
+                "L100",
+                f"cannot read the folder {name}: {why}; its spec files would be left out",
+                Location(name, 1, 1),
+                hint="give crmconf read access to it, or move it out of the workspace",
+            )
+        )
     config_path = next((p for p in paths if p.name in CONFIG_NAMES and p.parent == root), None)
     if config_path is None:
         diagnostics.append(
@@ -275,6 +286,7 @@ def _merge(
 ) -> Spec | None:
     merged: dict[str, list[Any]] = {section: [] for section in _NAMED}
     fields: dict[str, list[Any]] = {}
+    steps: list[Any] = []
     reviews: list[Any] = []
     config: WorkspaceConfig | None = None
     for source, model in parsed:
@@ -285,16 +297,16 @@ def _merge(
         for section, (kind, attr) in _NAMED.items():
             for index, item in enumerate(getattr(model, section)):
                 key = str(getattr(item, attr))
-                address = f"{kind}.{key.lower() if kind == 'term' else key}"
+                address = addr.join(kind, key.lower() if kind == "term" else key)
                 if _claim(sources, diagnostics, address, source, (section, index), f"{kind} {key!r}"):
                     merged[section].append(item)
                     _register_children(sources, address, item, source.name, (section, index))
-        for index, record in enumerate(model.reviews):  # history: appended, never named, never unique
+        for index, review in enumerate(model.reviews):  # history: appended, never named, never unique
             sources.origins[f"review.{len(reviews)}"] = (source.name, ("reviews", index))
-            reviews.append(record)
+            reviews.append(review)
         for obj, specs in model.fields.items():
             for index, spec_field in enumerate(specs):
-                address = f"field.{obj}.{spec_field.name}"
+                address = addr.field(obj, spec_field.name)
                 if _claim(
                     sources,
                     diagnostics,
@@ -304,6 +316,17 @@ def _merge(
                     f"field {obj}.{spec_field.name}",
                 ):
                     fields.setdefault(obj, []).append(spec_field)
+        for index, record in enumerate(model.manual_steps):
+            what = f"manual step {record.step!r} on target {record.target}"
+            if _claim(
+                sources,
+                diagnostics,
+                f"done:{record.target}:{record.step}",
+                source,
+                ("manual_steps", index),
+                what,
+            ):
+                steps.append(record)
     if diagnostics or config is None:
         return None
     return Spec.model_construct(
@@ -313,6 +336,7 @@ def _merge(
         pipelines=tuple(merged["pipelines"]),
         automations=tuple(merged["automations"]),
         permissions=tuple(merged["permissions"]),
+        manual_steps=tuple(steps),
         teams=tuple(merged["teams"]),
         reviews=tuple(reviews),
     )
@@ -339,5 +363,5 @@ def _claim(
 
 
 def _register_children(sources: Sources, address: str, item: Any, file: str, path: Path_) -> None:
-    for index, stage in enumerate(getattr(item, "stages", ()) if address.startswith("pipeline.") else ()):
-        sources.origins.setdefault(f"{address}.stage.{stage.name}", (file, (*path, "stages", index)))
+    for index, stage in enumerate(getattr(item, "stages", ()) if addr.kind_of(address) == "pipeline" else ()):
+        sources.origins.setdefault(addr.child(address, "stage", stage.name), (file, (*path, "stages", index)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from crmconf import address as addr
 from crmconf.engine.changes import Change
 from crmconf.errors import ProviderError
 from crmconf_hubspot import flows
@@ -37,7 +38,7 @@ class FlowWrites:
                 return None
 
     def create_flow(self, change: Change) -> None:
-        name = change.address.removeprefix("automation.")
+        name = addr.name_of(change.address)
         if "trigger" not in (change.after or {}):
             raise ProviderError(f"HubSpot has no workflow {name}: correct `binds.hubspot` (crmconf never creates "
                                 "the workflows it only inventories)", context=context(change))
@@ -49,7 +50,7 @@ class FlowWrites:
         self.registry.workflows[str(created["id"])] = created
 
     def _flow_id(self, change: Change) -> str:
-        fid = change.meta.get("id") or change.address.removeprefix("automation.")
+        fid = change.meta.get("id") or addr.name_of(change.address)
         return str(fid)
 
     def _current_flow(self, fid: str) -> dict[str, Any]:
@@ -63,7 +64,7 @@ class FlowWrites:
         """A PUT is a full replace with the current revisionId, without what only a create carries."""
         attrs = change.after or {}
         if "trigger" in attrs:  # compiled: the whole definition is crmconf's
-            body = flows.to_flow(change.address.removeprefix("automation."), attrs, self.registry.lookups())
+            body = flows.to_flow(addr.name_of(change.address), attrs, self.registry.lookups())
         else:  # bound: the flow as it is, with only the attributes the spec manages changed
             body = dict(current)
             body["isEnabled"] = attrs.get("status", "active") == "active"

@@ -263,6 +263,7 @@ class Client:
                 self._sdk = HubSpot(access_token=self.token, host=self.settings.base_url,
                                     base_url=self.settings.base_url, retry=Retry(total=False),
                                     client_side_validation=self.settings.strict_decoding)
+            sdk = self._sdk
             crm, settings = self._sdk.crm, self._sdk.settings
             factories: dict[str, Callable[[], Any]] = {
                 "properties": lambda: crm.properties.core_api,
@@ -276,6 +277,7 @@ class Client:
                 "users": lambda: settings.users.users_api,
                 "roles": lambda: settings.users.roles_api,
                 "teams": lambda: settings.users.teams_api,
+                "files": lambda: sdk.files.files_api,  # crmconf's own documents (crmconf_hubspot.state)
             }
             self._apis[name] = factories[name]()
         return self._apis[name]

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from crmconf import address as addr
 from crmconf.engine.native import automation_address, automation_refs
 from crmconf.engine.resource import Compiled, ManualStep, Resource
 from crmconf.spec.diagnostics import Diagnostic, warning
@@ -75,7 +76,7 @@ def compile_spec(spec: Spec, sources: Sources) -> tuple[Compiled, Desired]:
 
     for obj, fields in spec.fields.items():
         for f in fields:
-            address = f"field.{obj}.{f.name}"
+            address = addr.field(obj, f.name)
             if obj not in OBJECT_TYPES:
                 diagnostics.append(warning("P401", f"{address}: the HubSpot provider does not manage {obj} fields",
                                            sources.locate(address), hint="HubSpot keeps leads as contacts"))
@@ -98,7 +99,7 @@ def compile_spec(spec: Spec, sources: Sources) -> tuple[Compiled, Desired]:
             lifecycle[p.name] = p.object
             manual.append(_lifecycle(p, spec_fields.get(p.object, {}), sources))
         else:
-            where = sources.locate(f"pipeline.{p.name}")
+            where = sources.locate(addr.pipeline(p.name))
             diagnostics.append(warning("P402", f"pipeline {p.name}: HubSpot has no pipelines for {p.object} records",
                                        where, hint="model it as a picklist field instead"))
 
@@ -127,7 +128,7 @@ class _Automations:
 
 def _automations(spec: Spec, sources: Sources, lifecycle: Mapping[str, str]) -> _Automations:
     out = _Automations()
-    declared = {f"field.{o}.{f.name}" for o, fs in spec.fields.items() for f in fs}
+    declared = {addr.field(o, f.name) for o, fs in spec.fields.items() for f in fs}
     for a in spec.automations:
         if a.binds is not None:
             bound_address = automation_address(a, PROVIDER)
@@ -142,8 +143,8 @@ def _automations(spec: Spec, sources: Sources, lifecycle: Mapping[str, str]) -> 
         out.compiled.add(a.name)
         out.teams = out.teams or flows.uses_teams(a)
         out.resources.append(Resource(
-            f"automation.{a.name}", "automation", flows.normalise(a), depends_on=automation_refs(a, declared),
-            source=sources.locate(f"automation.{a.name}"), owners=tuple(x for x in (a.team, a.owner) if x),
+            addr.automation(a.name), "automation", flows.normalise(a), depends_on=automation_refs(a, declared),
+            source=sources.locate(addr.automation(a.name)), owners=tuple(x for x in (a.team, a.owner) if x),
             label=flow_name(a.name), replace_on=("object",)))  # a flow's object type is fixed at creation
     return out
 
@@ -154,7 +155,7 @@ def reads(spec: Spec, sources: Sources, desired: Desired) -> Desired:
     fields: set[str] = {obj for obj in spec.fields if obj in OBJECT_TYPES}
     for obj in sorted(fields):
         first = spec.fields[obj][0]  # type: ignore[index]
-        needs += scopes.for_fields(obj, sources.locate(f"field.{obj}.{first.name}"))
+        needs += scopes.for_fields(obj, sources.locate(addr.field(obj, first.name)))
     pipelines: set[str] = {p.object for p in desired.pipelines.values()}
     lifecycles: set[str] = set(desired.lifecycle.values())
     compiled = [a for a in spec.automations if a.name in desired.compiled]
@@ -163,13 +164,13 @@ def reads(spec: Spec, sources: Sources, desired: Desired) -> Desired:
         if flows.reads_stages(a):
             (pipelines if a.object in PIPELINE_OBJECTS else lifecycles).add(str(a.object))
     for name, pipeline in desired.pipelines.items():
-        needs += scopes.for_pipelines(pipeline.object, sources.locate(f"pipeline.{name}"))
+        needs += scopes.for_pipelines(pipeline.object, sources.locate(addr.pipeline(name)))
     for name, obj in desired.lifecycle.items():
-        needs += scopes.for_lifecycle(obj, sources.locate(f"pipeline.{name}"))
+        needs += scopes.for_lifecycle(obj, sources.locate(addr.pipeline(name)))
     if spec.automations:
-        needs += scopes.for_automations(sources.locate(f"automation.{spec.automations[0].name}"), desired.teams)
+        needs += scopes.for_automations(sources.locate(addr.automation(spec.automations[0].name)), desired.teams)
     if spec.permissions:
-        needs += scopes.for_permissions(sources.locate(f"permission.{spec.permissions[0].name}"))
+        needs += scopes.for_permissions(sources.locate(addr.permission(spec.permissions[0].name)))
     prune = desired.prune
     if "field" in prune:
         fields |= set(OBJECT_TYPES)
@@ -204,7 +205,7 @@ def field_attrs(obj: str, f: FieldSpec) -> dict[str, Any]:
 
 
 def _field(obj: str, f: FieldSpec, sources: Sources, standard_index: dict[tuple[str, str], str]) -> Resource | None:
-    address = f"field.{obj}.{f.name}"
+    address = addr.field(obj, f.name)
     std = standard(obj, f.name)
     if std is None:
         return Resource(address, "field", field_attrs(obj, f), source=sources.locate(address), owners=f.owners,
@@ -231,25 +232,25 @@ def _field_steps(obj: str, f: FieldSpec, address: str, sources: Sources) -> list
             address, f"Make {shown} required",
             f"HubSpot properties have no 'required' setting in the API. In {record_form_path(obj)}, "
             f"mark {shown} as required (and on any forms that create {PLURAL_LABELS[obj].lower()}).",
-            where, f.owners))
+            where, f.owners, topic="required"))
     return steps
 
 
 # --- pipelines --------------------------------------------------------------------------------------
 
 def _pipeline(p: Pipeline, sources: Sources) -> list[Resource]:
-    address = f"pipeline.{p.name}"
+    address = addr.pipeline(p.name)
     owners = tuple(dict.fromkeys([*p.owners, *(s.owner_team for s in p.stages if s.owner_team)]))
     pipeline = Resource(
         address, "pipeline", {"object": p.object, "label": p.label}, source=sources.locate(address), owners=owners,
         replace_on=("object",), label=p.label,
-        migrations={f"{address}.stage.{old}": f"{address}.stage.{new}" for old, new in p.migrate_to.items()},
+        migrations={addr.child(address, "stage", old): addr.child(address, "stage", new) for old, new in p.migrate_to.items()},
     )
     stages = [
-        Resource(f"{address}.stage.{s.name}", "stage",
+        Resource(addr.child(address, "stage", s.name), "stage",
                  {"label": s.label, "position": i, "probability": s.probability if p.object == "deal" else None,
                   "outcome": s.outcome},
-                 depends_on=(address,), source=sources.locate(f"{address}.stage.{s.name}"), owners=owners,
+                 depends_on=(address,), source=sources.locate(addr.child(address, "stage", s.name)), owners=owners,
                  parent=address, label=s.label)
         for i, s in enumerate(p.stages)
     ]
@@ -263,10 +264,10 @@ def _stage_requirements(p: Pipeline, spec_fields: Mapping[str, FieldSpec], sourc
     lines = "; ".join(f"{s.label}: " + ", ".join(property_label(p.object, r, spec_fields) for r in req)
                       for s, req in required)
     return ManualStep(
-        f"pipeline.{p.name}", f"Set the properties each stage of {p.label} requires",
+        addr.pipeline(p.name), f"Set the properties each stage of {p.label} requires",
         f"HubSpot has no API for stage-required properties. In "
         f"{ui_path(pipelines_path(p.object, p.label), 'Edit stage properties')}, require: {lines}.",
-        sources.locate(f"pipeline.{p.name}"), p.owners)
+        sources.locate(addr.pipeline(p.name)), p.owners, topic="stage-requirements")
 
 
 def _lifecycle(p: Pipeline, spec_fields: Mapping[str, FieldSpec], sources: Sources) -> ManualStep:
@@ -281,8 +282,8 @@ def _lifecycle(p: Pipeline, spec_fields: Mapping[str, FieldSpec], sources: Sourc
             f"order: {stages}. Workflows that name these stages compile once they exist there.")
     if required:
         text += f" Then, per stage, require: {required}."
-    return ManualStep(f"pipeline.{p.name}", f"Set up the {p.label} as HubSpot lifecycle stages", text,
-                      sources.locate(f"pipeline.{p.name}"), p.owners)
+    return ManualStep(addr.pipeline(p.name), f"Set up the {p.label} as HubSpot lifecycle stages", text,
+                      sources.locate(addr.pipeline(p.name)), p.owners, topic="lifecycle-stages")
 
 
 # --- automations ------------------------------------------------------------------------------------
@@ -292,7 +293,7 @@ def _bound(a: Automation, address: str, sources: Sources) -> Resource:
     attrs: dict[str, Any] = {"status": a.status}
     if a.description:
         attrs["description"] = a.description
-    return Resource(address, "automation", attrs, source=sources.locate(f"automation.{a.name}"),
+    return Resource(address, "automation", attrs, source=sources.locate(addr.automation(a.name)),
                     owners=tuple(x for x in (a.team, a.owner) if x), label=a.name)
 
 
@@ -300,13 +301,15 @@ def _manual_automation(a: Automation, reason: str, sources: Sources) -> ManualSt
     trigger = a.trigger.model_dump(mode="json") if a.trigger else {}
     actions = [act.model_dump(mode="json") for act in a.actions]
     return ManualStep(
-        f"automation.{a.name}", f"Build the workflow {flow_name(a.name)} by hand",
+        addr.automation(a.name), f"Build the workflow {flow_name(a.name)} by hand",
         f"crmconf cannot generate it ({reason}). In {ui_path('Automation', 'Workflows')}, create a "
         f"{a.object}-based workflow "
         f"named exactly '{flow_name(a.name)}' (so plans and audits recognise it) with trigger {trigger} and "
         f"actions {actions}; turn it {'on' if a.status == 'active' else 'off'}.",
-        sources.locate(f"automation.{a.name}"), tuple(x for x in (a.team, a.owner) if x),
-        protects=(f"automation.{a.name}",))  # the workflow people build from this step: never pruned
+        sources.locate(addr.automation(a.name)), tuple(x for x in (a.team, a.owner) if x), topic="build-workflow",
+        protects=(addr.automation(a.name),),  # the workflow people build from this step: never pruned
+        # HubSpot lists workflows by name: the one asked for either exists, in the state asked, or not.
+        check={"kind": "automation", "label": flow_name(a.name), "attrs": {"status": a.status}})
 
 
 # --- permissions ------------------------------------------------------------------------------------
@@ -323,5 +326,6 @@ def _permission(p: PermissionSet, spec_fields: Mapping[str, Mapping[str, FieldSp
     if fields:
         text += (f" Field-level access (each property's Field permissions in {ui_path('Settings', 'Properties')}): "
                  f"{fields}.")
-    return ManualStep(f"permission.{p.name}", f"Set up the permission set {p.label}", text,
-                      sources.locate(f"permission.{p.name}"))
+    return ManualStep(addr.permission(p.name), f"Set up the permission set {p.label}", text,
+                      sources.locate(addr.permission(p.name)), topic="permission-set",
+                      check={"role": p.label, "name": p.name})  # its grants are unreadable: absence refutes

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from crmconf import address as addr
 from crmconf.engine.resource import LiveObject, Snapshot
 from crmconf_hubspot.mapping import DEFAULT_GROUPS, compiled_name, slug, unique
 
@@ -57,7 +58,7 @@ def _standard(live: LiveObject) -> dict[str, Any] | None:
     options = live.attrs.get("options")
     if live.meta.get("type") not in ("picklist", "multipicklist") or not options:
         return None
-    return {"name": live.address.rsplit(".", 1)[-1], "label": live.label, "type": live.meta["type"],
+    return {"name": addr.name_of(live.address), "label": live.label, "type": live.meta["type"],
             "options": _options(options)}
 
 
@@ -71,8 +72,8 @@ def _pipeline(live: LiveObject, objects: list[LiveObject]) -> dict[str, Any]:
     stages = sorted((o for o in objects if o.kind == "stage" and o.parent == live.address),
                     key=lambda o: int(o.attrs["position"]))
     return {
-        "name": live.address.removeprefix("pipeline."), "object": obj, "label": live.attrs["label"],
-        "stages": [{"name": s.address.rsplit(".", 1)[-1], "label": s.attrs["label"],
+        "name": addr.name_of(live.address), "object": obj, "label": live.attrs["label"],
+        "stages": [{"name": addr.name_of(s.address), "label": s.attrs["label"],
                     **({"probability": s.attrs["probability"]} if obj == "deal" else {}),
                     **({"outcome": s.attrs["outcome"]} if s.attrs["outcome"] else {})} for s in stages],
     }

@@ -18,6 +18,7 @@ from typing import Any
 
 from hubspot.crm.objects import PublicObjectSearchRequest
 
+from crmconf import address as addr
 from crmconf.audit.compute import CRMCONF_WRITER
 from crmconf.engine.resource import JSON, LiveObject, Snapshot
 from crmconf.errors import AuthError
@@ -173,8 +174,8 @@ class Fetcher(FieldReader):
                 stages = sorted(p.stages or [], key=lambda s: (s.display_order, s.label))
                 for sid, stage_name in self._stage_names(stages, spec).items():
                     label = next(s.label for s in stages if s.id == sid)
-                    self.registry.lifecycle[f"pipeline.{name}.stage.{stage_name}"] = StageRef(
-                        sid, f"pipeline.{name}", obj, label)
+                    self.registry.lifecycle[addr.stage(name, stage_name)] = StageRef(
+                        sid, addr.pipeline(name), obj, label)
 
     def _pipeline_names(self, live: dict[str, list[Any]]) -> dict[str, str]:
         """Live pipeline id -> spec name: by label within the object, else a relabel, else a slug."""
@@ -201,7 +202,7 @@ class Fetcher(FieldReader):
         return names
 
     def _pipeline(self, obj: str, p: Any, name: str) -> None:
-        address = f"pipeline.{name}"
+        address = addr.pipeline(name)
         spec = self.desired.pipelines.get(name)
         managed = spec is not None and spec.object == obj
         pruned = "pipeline" in self.desired.prune and not managed
@@ -217,7 +218,7 @@ class Fetcher(FieldReader):
             meta={"id": p.id, "object": obj}, usage=usage, label=p.label)
         positions = self._positions(address, stages, stage_names) if managed else {}
         for rank, s in enumerate(stages):
-            stage_address = f"{address}.stage.{stage_names[s.id]}"
+            stage_address = addr.child(address, "stage", stage_names[s.id])
             metadata = {str(k): str(v) for k, v in (s.metadata or {}).items()}
             self.registry.stages[stage_address] = StageRef(s.id, address, obj, s.label, display_order=s.display_order)
             attrs = {"label": s.label, "position": positions.get(s.id, rank),
@@ -239,7 +240,7 @@ class Fetcher(FieldReader):
         final: list[tuple[int, str, int]] = []  # (displayOrder, label, spec index) once applied
         live = set()
         for s in stages:
-            resource = wanted.get(f"{address}.stage.{names[s.id]}")
+            resource = wanted.get(addr.child(address, "stage", names[s.id]))
             if resource is None:
                 continue  # retired by the plan
             live.add(resource.address)
@@ -340,13 +341,13 @@ class Fetcher(FieldReader):
         updated_by: str | None = None
         if fid not in self.desired.bound and name is not None and name not in taken:
             taken.add(name)
-            address = f"automation.{name}"
+            address = addr.automation(name)
             attrs: dict[str, JSON] = (flows.from_flow(flow, lookups) if detailed
                                       else {"status": _status(flow), "object": obj})
             if detailed and flows.written_by_crmconf(flow):
                 updated_by = CRMCONF_WRITER  # the audit does not count crmconf's own writes as changes
         else:
-            address = f"automation.{fid}"
+            address = addr.automation(fid)
             attrs = {"status": _status(flow), "object": obj}
             if detailed:
                 attrs["description"] = flow.get("description") or None

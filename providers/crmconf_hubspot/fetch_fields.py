@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crmconf import address as addr
 from crmconf.engine.resource import JSON, LiveObject
 from crmconf_hubspot import scopes
 from crmconf_hubspot.client import Client, MissingScopes
@@ -40,7 +41,8 @@ class FieldReader:
                 f"list {OBJECT_TYPES[obj]} properties", api.get_all, OBJECT_TYPES[obj], idempotent=True).results]
             if self._sensitive_wanted(obj, {p["name"] for p in listed}):
                 listed += self._sensitive(obj)
-            if any(a.startswith(f"field.{obj}.") for a, r in self.desired.resources.items() if "format" in r.attrs):
+            if any(addr.field_of(a) is not None and addr.field_of(a)[0] == obj  # type: ignore[index]
+                   for a, r in self.desired.resources.items() if "format" in r.attrs):
                 self._rules(obj)
             for raw in listed:
                 self.registry.properties[(obj, raw["name"])] = raw
@@ -54,8 +56,8 @@ class FieldReader:
         a sensitive property, which would otherwise plan as a create and fail."""
         if "field" in self.desired.prune or not self.desired.known:
             return True
-        declared = {a.split(".", 2)[2] for a, r in self.desired.resources.items()
-                    if r.kind == "field" and a.startswith(f"field.{obj}.") and "type" in r.attrs}
+        declared = {f[1] for a, r in self.desired.resources.items()
+                    if r.kind == "field" and "type" in r.attrs and (f := addr.field_of(a)) is not None and f[0] == obj}
         return bool(declared - listed)
 
     def _sensitive(self, obj: str) -> list[dict[str, Any]]:
@@ -87,11 +89,11 @@ class FieldReader:
             name = self.desired.standard.get((obj, raw["name"]))
             if name is None:
                 return None
-            address = f"field.{obj}.{name}"
+            address = addr.field(obj, name)
             attrs: dict[str, JSON] = {"options": options_of(raw["options"]),
                                       "format": field_live_attrs(raw, rules)["format"]}
         else:
-            address = f"field.{obj}.{raw['name']}"
+            address = addr.field(obj, raw['name'])
             attrs = field_live_attrs(raw, rules)
         usage: dict[str, int] = {}
         removed = self.desired.removed_options(address, options_of(raw["options"]))

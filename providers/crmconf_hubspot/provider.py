@@ -30,6 +30,7 @@ from crmconf_hubspot.compile import Desired, compile_spec
 from crmconf_hubspot.export import export
 from crmconf_hubspot.fetch import BATCH, Fetcher, Registry
 from crmconf_hubspot.mapping import OBJECT_TYPES
+from crmconf_hubspot.state import HubSpotStateStore
 
 
 class HubSpotProvider:
@@ -106,6 +107,10 @@ class HubSpotProvider:
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
         yield
+
+    def state_store(self) -> HubSpotStateStore:
+        """crmconf's own documents (the managed record) as private files in the portal's file manager."""
+        return HubSpotStateStore(self.client, self.ctx.target)
 
     def close(self) -> None:
         self.client.close()

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from crmconf import address as addr
 from crmconf.engine.resource import JSON
 from crmconf_hubspot.flow_body import Lookups
 from crmconf_hubspot.mapping import options_of, spec_type
@@ -52,25 +53,26 @@ class Registry:
 
     def stage_id(self, ref: str) -> str | None:
         pipeline, _, stage = ref.partition(".")
-        address = f"pipeline.{pipeline}.stage.{stage}"
+        address = addr.stage(pipeline, stage)
         found = self.stages.get(address) or self.lifecycle.get(address)
         return found.id if found else None
 
     def lookups(self) -> Lookups:
         def stage_ref(obj: str, sid: str) -> str | None:
             address = self.stage_address(obj, sid)
-            return address.removeprefix("pipeline.").replace(".stage.", ".", 1) if address else None
+            found = addr.stage_of(address) if address else None
+            return ".".join(found) if found else None
 
         def property_type(obj: str, prop: str) -> str | None:
             raw = self.properties.get((obj, prop))
             return str(raw["type"]) if raw else None
 
         def pipeline_id(name: str) -> str | None:
-            ref = self.pipelines.get(f"pipeline.{name}")
+            ref = self.pipelines.get(addr.pipeline(name))
             return ref.id if ref else None
 
         def pipeline_name(obj: str, pid: str) -> str | None:
-            return next((a.removeprefix("pipeline.") for a, p in self.pipelines.items()
+            return next((addr.name_of(a) for a, p in self.pipelines.items()
                          if p.obj == obj and p.id == pid), None)
 
         return Lookups(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from crmconf import address as addr
 from crmconf.engine.resource import LiveObject, Snapshot
 
 
@@ -24,7 +25,7 @@ def _clean(data: Mapping[str, Any]) -> dict[str, Any]:
 def _field(obj: LiveObject) -> dict[str, Any]:
     attrs = dict(obj.attrs)
     options = attrs.pop("options", None)
-    name = obj.address.split(".", 2)[2]
+    name = addr.name_of(obj.address)
     out = {"name": name, **_clean(attrs)}
     if options:
         out["options"] = [
@@ -41,18 +42,18 @@ def _field(obj: LiveObject) -> dict[str, Any]:
 
 
 def _pipeline(obj: LiveObject, stages: dict[str, LiveObject]) -> dict[str, Any]:
-    name = obj.address.removeprefix("pipeline.")
+    name = addr.name_of(obj.address)
     ordered = [
-        stages[f"{obj.address}.stage.{s}"]
+        stages[addr.stage(name, s)]
         for s in obj.attrs["stages"]
-        if f"{obj.address}.stage.{s}" in stages
+        if addr.stage(name, s) in stages
     ]
     return {
         "name": name,
         **_clean({k: obj.attrs[k] for k in ("object", "label", "description")}),
         "stages": [
             {
-                "name": s.address.rsplit(".", 1)[1],
+                "name": addr.name_of(s.address),
                 **_clean({k: v for k, v in s.attrs.items() if k != "position"}),
             }
             for s in ordered
@@ -61,7 +62,7 @@ def _pipeline(obj: LiveObject, stages: dict[str, LiveObject]) -> dict[str, Any]:
 
 
 def _automation(obj: LiveObject) -> dict[str, Any]:
-    name = obj.address.removeprefix("automation.")
+    name = addr.name_of(obj.address)
     attrs = dict(obj.attrs)
     if attrs.get("trigger") is None:
         return {
@@ -81,14 +82,14 @@ def export(snapshot: Snapshot) -> dict[str, Any]:
     fields: dict[str, list[dict[str, Any]]] = {}
     for o in objects:
         if o.kind == "field":
-            fields.setdefault(o.address.split(".")[1], []).append(_field(o))
+            fields.setdefault((addr.field_of(o.address) or ("", ""))[0], []).append(_field(o))
     return {
         "terminology": [_clean(dict(o.attrs)) for o in objects if o.kind == "term"],
         "fields": fields,
         "pipelines": [_pipeline(o, stages) for o in objects if o.kind == "pipeline"],
         "automations": [_automation(o) for o in objects if o.kind == "automation"],
         "permissions": [
-            {"name": o.address.removeprefix("permission."), **_clean(dict(o.attrs))}
+            {"name": addr.name_of(o.address), **_clean(dict(o.attrs))}
             for o in objects
             if o.kind == "permission"
         ],

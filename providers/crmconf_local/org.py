@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ FORMAT_VERSION = 1
 
 
 def empty_org() -> dict[str, Any]:
-    return {"format_version": FORMAT_VERSION, "objects": {}, "records": {}, "users": []}
+    # `state` holds crmconf's own documents (the managed record), kept in the org like a vendor would.
+    return {"format_version": FORMAT_VERSION, "objects": {}, "records": {}, "users": [], "state": {}}
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -60,20 +62,26 @@ def save(path: Path, org: dict[str, Any]) -> None:
 
 
 @contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
+def locked(path: Path, wait: float = 0.0) -> Iterator[None]:
+    """The org's exclusive lock; `wait` seconds to get it (short writes wait, an apply does not)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     lock_path = path.with_name(path.name + ".lock")
     try:  # never through a link: the lock file is ours, and a link could point anywhere
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     except OSError as exc:
         raise ProviderError(f"cannot open the lock {lock_path}: {exc.strerror}", context="local") from exc
+    deadline = time.monotonic() + wait
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise LockedError(
-                f"another crmconf apply holds the lock on {path}; try again when it ends"
-            ) from exc
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as exc:
+                if time.monotonic() >= deadline:
+                    raise LockedError(
+                        f"another crmconf apply holds the lock on {path}; try again when it ends"
+                    ) from exc
+                time.sleep(0.05)
         yield
     finally:
         os.close(fd)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from crmconf import address as addr
 from crmconf.audit.compute import CRMCONF_WRITER
 from crmconf.engine.changes import Action, Change
 from crmconf.engine.diff import option_values
@@ -20,8 +21,11 @@ from crmconf.errors import ProviderError
 from crmconf.providers import CONCERNS, ProviderContext, Support
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
+from crmconf_local import manual
 from crmconf_local import org as store
 from crmconf_local.export import export as export_sections
+from crmconf_local.manual import CONCERNS as MANUAL_CONCERNS
+from crmconf_local.state import LocalStateStore
 
 DEFAULT_PATH = ".crmconf/local-org.json"
 FAULTS_ENV = "CRMCONF_LOCAL_FAULTS"  # comma-separated addresses whose apply fails: for tests and drills
@@ -34,6 +38,12 @@ class LocalProvider:
         "type": "object",
         "properties": {
             "path": {"type": "string", "minLength": 1},
+            "manual": {
+                "type": "array",
+                "items": {"enum": list(MANUAL_CONCERNS)},
+                "uniqueItems": True,
+                "description": "concerns left to people, to rehearse a vendor's limits offline",
+            },
             # smaller batches: more, shorter writes (interruption drills use it to stop between many)
             "batch_size": {"type": "integer", "minimum": 1, "maximum": 10_000},
         },
@@ -47,13 +57,16 @@ class LocalProvider:
         self.ctx = ctx
         self.path: Path = ctx.inside_workspace(str(ctx.settings.get("path", DEFAULT_PATH)))
         self._org: dict[str, Any] | None = None
+        self._session = False
         self._faults = {a for a in os.environ.get(FAULTS_ENV, "").split(",") if a}
         self.batch_size = int(ctx.settings.get("batch_size", self.batch_size))
 
     # --- the protocol ---------------------------------------------------------------------------
 
     def compile(self, spec: Spec, sources: Sources) -> Compiled:
-        return Compiled(tuple(compile_spec(spec, sources, provider=self.name)))
+        resources = compile_spec(spec, sources, provider=self.name)
+        kept, steps = manual.split(resources, frozenset(self.ctx.settings.get("manual", ())))
+        return Compiled(tuple(kept), tuple(steps))
 
     def fetch(self, kinds: frozenset[str]) -> Snapshot:
         org = store.load(self.path)
@@ -70,7 +83,19 @@ class LocalProvider:
     def session(self) -> Iterator[None]:
         with store.locked(self.path):
             self._org = store.load(self.path)
-            yield
+            self._session = True
+            try:
+                yield
+            finally:
+                self._session = False
+
+    @property
+    def holds_lock(self) -> bool:
+        return self._session
+
+    def state_store(self) -> LocalStateStore:
+        """crmconf's own documents (the managed record) live in the org file itself."""
+        return LocalStateStore(self, self.ctx.root)
 
     def apply(self, change: Change) -> None:
         [err] = self.apply_batch([change])
@@ -189,8 +214,8 @@ def _user() -> str:
 
 
 def _stage_of(address: str) -> tuple[str, str] | None:
-    pipeline, sep, stage = address.partition(".stage.")
-    return (pipeline.removeprefix("pipeline."), stage) if sep else None
+    """(pipeline, stage) by position: a pipeline named `stage` is no different from any other."""
+    return addr.stage_of(address)
 
 
 def _usage(address: str, obj: Mapping[str, Any], org: Mapping[str, Any]) -> dict[str, int]:
@@ -204,7 +229,7 @@ def _usage(address: str, obj: Mapping[str, Any], org: Mapping[str, Any]) -> dict
         counted = org.get("automation_runs", {}).get(address)
         return {k: int(counted[k]) for k in ("runs", "failed_runs") if k in counted} if counted else {}
     if obj["kind"] == "field":
-        _, obj_name, field = address.split(".", 2)
+        obj_name, field = addr.field_of(address) or ("", "")
         held = [r[field] for r in records.get(obj_name, []) if r.get(field) not in (None, "", [])]
         counts: dict[str, int] = {"records": len(held)}
         options = option_values(obj["attrs"].get("options") or [])
@@ -224,7 +249,7 @@ def _move_records(org: dict[str, Any], change: Change) -> None:
     if not held:
         return
     target = _stage_of(change.migrate_to or "")
-    if target is None or f"pipeline.{target[0]}.stage.{target[1]}" not in org["objects"]:
+    if target is None or addr.stage(*target) not in org["objects"]:
         raise ProviderError(
             f"{len(held)} record(s) still sit in this stage and no migrate_to stage exists",
             context=f"local: delete {change.address}",

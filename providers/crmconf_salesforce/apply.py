@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from crmconf import address as addr
 from crmconf.engine.changes import Action, Change
 from crmconf.errors import AuthError, LimitExceededError, ProviderError
 from crmconf_salesforce import stages
@@ -36,14 +37,14 @@ STOPPERS = (LimitExceededError, AuthError)
 
 
 def _name(address: str) -> str:
-    return address.rsplit(".", 1)[-1]
+    return addr.name_of(address)
 
 
 def _automation_kind(change: Change) -> str:
     attrs = change.after or change.before or {}
     if "definition" in attrs or change.meta.get("compiled"):
         return "compiled"
-    api = change.address.removeprefix("automation.")
+    api = addr.name_of(change.address)
     return "workflow_rule" if "." in api or change.meta.get("kind") == "workflow_rule" else "flow"
 
 
@@ -212,7 +213,7 @@ class Applier:
         through Tooling FlowDefinition. A production org deploys a flow sent as Active inactive
         (unless "Deploy processes and flows as active" is on, which then wants Apex tests), so
         crmconf never asks a deploy to activate: the same two steps work in sandboxes too."""
-        names = {c.address: FLOW_PREFIX + c.address.removeprefix("automation.") for c in changes}
+        names = {c.address: FLOW_PREFIX + addr.name_of(c.address) for c in changes}
         out: dict[str, Result] = {}
         deploy = [c for c in changes if c.action is Action.CREATE or {a.name for a in c.attrs} - {"status"}]
         if deploy:
@@ -260,7 +261,7 @@ class Applier:
 
     def _one_automation(self, c: Change) -> None:
         kind = _automation_kind(c)
-        api = str(c.meta.get("api_name") or c.address.removeprefix("automation."))
+        api = str(c.meta.get("api_name") or addr.name_of(c.address))
         context = f"salesforce {c.address}"
         if c.action is Action.CREATE:
             raise ProviderError(

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from crmconf import address as addr
 from crmconf.engine.native import automation_refs
 from crmconf.engine.resource import Compiled, ManualStep, Resource
 from crmconf.spec.diagnostics import Diagnostic, Location, error, warning
@@ -105,7 +106,7 @@ class _Builder:
             sobject = OBJECTS[obj]
             standard: list[str] = []
             for f in specs:
-                address = f"field.{obj}.{f.name}"
+                address = addr.field(obj, f.name)
                 if is_standard(obj, f.name):
                     standard.append(self._standard_line(obj, f))
                     continue
@@ -114,10 +115,10 @@ class _Builder:
                 self._custom_field(obj, sobject, f, address)
             if standard:
                 self.manual.append(ManualStep(
-                    f"field.{obj}", f"Standard {sobject} fields are set up in Salesforce Setup",
+                    addr.join("field", obj), f"Standard {sobject} fields are set up in Salesforce Setup",
                     "crmconf never creates or changes Salesforce standard fields. In Setup > Object Manager > "
                     f"{sobject}, check: " + "; ".join(standard) + ".",
-                    self.at(f"field.{obj}.{specs[0].name}"),
+                    self.at(addr.field(obj, specs[0].name)), topic="standard-fields",
                 ))
 
     def _standard_line(self, obj: str, f: FieldSpec) -> str:
@@ -138,11 +139,11 @@ class _Builder:
         api = field_api(obj, f.name)
         rule = f'AND(NOT(ISBLANK({api})), NOT(REGEX({api}, "^\\\\+[1-9][0-9]{{7,14}}$")))'
         self.manual.append(ManualStep(
-            f"field.{obj}.{f.name}.format",
+            addr.field(obj, f.name),
             f"Enforce E.164 phone numbers on {OBJECTS[obj]}.{api}",
             f"Salesforce phone fields have no format setting. Add a validation rule on {OBJECTS[obj]} with "
             f"the error condition {rule} and a message such as 'Use +<country code><number>'.",
-            self.at(f"field.{obj}.{f.name}", "format"), f.owners,
+            self.at(addr.field(obj, f.name), "format"), f.owners, topic="e164",
         ))
 
     def _custom_field(self, obj: str, sobject: str, f: FieldSpec, address: str) -> None:
@@ -204,12 +205,13 @@ class _Builder:
 
     def pipelines(self) -> None:
         for p in self.spec.pipelines:
-            address = f"pipeline.{p.name}"
+            address = addr.pipeline(p.name)
             family, why = self.family(p)
             if family is None:
                 self.manual.append(ManualStep(
                     address, f"Set up the {p.label} pipeline by hand",
-                    f"{why}. Stages: " + ", ".join(s.label for s in p.stages) + ".", self.at(address), p.owners))
+                    f"{why}. Stages: " + ", ".join(s.label for s in p.stages) + ".", self.at(address), p.owners,
+                    topic="build-pipeline"))
                 continue
             if snake(title_name(p.name)) != p.name:
                 self.diagnostics.append(error("V606", f"pipeline {p.name} cannot be a Salesforce process name",
@@ -239,7 +241,7 @@ class _Builder:
         stage_addresses = []
         names = self.state.stage_names.setdefault(p.name, {})
         for s in p.stages:
-            stage_address = f"{address}.stage.{s.name}"
+            stage_address = addr.child(address, "stage", s.name)
             stage_addresses.append(stage_address)
             names[s.label.lower()] = s.name
             self.state.stage_values[stage_address] = s.label
@@ -250,7 +252,7 @@ class _Builder:
         pipeline: dict[str, Any] = {"object": family.spec_object, "label": p.label, "stages": [s.label for s in p.stages]}
         if p.description is not None:
             pipeline["description"] = p.description
-        migrations = {f"{address}.stage.{old}": f"{address}.stage.{new}" for old, new in p.migrate_to.items()}
+        migrations = {addr.child(address, "stage", old): addr.child(address, "stage", new) for old, new in p.migrate_to.items()}
         self.state.migrations[address] = migrations
         self.state.stage_order[address] = [s.label for s in p.stages]
         self._orders.setdefault(family.value_set, []).append((address, [s.label for s in p.stages]))
@@ -272,7 +274,7 @@ class _Builder:
                 self.at(address), hint="pipelines that share a stage label share its settings in Salesforce"))
 
     def _rule(self, p: Pipeline, family: Family, s: Stage, address: str, owners: tuple[str, ...]) -> None:
-        stage_address = f"{address}.stage.{s.name}"
+        stage_address = addr.child(address, "stage", s.name)
         obj = family.spec_object if family.sobject == "Lead" else p.object
         required: list[formulas.Required] = []
         depends = [stage_address]
@@ -287,7 +289,7 @@ class _Builder:
             label = declared.label if declared and not standard else humanize(name)
             required.append(formulas.Required(api, kind, label))
             if declared and not standard:
-                depends.append(f"field.{obj}.{name}")
+                depends.append(addr.field(obj, name))
         if not required:
             return
         key = (family.sobject, s.label.lower())
@@ -320,7 +322,7 @@ class _Builder:
     # --- automations -----------------------------------------------------------------------------
 
     def automations(self) -> None:
-        declared = {f"field.{obj}.{f.name}" for obj, fs in self.spec.fields.items() for f in fs
+        declared = {addr.field(obj, f.name) for obj, fs in self.spec.fields.items() for f in fs
                     if not is_standard(obj, f.name)}
         ctx = flows.FlowContext(self._api_of, self._stage_value, self.api_version)
         for a in self.spec.automations:
@@ -335,7 +337,7 @@ class _Builder:
     def _stage_value(self, ref: str) -> tuple[str, str] | None:
         pipeline, _, stage = ref.partition(".")
         family = self._family_of.get(pipeline)
-        value = self.state.stage_values.get(f"pipeline.{pipeline}.stage.{stage}")
+        value = self.state.stage_values.get(addr.stage(pipeline, stage))
         return (family.sobject, value) if family and value else None
 
     def _bound(self, a: Automation) -> None:
@@ -346,11 +348,11 @@ class _Builder:
         if a.description is not None and "." not in api:  # workflow rules: only `active` can change
             attrs["description"] = a.description
         self.resources.append(Resource(
-            f"automation.{api}", "automation", attrs, source=self.at(f"automation.{a.name}"),
+            addr.automation(api), "automation", attrs, source=self.at(addr.automation(a.name)),
             owners=tuple(x for x in (a.team, a.owner) if x), label=a.name))
 
     def _compiled(self, a: Automation, ctx: flows.FlowContext, declared: set[str]) -> None:
-        address = f"automation.{a.name}"
+        address = addr.automation(a.name)
         api = flow_api_name(a.name)
         owners = tuple(x for x in (a.team, a.owner) if x)
         result = flows.compile_flow(a, ctx)
@@ -361,7 +363,7 @@ class _Builder:
                 address, f"Build automation {a.name} in Flow Builder",
                 "crmconf cannot compile it to a Salesforce flow: " + "; ".join(result.problems)
                 + f". What it must do: {_automation_words(a)}. Then bind it: `binds: {{salesforce: <Flow API name>}}`.",
-                self.at(address), owners))
+                self.at(address), owners, topic="build-flow"))
             return
         self.state.flows.add(api.lower())
         attrs: dict[str, Any] = {"status": a.status, "description": a.description, **flows.attrs_of(result.definition)}
@@ -398,7 +400,7 @@ class _Builder:
                         hint=f"grant `{need}: [read]`, or take {obj} away"))
 
     def _permission(self, p: PermissionSet) -> None:
-        address = f"permission.{p.name}"
+        address = addr.permission(p.name)
         api = title_name(p.name)
         if snake(api) != p.name or not is_dev_name(api):
             self.diagnostics.append(error("V606", f"permission set {p.name} cannot be a Salesforce API name",
@@ -425,7 +427,7 @@ class _Builder:
                 continue
             attrs[f"fields.{ref}"] = None if access == "none" else access
             if declared is not None and not is_standard(obj, name):
-                depends.append(f"field.{ref}")
+                depends.append(addr.field(*ref.split(".", 1)))
         self.state.permission_sets.add(api.lower())
         self.resources.append(Resource(address, "permission", attrs, depends_on=tuple(depends),
                                        source=self.at(address), label=p.label))

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from crmconf import address as addr
 from crmconf.engine.resource import LiveObject, Snapshot
 from crmconf.spec.standard import STANDARD_FIELDS
 from crmconf_salesforce import formulas
@@ -120,9 +121,9 @@ def _pipelines(snapshot: Snapshot, fields: Mapping[str, list[dict[str, Any]]],
         if problem:
             _skip(skipped, what, problem, address)
             continue
-        rules |= {f"{address}.stage.{s['name']}.rule" for s in stages if s.get("require")}
-        entry: dict[str, Any] = {"name": address.removeprefix("pipeline."), "object": p.attrs["object"],
-                                 "label": p.attrs.get("label") or humanize(address.removeprefix("pipeline."))}
+        rules |= {addr.child(address, "stage", s['name']) + ".rule" for s in stages if s.get("require")}
+        entry: dict[str, Any] = {"name": addr.name_of(address), "object": p.attrs["object"],
+                                 "label": p.attrs.get("label") or humanize(addr.name_of(address))}
         if p.attrs.get("description"):
             entry["description"] = p.attrs["description"]
         entry["stages"] = stages
@@ -147,7 +148,7 @@ def _problem(pipeline: LiveObject, stages: list[dict[str, Any]]) -> str:
 def _stage(snapshot: Snapshot, pipeline: LiveObject, stage: LiveObject,
            fields: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
     value = str(stage.meta["full_name"])
-    entry: dict[str, Any] = {"name": stage.address.rsplit(".", 1)[-1], "label": value}
+    entry: dict[str, Any] = {"name": addr.name_of(stage.address), "label": value}
     if stage.attrs.get("probability") is not None:
         entry["probability"] = stage.attrs["probability"]
     category = stage.attrs.get("forecast_category")
@@ -185,7 +186,7 @@ def _requirements(rule: LiveObject, pipeline: LiveObject, value: str,
         label = spec["label"] if spec else humanize(name)
         names.append(name)
         required.append(formulas.Required(api, kind, label))
-    pipeline_name = pipeline.address.removeprefix("pipeline.")
+    pipeline_name = addr.name_of(pipeline.address)
     again = {
         "name": f"{family.sobject}.{formulas.rule_name(pipeline_name, value)}",
         "formula": formulas.formula(family.field, value, required),
@@ -244,7 +245,7 @@ def _permissions(snapshot: Snapshot, fields: Mapping[str, list[dict[str, Any]]],
         if unknown:
             _skip(skipped, f"{what}: access to {', '.join(unknown)}",
                   "those fields are not in the imported spec; the grants stay in the org as they are")
-        entry: dict[str, Any] = {"name": address.removeprefix("permission."), "label": p.attrs.get("label")}
+        entry: dict[str, Any] = {"name": addr.name_of(address), "label": p.attrs.get("label")}
         if p.attrs.get("description"):
             entry["description"] = p.attrs["description"]
         objects = {k.removeprefix("objects."): v for k, v in p.attrs.items() if k.startswith("objects.") and v}

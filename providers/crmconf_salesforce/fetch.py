@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from crmconf import address as addr
 from crmconf.engine.resource import LiveObject, Snapshot
 from crmconf_salesforce import flows
 from crmconf_salesforce.client import SalesforceClient
@@ -179,7 +180,7 @@ class Reader:
             full = str(props["fullName"])
             sobject, _, api = full.partition(".")
             name = spec_field_name(sobject, api)
-            address = f"field.{SPEC_OBJECTS[sobject]}.{name or api.lower()}"
+            address = addr.field(SPEC_OBJECTS[sobject], name or api.lower())
             comp, shown = read.get(full.lower()), described.get(full.lower())
             meta: dict[str, Any] = {"api_name": full, "id": props.get("id")}
             if comp is not None:
@@ -237,7 +238,7 @@ class Reader:
         bodies = dict(zip((n.lower() for n in ours), self.client.md_read("Flow", ours), strict=True))
         for r in rows:
             api = str(r["ApiName"])
-            address = f"automation.{api.removeprefix(FLOW_PREFIX) if api.startswith(FLOW_PREFIX) else api}"
+            address = addr.automation(api.removeprefix(FLOW_PREFIX) if api.startswith(FLOW_PREFIX) else api)
             attrs: dict[str, Any] = {"status": "active" if r.get("IsActive") else "inactive",
                                      "description": r.get("Description")}
             body = bodies.get(api.lower())
@@ -266,7 +267,7 @@ class Reader:
             attrs = {"status": "active" if comp.get("active") else "inactive", "description": comp.get("description")}
             meta = {"kind": "workflow_rule", "api_name": p["fullName"], "updated_at": iso(p.get("lastModifiedDate")),
                     "updated_by": p.get("lastModifiedByName")}
-            self.add(_marked(LiveObject(f"automation.{p['fullName']}", "automation", attrs,
+            self.add(_marked(LiveObject(addr.automation(str(p['fullName'])), "automation", attrs,
                                         meta={**meta, **_namespaces([p]).get(str(p["fullName"]).lower(), {})})))
 
     # --- permissions -----------------------------------------------------------------------------
@@ -310,9 +311,9 @@ class Reader:
                 # Its address keeps the API name, which no spec name can equal.
                 meta["read_only"] = installed(namespace) if namespace else "a standard permission set Salesforce owns"
                 label = _read_only_label(label, namespace or "salesforce")
-                address = f"permission.{api}"
+                address = addr.permission(api)
             else:
-                address = f"permission.{snake(api)}"
+                address = addr.permission(snake(api))
             self.add(LiveObject(address, "permission", by_id[r["Id"]], meta=meta, label=label))
 
 
@@ -326,7 +327,7 @@ def _marked(obj: LiveObject) -> LiveObject:
     namespace = obj.meta.get("namespace")
     if not namespace:
         return obj
-    return replace(obj, label=_read_only_label(obj.label or obj.address.split(".", 1)[1], namespace))
+    return replace(obj, label=_read_only_label(obj.label or addr.name_of(obj.address), namespace))
 
 
 def _proper(sobject_lower: str) -> str:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
+from crmconf import address as addr
 from crmconf.engine.resource import LiveObject
 from crmconf_salesforce import formulas
 from crmconf_salesforce.client import SalesforceClient
@@ -73,7 +74,7 @@ def read_pipelines(client: SalesforceClient, state: State | None, results: Mappi
             continue
         family = FAMILIES[row["TableEnumOrId"]]
         name = snake(str(row["Name"]))
-        if f"pipeline.{name}" in out.objects or f"pipeline.{name}" in taken:
+        if addr.pipeline(name) in out.objects or addr.pipeline(name) in taken:
             name = snake(f"{family.sobject}_{row['Name']}")
         rts = [rt for rt in record_types if rt.get("BusinessProcessId") == row["Id"]]
         rt = next((r for r in rts if str(r.get("DeveloperName")).lower() == str(row["Name"]).lower()),
@@ -81,7 +82,7 @@ def read_pipelines(client: SalesforceClient, state: State | None, results: Mappi
         order = rank[family.value_set]
         decoded = [unquote(str(v["fullName"])) for v in comp.get("values") or []]
         stage_values = sorted(decoded, key=lambda v: order.get(v.lower(), len(order)))
-        address = f"pipeline.{name}"
+        address = addr.pipeline(name)
         description = comp.get("description")
         if rt and rt.get("Description") and description and rt["Description"] != description:
             # apply writes a pipeline's description to both; a record type left behind (its write
@@ -101,14 +102,14 @@ def read_pipelines(client: SalesforceClient, state: State | None, results: Mappi
 def _stages(out: PipelineRead, state: State | None, name: str, family: Family, values: Mapping[str, Any],
             stage_values: list[str], counts: Mapping[tuple[str, str | None, str], int],
             pipeline_meta: Mapping[str, Any]) -> None:
-    address = f"pipeline.{name}"
+    address = addr.pipeline(name)
     rt_ids = list(pipeline_meta["record_type_ids"])
     hints = state.stage_names.get(name, {}) if state else {}
     taken = set(hints.values())
 
     def add(stage: str, v: Mapping[str, Any], records: int) -> None:
         out.add(LiveObject(
-            f"{address}.stage.{stage}", "stage", stage_attrs(family, v), parent=address,
+            addr.child(address, "stage", stage), "stage", stage_attrs(family, v), parent=address,
             meta={"value_set": family.value_set, "full_name": v["fullName"], "process": pipeline_meta["full_name"],
                   "sobject": family.sobject, "field": family.field, "record_type_ids": rt_ids},
             usage={"records": records}, label=str(v.get("label") or v["fullName"])))
@@ -123,7 +124,7 @@ def _stages(out: PipelineRead, state: State | None, name: str, family: Family, v
             while stage in taken:  # never mistake a live value for a different spec stage
                 stage += "_live"
         taken.add(stage)
-        out.stage_at[(name, value)] = f"{address}.stage.{stage}"
+        out.stage_at[(name, value)] = addr.child(address, "stage", stage)
         add(stage, v, sum(counts.get((family.sobject, rid, value.lower()), 0) for rid in rt_ids))
     listed = {value.lower() for value in stage_values}
     for value, stage in hints.items():
@@ -131,7 +132,7 @@ def _stages(out: PipelineRead, state: State | None, name: str, family: Family, v
         # but is not (yet) in the process is there, and only the pipeline's `stages` differ (an
         # apply that created the value but failed to write the process).
         v = values.get(value)
-        if value in listed or v is None or f"{address}.stage.{stage}" in out.objects:
+        if value in listed or v is None or addr.child(address, "stage", stage) in out.objects:
             continue
         add(stage, v, 0)
 
@@ -149,7 +150,7 @@ def read_rules(client: SalesforceClient, listed: list[dict[str, Any]], pipes: Pi
         for value in stage_values:
             stage = pipes.stage_at.get((name, value))
             if stage:
-                owners[f"{family.sobject}.{formulas.rule_name(name, value)}".lower()] = (f"pipeline.{name}", stage)
+                owners[f"{family.sobject}.{formulas.rule_name(name, value)}".lower()] = (addr.pipeline(name), stage)
     out = []
     for props in listed:
         full = str(props["fullName"])
@@ -165,7 +166,7 @@ def read_rules(client: SalesforceClient, listed: list[dict[str, Any]], pipes: Pi
         if owner is not None:
             out.append(LiveObject(f"{owner[1]}.rule", "validation_rule", attrs, parent=owner[0], meta=meta))
         else:
-            out.append(LiveObject(f"validation_rule.{full}", "validation_rule", attrs, meta=meta))
+            out.append(LiveObject(addr.join("validation_rule", full), "validation_rule", attrs, meta=meta))
     return out
 
 

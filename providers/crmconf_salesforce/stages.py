@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
+from crmconf import address as addr
 from crmconf.engine.changes import Action, Change
 from crmconf.errors import AuthError, LimitExceededError, ProviderError
 from crmconf_salesforce import ordering
@@ -134,7 +135,7 @@ class Stages:
         bp_names, rt_names = [], []
         for c in ready:
             family = _family_of_pipeline(c)
-            bp = str(c.meta.get("full_name") or f"{family.sobject}.{title_name(c.address.removeprefix('pipeline.'))}")
+            bp = str(c.meta.get("full_name") or f"{family.sobject}.{title_name(addr.name_of(c.address))}")
             bp_names.append(bp)
             rt_names.append(str(c.meta.get("record_type") or bp))
         live_bp = self.client.md_read("BusinessProcess", [b for c, b in zip(ready, bp_names, strict=True) if c.action is Action.UPDATE])
@@ -309,6 +310,6 @@ def _ok(result: WriteResult | None) -> bool:
 
 def _stage_address(pipeline: str, value: str, state: State) -> str:
     """The address fetch gives a live value of this pipeline (spec name by label, else derived)."""
-    name = state.stage_names.get(pipeline.removeprefix("pipeline."), {}).get(value.lower()) or snake(value)
-    return f"{pipeline}.stage.{name}"
+    name = state.stage_names.get(addr.name_of(pipeline), {}).get(value.lower()) or snake(value)
+    return addr.child(pipeline, "stage", name)
 

@@ -85,7 +85,7 @@ def org_path(root: Path) -> Path:
 def audited(cli: CLI, workspace: Path) -> Path:
     """The starter workspace with six automations, applied, then changed by hand in the local org."""
     (workspace / "automations.yaml").write_text(AUTOMATIONS)
-    assert cli("apply", "--dir", workspace, "--auto-approve").code == 0
+    assert cli("apply", "-w", workspace, "--auto-approve").code == 0
     org = json.loads(org_path(workspace).read_text())
     for obj in org["objects"].values():  # the apply stamped today's wall clock; pin it before every review
         obj["updated_at"], obj["updated_by"] = "2026-08-01T10:00:00+00:00", "crmconf"
@@ -173,7 +173,7 @@ def test_live_rows_carry_owner_and_modification(cli: CLI, audited: Path) -> None
 
 
 def test_a_clean_live_audit_exits_0(cli: CLI, workspace: Path) -> None:
-    assert cli("apply", "--dir", workspace, "--auto-approve").code == 0
+    assert cli("apply", "-w", workspace, "--auto-approve").code == 0
     org = json.loads(org_path(workspace).read_text())
     org["objects"]["automation.proposal_follow_up"]["updated_at"] = "2026-11-23T08:00:00+00:00"
     org_path(workspace).write_text(json.dumps(org))

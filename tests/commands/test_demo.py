@@ -42,8 +42,17 @@ def test_demo_runs_end_to_end(
     monkeypatch.setenv("CRMCONF_TODAY", "2026-11-23")
     assert demo.main(demo_root) == 0
     out = capsys.readouterr().out
-    assert "Plan: 1 to add, 4 to change, 1 to destroy." in out
-    assert out.rstrip().endswith("specs/.crmconf/journal.jsonl.")
-    org = json.loads((demo_root / "specs" / ".crmconf" / "local-org.json").read_text())
+    assert "Plan: 0 to add, 4 to change, 1 to destroy." in out
+    assert "1 destructive change(s): applying needs --allow-destroy. 5 manual step(s) still open." in out
+    # While steps are open the plan never says the CRM matches; once verified or recorded done, it does.
+    assert "No changes. 5 manual step(s) still open: the CRM does not match the spec until they are done." in out
+    assert out.count("verified: crmconf read permission.customer_success in the CRM") == 2
+    assert "done: recorded done by maria.lopez@acme.example" in out
+    assert "No changes. The live CRM matches the spec." in out
+    assert out.rstrip().endswith(".demo/specs/.crmconf/journal.jsonl.")
+    scratch = demo_root / ".demo" / "specs"
+    org = json.loads((scratch / ".crmconf" / "local-org.json").read_text())
     qualification = [d for d in org["records"]["deal"] if d["stage"] == "qualification"]
     assert qualification == []  # the deals really moved
+    assert "manual_steps:" in (scratch / "manual-steps.yaml").read_text()  # recorded where git keeps it
+    assert not (demo_root / "specs" / "manual-steps.yaml").exists()  # the example itself is never edited

@@ -120,7 +120,7 @@ def test_the_example_workspace(cli: CLI, tmp_path: Path) -> None:
     root = tmp_path / "specs"
     shutil.copytree(EXAMPLE, root)
     out = tmp_path / "handbook"
-    assert cli("docs", root, "--out", out).code == 0
+    assert cli("docs", "-w", root, "--out", out).code == 0
     ws = require_valid(root, TODAY)
     html = (out / "crm-handbook.html").read_text(encoding="utf-8")
     check(html)

@@ -37,7 +37,7 @@ def test_plan_exit_codes(cli: CLI, workspace: Path) -> None:
     changes = cli("plan", workspace, "--detailed-exitcode")
     assert changes.code == 2
     assert "Plan: 10 to add, 0 to change, 0 to destroy." in changes.out
-    assert cli("apply", "--dir", workspace, "--auto-approve").code == 0
+    assert cli("apply", "-w", workspace, "--auto-approve").code == 0
     clean = cli("plan", workspace, "--detailed-exitcode")
     assert (clean.code, clean.out.strip()) == (0, "No changes. The live CRM matches the spec.")
     (workspace / "fields.yaml").write_text("fields: {deal: [{name: x}]}\n")
@@ -47,7 +47,9 @@ def test_plan_exit_codes(cli: CLI, workspace: Path) -> None:
 def test_plan_json_and_markdown(cli: CLI, workspace: Path) -> None:
     data = json.loads(cli("plan", workspace, "--format", "json").out)
     assert data["format_version"] == 1
-    assert data["summary"] == {"add": 10, "change": 0, "destroy": 0}
+    assert data["summary"] == {
+        "add": 10, "change": 0, "destroy": 0, "destructive_change": 0, "forget": 0, "open_steps": 0
+    }
     entry = next(c for c in data["changes"] if c["address"] == "pipeline.new_business.stage.proposal")
     assert entry["actions"] == ["create"] and entry["after"]["probability"] == 60 and entry["before"] is None
     md = cli("plan", workspace, "--format", "markdown").out
@@ -61,7 +63,7 @@ def test_unknown_target_is_a_plain_error(cli: CLI, workspace: Path) -> None:
 
 
 def test_apply_refuses_without_terminal(cli: CLI, workspace: Path) -> None:
-    ran = cli("apply", "--dir", workspace)
+    ran = cli("apply", "-w", workspace)
     assert ran.code == 1 and "--auto-approve" in ran.err
     assert not (workspace / ".crmconf" / "local-org.json").exists()
 
@@ -69,7 +71,7 @@ def test_apply_refuses_without_terminal(cli: CLI, workspace: Path) -> None:
 def test_destroy_is_refused_without_flag_and_records_move(cli: CLI, workspace: Path) -> None:
     (workspace / "pipelines.yaml").write_text(STAGES_WITH_DEMO)
     (workspace / "automations.yaml").unlink()
-    assert cli("apply", "--dir", workspace, "--auto-approve").code == 0
+    assert cli("apply", "-w", workspace, "--auto-approve").code == 0
     data = org(workspace)
     data["records"] = {
         "deal": [{"id": f"d{i}", "pipeline": "new_business", "stage": "demo"} for i in range(3)]
@@ -78,15 +80,15 @@ def test_destroy_is_refused_without_flag_and_records_move(cli: CLI, workspace: P
     text = STAGES_WITH_DEMO.replace("      - {name: demo, label: Demo, probability: 30}\n", "")
     (workspace / "pipelines.yaml").write_text(text)
 
-    blocked = cli("apply", "--dir", workspace, "--auto-approve")
+    blocked = cli("apply", "-w", workspace, "--auto-approve")
     assert blocked.code == 1 and "P201" in blocked.err  # records with nowhere to go: a plan error
 
     (workspace / "pipelines.yaml").write_text(text + "    migrate_to: {demo: discovery}\n")
-    refused = cli("apply", "--dir", workspace, "--auto-approve")
+    refused = cli("apply", "-w", workspace, "--auto-approve")
     assert refused.code == 1 and "--allow-destroy" in refused.err and "3 record(s) move to" in refused.err
     assert "pipeline.new_business.stage.demo" in org(workspace)["objects"]
 
-    assert cli("apply", "--dir", workspace, "--auto-approve", "--allow-destroy").code == 0
+    assert cli("apply", "-w", workspace, "--auto-approve", "--allow-destroy").code == 0
     after = org(workspace)
     assert "pipeline.new_business.stage.demo" not in after["objects"]
     assert {r["stage"] for r in after["records"]["deal"]} == {"discovery"}
@@ -96,7 +98,7 @@ def test_destroy_is_refused_without_flag_and_records_move(cli: CLI, workspace: P
 def test_saved_plan_applies_exactly_and_refuses_when_stale(cli: CLI, workspace: Path, tmp_path: Path) -> None:
     planfile = tmp_path / "plan.json"
     assert cli("plan", workspace, "--out", planfile).code == 0
-    assert cli("apply", planfile, "--dir", workspace).code == 0
+    assert cli("apply", planfile, "-w", workspace).code == 0
     assert cli("plan", workspace, "--detailed-exitcode").code == 0
 
     (workspace / "fields.yaml").write_text(
@@ -106,7 +108,7 @@ def test_saved_plan_applies_exactly_and_refuses_when_stale(cli: CLI, workspace: 
     data = org(workspace)
     data["objects"]["field.deal.amount"]["attrs"]["label"] = "Edited by hand"
     write_org(workspace, data)
-    live_moved = cli("apply", planfile, "--dir", workspace)
+    live_moved = cli("apply", planfile, "-w", workspace)
     assert (
         live_moved.code == 1
         and "live CRM changed" in live_moved.err
@@ -116,7 +118,7 @@ def test_saved_plan_applies_exactly_and_refuses_when_stale(cli: CLI, workspace: 
 
     assert cli("plan", workspace, "--out", planfile).code == 0
     (workspace / "terminology.yaml").write_text((workspace / "terminology.yaml").read_text() + "\n# edited\n")
-    spec_moved = cli("apply", planfile, "--dir", workspace)
+    spec_moved = cli("apply", planfile, "-w", workspace)
     assert spec_moved.code == 1 and "specs changed" in spec_moved.err
 
 
@@ -124,7 +126,7 @@ def test_partial_failure_skips_dependents_and_journals_exactly(
     cli: CLI, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CRMCONF_LOCAL_FAULTS", "pipeline.new_business")
-    ran = cli("apply", "--dir", workspace, "--auto-approve")
+    ran = cli("apply", "-w", workspace, "--auto-approve")
     assert ran.code == 1
     runs = journal.read(workspace / ".crmconf" / "journal.jsonl")
     outcomes = {r["address"]: r["outcome"] for r in runs if r["event"] == "change"}
@@ -147,12 +149,12 @@ def test_partial_failure_skips_dependents_and_journals_exactly(
     monkeypatch.delenv("CRMCONF_LOCAL_FAULTS")
     left = json.loads(cli("plan", workspace, "--format", "json").out)
     assert {c["address"] for c in left["changes"]} == {a for a, o in outcomes.items() if o != "applied"}
-    assert cli("apply", "--dir", workspace, "--auto-approve").code == 0
+    assert cli("apply", "-w", workspace, "--auto-approve").code == 0
     assert cli("plan", workspace, "--detailed-exitcode").code == 0
 
 
 def test_drift_reports_unmanaged_and_changes(cli: CLI, workspace: Path) -> None:
-    assert cli("apply", "--dir", workspace, "--auto-approve").code == 0
+    assert cli("apply", "-w", workspace, "--auto-approve").code == 0
     assert cli("drift", workspace).code == 0
     data = org(workspace)
     data["objects"]["automation.shadow_router"] = {

@@ -65,7 +65,7 @@ def reviewed_of(root: Path, name: str) -> date | None:
 
 def test_only_the_date_changes_in_a_tricky_file(cli: CLI, tmp_path: Path) -> None:
     root = workspace_with(tmp_path, TRICKY)
-    ran = cli("review", "proposal_follow_up", "--by", BY, "--on", "2026-11-20", "--dir", root)
+    ran = cli("review", "proposal_follow_up", "--by", BY, "--on", "2026-11-20", "-w", root)
     assert ran.code == 0, ran.err
     after = (root / "automations.yaml").read_bytes()
     assert after == TRICKY.replace('"2026-10-01"', '"2026-11-20"').encode()
@@ -73,7 +73,7 @@ def test_only_the_date_changes_in_a_tricky_file(cli: CLI, tmp_path: Path) -> Non
     assert "next review due 2027-02-18" in ran.err
 
     for name, old in (("nudge", "2026-09-01"), ("router", "2026-08-01")):
-        assert cli("review", name, "--by", BY, "--on", "2026-11-21", "--dir", root).code == 0
+        assert cli("review", name, "--by", BY, "--on", "2026-11-21", "-w", root).code == 0
         before, after = after, (root / "automations.yaml").read_bytes()
         assert after == before.replace(old.encode(), b"2026-11-21")
     assert [reviewed_of(root, n) for n in ("proposal_follow_up", "nudge", "router")] == [
@@ -105,7 +105,7 @@ def test_every_form_of_the_date(cli: CLI, tmp_path: Path, before: str, after: st
     )
     tail = "    purpose: Something   # trailing comment\n  - name: other\n    binds: {hubspot: '1'}\n"
     root = workspace_with(tmp_path, head + before + tail)
-    ran = cli("review", "target", "--by", BY, "--on", "2026-11-20", "--dir", root)
+    ran = cli("review", "target", "--by", BY, "--on", "2026-11-20", "-w", root)
     assert ran.code == 0, ran.err
     assert (root / "automations.yaml").read_text() == head + after + tail
     assert reviewed_of(root, "target") == date(2026, 11, 20)
@@ -156,7 +156,7 @@ INSERTS = {
 @pytest.mark.parametrize(("before", "after"), list(INSERTS.values()), ids=list(INSERTS))
 def test_layouts(cli: CLI, tmp_path: Path, before: str, after: str) -> None:
     root = workspace_with(tmp_path, before)
-    ran = cli("review", "t", "--by", BY, "--on", "2026-11-20", "--dir", root)
+    ran = cli("review", "t", "--by", BY, "--on", "2026-11-20", "-w", root)
     assert ran.code == 0, ran.err
     assert (root / "automations.yaml").read_text() == after
     assert reviewed_of(root, "t") == date(2026, 11, 20)
@@ -166,7 +166,7 @@ def test_layouts(cli: CLI, tmp_path: Path, before: str, after: str) -> None:
 def test_windows_line_breaks_and_bom_are_kept(cli: CLI, tmp_path: Path, bom: bool) -> None:
     text = "automations:\n  - name: t\n    binds: {x: '1'}\n    owner: m@acme.example\n    purpose: P\n"
     root = workspace_with(tmp_path, text, newline="\r\n", bom=bom)
-    assert cli("review", "t", "--by", BY, "--on", "2026-11-20", "--dir", root).code == 0
+    assert cli("review", "t", "--by", BY, "--on", "2026-11-20", "-w", root).code == 0
     expected = text.replace("acme.example\n", "acme.example\n    reviewed: 2026-11-20\n").replace(
         "\n", "\r\n"
     )
@@ -195,7 +195,7 @@ def test_unsafe_edits_are_refused_and_the_file_is_untouched(
     cli: CLI, tmp_path: Path, text: str, name: str, message: str
 ) -> None:
     root = workspace_with(tmp_path, text)
-    ran = cli("review", name, "--by", BY, "--on", "2026-11-20", "--dir", root)
+    ran = cli("review", name, "--by", BY, "--on", "2026-11-20", "-w", root)
     assert ran.code == 1 and message in ran.err, ran.err
     assert (root / "automations.yaml").read_text() == text
     assert not (root / "reviews.yaml").exists()
@@ -214,7 +214,7 @@ def test_the_editor_refuses_what_it_cannot_splice_exactly() -> None:
 def test_the_review_history_is_kept_in_git_beside_the_automation(cli: CLI, tmp_path: Path) -> None:
     root = workspace_with(tmp_path, TRICKY)
     ran = cli("review", "nudge", "--by", BY, "--on", "2026-11-20", "--decision", "change", "--note",
-              "checked the task text: say 'proposal'", "--dir", root)
+              "checked the task text: say 'proposal'", "-w", root)
     assert ran.code == 0, ran.err
     assert "reviews.yaml:4: recorded the review (change)" in ran.err
     history = root / "reviews.yaml"
@@ -222,7 +222,7 @@ def test_the_review_history_is_kept_in_git_beside_the_automation(cli: CLI, tmp_p
     history.write_text(history.read_text().replace("reviews:\n", "reviews:  # newest last\n") +
                        "  # 2026-11-21: asked Jo about the nudge wording\n")
     before = history.read_text()
-    assert cli("review", "router", "--by", "maria@acme.example", "--dir", root).code == 0  # --on: today
+    assert cli("review", "router", "--by", "maria@acme.example", "-w", root).code == 0  # --on: today
     after = history.read_text()
     assert after.startswith(before.rstrip("\n").rsplit("\n", 1)[0])  # every earlier line unchanged
     assert "# newest last" in after and "# 2026-11-21: asked Jo about the nudge wording" in after
@@ -256,7 +256,7 @@ def test_a_review_clears_the_overdue_audit_finding(cli: CLI, workspace: Path) ->
     path = workspace / "automations.yaml"
     path.write_text(path.read_text().replace("reviewed: 2026-11-23", "reviewed: 2026-01-05"))
     assert cli("audit", workspace, "--offline").code == 3
-    assert cli("review", "proposal_follow_up", "--by", BY, "--dir", workspace).code == 0
+    assert cli("review", "proposal_follow_up", "--by", BY, "-w", workspace).code == 0
     assert cli("audit", workspace, "--offline").code == 0
     assert "reviewed: 2026-11-23\n" in path.read_text()
 
@@ -275,12 +275,12 @@ def test_a_review_clears_the_overdue_audit_finding(cli: CLI, workspace: Path) ->
 )
 def test_errors_are_plain_messages(cli: CLI, workspace: Path, args: list[str], message: str) -> None:
     before = (workspace / "automations.yaml").read_bytes()
-    ran = cli("review", *args, "--dir", workspace)
+    ran = cli("review", *args, "-w", workspace)
     assert ran.code == 1 and message in ran.err, ran.err
     assert "Traceback" not in ran.err and (workspace / "automations.yaml").read_bytes() == before
 
 
 def test_an_invalid_workspace_is_reported_not_edited(cli: CLI, workspace: Path) -> None:
     (workspace / "fields.yaml").write_text("fields: {deal: [{name: x}]}\n")
-    ran = cli("review", "proposal_follow_up", "--by", BY, "--dir", workspace)
+    ran = cli("review", "proposal_follow_up", "--by", BY, "-w", workspace)
     assert ran.code == 1 and "the workspace is invalid" in ran.err

@@ -34,7 +34,7 @@ def org_file(root: Path) -> Path:
 @pytest.fixture
 def destructive_plan(cli: CLI, workspace: Path, tmp_path: Path) -> Path:
     """A plan that updates a label (harmless) and deletes a stage holding 2 deals (destructive)."""
-    assert cli("apply", "--dir", workspace, "--auto-approve").code == 0
+    assert cli("apply", "-w", workspace, "--auto-approve").code == 0
     org = json.loads(org_file(workspace).read_text())
     org["records"] = {"deal": [{"id": f"d{i}", "pipeline": "new_business", "stage": "proposal"} for i in range(2)]}
     org_file(workspace).write_text(json.dumps(org))
@@ -135,7 +135,7 @@ def test_a_tampered_plan_is_refused(
     _write(destructive_plan, data, case.resealed)
     before = org_file(workspace).read_bytes()
     flags = ["--allow-destroy"] if allow_destroy else []
-    ran = cli("apply", destructive_plan, "--dir", workspace, *flags)
+    ran = cli("apply", destructive_plan, "-w", workspace, *flags)
     assert ran.code == 1, ran.err
     assert f"error {case.error}" in ran.err, ran.err
     assert org_file(workspace).read_bytes() == before
@@ -151,9 +151,9 @@ def test_an_honest_plan_still_needs_allow_destroy(
         data = json.loads(destructive_plan.read_text())
         edit(data)
         _write(destructive_plan, data, resealed=True)
-    refused = cli("apply", destructive_plan, "--dir", workspace)
+    refused = cli("apply", destructive_plan, "-w", workspace)
     assert refused.code == 1 and "error E401" in refused.err and "2 record(s) move to" in refused.err
-    assert cli("apply", destructive_plan, "--dir", workspace, "--allow-destroy").code == 0
+    assert cli("apply", destructive_plan, "-w", workspace, "--allow-destroy").code == 0
     org = json.loads(org_file(workspace).read_text())
     assert "pipeline.new_business.stage.proposal" not in org["objects"]
     assert {r["stage"] for r in org["records"]["deal"]} == {"discovery"}
@@ -164,14 +164,14 @@ def test_a_plan_copied_into_another_workspace_is_refused(
 ) -> None:
     twin = tmp_path / "twin"
     shutil.copytree(workspace, twin)  # same specs, same live org: only the place differs
-    ran = cli("apply", destructive_plan, "--dir", twin, "--allow-destroy")
+    ran = cli("apply", destructive_plan, "-w", twin, "--allow-destroy")
     assert ran.code == 1 and "error E404" in ran.err and "was made in the workspace" in ran.err
 
 
 def test_json_output_is_not_a_plan_file(cli: CLI, workspace: Path, tmp_path: Path) -> None:
     printed = tmp_path / "printed.json"
     printed.write_text(cli("plan", workspace, "--format", "json").out)
-    ran = cli("apply", printed, "--dir", workspace)
+    ran = cli("apply", printed, "-w", workspace)
     assert ran.code == 1 and "no integrity digest" in ran.err
 
 
@@ -180,7 +180,7 @@ def test_json_output_is_not_a_plan_file(cli: CLI, workspace: Path, tmp_path: Pat
 def test_a_plan_file_that_is_no_plan_is_a_plain_error(cli: CLI, workspace: Path, tmp_path: Path, text: str) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(text)
-    ran = cli("apply", bad, "--dir", workspace)
+    ran = cli("apply", bad, "-w", workspace)
     assert ran.code == 1 and "is not a crmconf plan file" in ran.err
 
 

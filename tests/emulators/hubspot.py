@@ -59,6 +59,8 @@ class Reply:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # a non-JSON body (a file download), sent as `raw_type`
+    raw_type: str = "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ class Call:
     body: Any
     partial: bool  # the `partial` fault is active for this request
     link: str  # absolute URL of this path, for `paging.next.link`
+    raw: bytes = b""  # the body as sent (multipart uploads are not JSON)
+    content_type: str = ""
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -117,6 +121,7 @@ class Call:
 Handler = Callable[[Portal, Call], Reply]
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
 _SEG = r"[^/]+"
+SIGNED_PREFIX = "/_emulator-cdn/"  # where signed URLs of private files point (HubSpot's CDN, here)
 
 
 def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
@@ -485,6 +490,9 @@ def _effects(name: str, p: Portal, c: Call, reply: Reply) -> tuple[list[list[str
     if name == "_put_validation":
         # A rule belongs to its property: the write is a change of that property.
         return [[f"property {obj}/{c.params['name']}", f"validation {obj}/{c.params['name']}/{c.params['rule']}"]], []
+    if name in ("_upload_file", "_replace_file", "_archive_file"):  # crmconf's own documents (hubspot_files)
+        key = f"file {body.get('path') or c.params.get('fid')}"
+        return [[key]], [key] if name == "_upload_file" else []
     return [[f"unknown {name}"]], []
 
 
@@ -566,18 +574,18 @@ class _Server(ThreadingHTTPServer):
             with self.sockets_lock:
                 self.open_sockets.discard(request)
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (its timeout) closes the connection while the answer is being written:
-        # what a real server sees as a broken pipe, and does not print a traceback for.
-        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
-            return
-        super().handle_error(request, client_address)
-
     def close_open_sockets(self) -> None:
         with self.sockets_lock:
             for sock in list(self.open_sockets):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            # A client that gave up (its timeout) closed the connection while the answer was being written:
+            # what a real server sees as a broken pipe, and prints no traceback for.
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -613,7 +621,7 @@ class _Handler(BaseHTTPRequestHandler):
         if rule and kind in (Fault.TIMEOUT, Fault.DROP) and not rule.applied_effect:
             return self._fail(rule)
         reply = emu.dispatch(self.command, self.path, raw, self.headers.get("Authorization"),
-                             partial=kind is Fault.PARTIAL)
+                             partial=kind is Fault.PARTIAL, content_type=self.headers.get("Content-Type", ""))
         if rule and kind in (Fault.TIMEOUT, Fault.DROP):
             return self._fail(rule)  # the effect happened; the answer is lost
         self._send(reply)
@@ -627,6 +635,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def _send(self, reply: Reply) -> None:
+        if reply.raw is not None:
+            return self._send_raw(reply)
         payload = b"" if reply.body is None else json.dumps(reply.body, separators=(",", ":")).encode()
         self.send_response(reply.status)
         headers = {**self.server.emulator.rate.hit(), **reply.headers}
@@ -635,6 +645,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("X-HubSpot-Correlation-Id", str(uuid.uuid4()))
         if payload:
             self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+    def _send_raw(self, reply: Reply) -> None:
+        payload = reply.raw or b""
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.raw_type)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
@@ -745,14 +764,17 @@ class HubSpotEmulator:
         return token
 
     def dispatch(self, method: str, target: str, raw: bytes, authorization: str | None, *,
-                 partial: bool = False) -> Reply:
+                 partial: bool = False, content_type: str = "") -> Reply:
         parts = urlsplit(target)
+        signed = parts.path.startswith(SIGNED_PREFIX)  # a signed file URL carries its own authority
         path = parts.path.rstrip("/") or "/"
         if (method, path) == ("POST", TOKEN_INFO_PATH):
             return self._token_info(raw)
         granted = self.tokens.get((authorization or "").removeprefix("Bearer "))
         if granted is None or not (authorization or "").startswith("Bearer "):
-            return self._unauthorized(authorization)
+            if not signed:
+                return self._unauthorized(authorization)
+            granted = frozenset()
         matched_path = False
         for method_, regex, handler in ROUTES:
             match = regex.fullmatch(path)
@@ -768,18 +790,19 @@ class HubSpotEmulator:
                     return Reply(403, missing_scopes_body(needed))
                 if handler.__name__ == "_search" and not self._search_allowed():
                     return search_limited_reply()
-                return self._run(handler, method, match.groupdict(), parts.query, raw, partial, path)
+                return self._run(handler, method, match.groupdict(), parts.query, raw, partial, path, content_type)
         if matched_path:
             return error_reply(405, "VALIDATION_ERROR", f"HTTP 405 Method Not Allowed: {method} {path}")
         return error_reply(404, "OBJECT_NOT_FOUND", f"No API at {method} {path}")
 
     def _run(self, handler: Handler, method: str, params: dict[str, str], query: str, raw: bytes,
-             partial: bool, path: str) -> Reply:
+             partial: bool, path: str, content_type: str = "") -> Reply:
         try:
-            body = json.loads(raw) if raw.strip() else None
+            body = json.loads(raw) if raw.strip() and not content_type.startswith("multipart/") else None
         except ValueError as err:
             return error_reply(400, "VALIDATION_ERROR", f"Invalid input JSON on line 1: {err}")
-        call = Call(params, parse_qs(query, keep_blank_values=True), body, partial, self.base_url + path)
+        call = Call(params, parse_qs(query, keep_blank_values=True), body, partial, self.base_url + path,
+                    raw, content_type)
         try:
             with self._lock:
                 reply = handler(self.portal, call)
@@ -915,5 +938,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# The Files API lives in its own module; importing it registers its routes.
+from tests.emulators import hubspot_files  # noqa: E402, F401
+
 if __name__ == "__main__":
     sys.exit(main())
+

@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from tests.emulators import salesforce_staticresource  # noqa: F401  (registers StaticResource in KINDS)
 from tests.emulators.salesforce_mdtypes import KINDS, Kind, WriteResult, describe_objects, file_properties
 from tests.emulators.salesforce_org import Org
 from tests.emulators.salesforce_xsd import MD_NS, XSI_NS, DecodeError, SoapFault, schema

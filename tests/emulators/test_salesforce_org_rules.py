@@ -376,3 +376,6 @@ def test_the_rules_catalogue_names_tests_that_exist() -> None:
         for name in re.findall(r"`(test_\w+)`", names):
             assert f"def {name}(" in source, (module, name)
     assert {f"R{i}" for i in range(1, 14)} <= set(re.findall(r"\| (R\d+) \|", text))
+    storage = text.partition("## Managed record storage")[2]  # its tests are in test_state_storage.py
+    named = re.findall(r"`(test_\w+)", storage)
+    assert named and all(f"def {n}(" in (here / "test_state_storage.py").read_text() for n in named), named

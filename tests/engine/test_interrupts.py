@@ -55,7 +55,7 @@ def _env() -> dict[str, str]:
 
 def _apply(root: Path, at: int, sig: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.engine.interrupt_harness", str(at), sig, "apply", "--dir", str(root),
+        [sys.executable, "-m", "tests.engine.interrupt_harness", str(at), sig, "apply", "-w", str(root),
          "--auto-approve"],
         cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -135,7 +135,7 @@ def _check_truth(cli: CLI, root: Path, template: Template) -> None:
     org_path = state / "local-org.json"
     org = json.loads(org_path.read_text()) if org_path.exists() else {"objects": {}}  # whole, or never written
 
-    planned = cli("plan", root, "--format", "json")  # recovery happens here, before planning
+    planned = cli("plan", "-w", root, "--format", "json")  # recovery happens here, before planning
     assert planned.code == 0, planned.err
     codes = {d["code"] for d in json.loads(planned.out)["diagnostics"]}
     assert not codes & {"J002", "J003", "J004", "J005"}, codes
@@ -158,8 +158,8 @@ def _check_truth(cli: CLI, root: Path, template: Template) -> None:
         journaled = {a for a, o in outcome.items() if o == "applied"}
         assert journaled == shows, (sorted(journaled - shows)[:5], sorted(shows - journaled)[:5])
 
-    assert cli("apply", "--dir", root, "--auto-approve").code == 0
-    assert cli("plan", root, "--detailed-exitcode").code == 0
+    assert cli("apply", "-w", root, "--auto-approve").code == 0
+    assert cli("plan", "-w", root, "--detailed-exitcode").code == 0
 
 
 def _shows(org: dict[str, Any], address: str, after: dict[str, Any]) -> bool:

@@ -150,13 +150,13 @@ def test_the_disk_fills_during_an_apply(cli: CLI, template: Template, tmp_path: 
     shutil.copytree(template.root, root)
     trial = tmp_path / "trial"
     shutil.copytree(template.root, trial)
-    assert cli("apply", "--dir", trial, "--auto-approve").code == 0
+    assert cli("apply", "-w", trial, "--auto-approve").code == 0
     journal_size = (trial / ".crmconf" / "journal.jsonl").stat().st_size
     org_size = (trial / ".crmconf" / "local-org.json").stat().st_size
     assert journal_size > org_size * 1.2
     limit = int(org_size * 1.1 + share * (journal_size - org_size * 1.1))
     run = subprocess.run(
-        [sys.executable, "-m", "tests.engine.interrupt_harness", "0", "SIGKILL", "apply", "--dir", str(root),
+        [sys.executable, "-m", "tests.engine.interrupt_harness", "0", "SIGKILL", "apply", "-w", str(root),
          "--auto-approve"],
         cwd=REPO, env={**os.environ, "CRMCONF_TODAY": TODAY, "NO_COLOR": "1"}, capture_output=True, text=True,
         preexec_fn=lambda: _limit_file_size(limit), timeout=300,
@@ -188,15 +188,15 @@ def test_a_refused_apply_journals_nothing(cli: CLI, workspace: Path) -> None:
 
     path = workspace / ".crmconf" / "journal.jsonl"
     with org.locked(workspace / ".crmconf" / "local-org.json"):
-        locked = cli("apply", "--dir", workspace, "--auto-approve")
+        locked = cli("apply", "-w", workspace, "--auto-approve")
     assert locked.code == 1 and "error E402" in locked.err
-    assert cli("apply", "--dir", workspace).code == 1  # no terminal to approve on
+    assert cli("apply", "-w", workspace).code == 1  # no terminal to approve on
     assert not path.exists() or read(path) == []
-    assert cli("apply", "--dir", workspace, "--auto-approve").code == 0
+    assert cli("apply", "-w", workspace, "--auto-approve").code == 0
     pipelines = workspace / "pipelines.yaml"
     pipelines.write_text("\n".join(line for line in pipelines.read_text().splitlines() if "name: proposal" not in line))
     (workspace / "automations.yaml").unlink()  # it triggers on the removed stage
     before = read(path)
-    refused = cli("apply", "--dir", workspace, "--auto-approve")
+    refused = cli("apply", "-w", workspace, "--auto-approve")
     assert refused.code == 1 and "error E401" in refused.err
     assert read(path) == before and not recovery.unfinished(before)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
+from crmconf import address as addr
 from crmconf.spec.checks.context import CheckContext
 from crmconf.spec.diagnostics import Diagnostic, error, warning
 from crmconf.spec.model import Automation, Policies, parse_duration
@@ -23,7 +24,7 @@ def next_review(automation: Automation, policies: Policies) -> date | None:
 def check(ctx: CheckContext) -> Iterator[Diagnostic]:
     policies = ctx.spec.config.policies
     for automation in ctx.spec.automations:
-        address = f"automation.{automation.name}"
+        address = addr.automation(automation.name)
         if automation.owner is None:
             if policies.require_automation_owner:
                 yield error(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from crmconf import address as addr
 from crmconf.spec.checks.context import CheckContext
 from crmconf.spec.diagnostics import Diagnostic, error, warning
 from crmconf.spec.model import CHOICE_TYPES, Pipeline
@@ -19,7 +20,7 @@ def check(ctx: CheckContext) -> Iterator[Diagnostic]:
 
 
 def _unique_stages(ctx: CheckContext, pipeline: Pipeline) -> Iterator[Diagnostic]:
-    address = f"pipeline.{pipeline.name}"
+    address = addr.pipeline(pipeline.name)
     seen: dict[str, int] = {}
     labels: dict[str, int] = {}
     for index, stage in enumerate(pipeline.stages):
@@ -44,7 +45,7 @@ def _unique_stages(ctx: CheckContext, pipeline: Pipeline) -> Iterator[Diagnostic
 
 
 def _outcomes(ctx: CheckContext, pipeline: Pipeline) -> Iterator[Diagnostic]:
-    address = f"pipeline.{pipeline.name}"
+    address = addr.pipeline(pipeline.name)
     outcomes = [s.outcome for s in pipeline.stages]
     if pipeline.object == "deal":
         # Several won stages are common in real orgs ("Closed Won", "Closed Won - Renewal"): one at least.
@@ -78,7 +79,7 @@ def _outcomes(ctx: CheckContext, pipeline: Pipeline) -> Iterator[Diagnostic]:
 
 
 def _probabilities(ctx: CheckContext, pipeline: Pipeline) -> Iterator[Diagnostic]:
-    address = f"pipeline.{pipeline.name}"
+    address = addr.pipeline(pipeline.name)
     for index, stage in enumerate(pipeline.stages):
         where = ctx.at(address, "stages", index, "probability")
         if pipeline.object != "deal" and stage.forecast_category is not None:
@@ -113,7 +114,7 @@ def _probabilities(ctx: CheckContext, pipeline: Pipeline) -> Iterator[Diagnostic
 
 
 def _migrations(ctx: CheckContext, pipeline: Pipeline) -> Iterator[Diagnostic]:
-    address = f"pipeline.{pipeline.name}"
+    address = addr.pipeline(pipeline.name)
     names = [s.name for s in pipeline.stages]
     for old, new in pipeline.migrate_to.items():
         if old in names:
@@ -144,7 +145,7 @@ def _unique_options(ctx: CheckContext) -> Iterator[Diagnostic]:
                     yield error(
                         "R311",
                         f"option {option.value!r} appears twice in {obj}.{spec_field.name}",
-                        ctx.at(f"field.{obj}.{spec_field.name}", "options", index),
+                        ctx.at(addr.field(obj, spec_field.name), "options", index),
                         hint="picklist options must be unique (case-insensitive)",
                     )
                 seen.setdefault(value, index)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from crmconf import address as addr
 from crmconf.spec.checks.context import CheckContext
 from crmconf.spec.diagnostics import Diagnostic, error, warning
 from crmconf.spec.model import (
@@ -49,7 +50,7 @@ def _stage_requirements(ctx: CheckContext) -> Iterator[Diagnostic]:
     for pipeline in ctx.spec.pipelines:
         known = ctx.field_types.get(pipeline.object, {})
         for stage in pipeline.stages:
-            address = f"pipeline.{pipeline.name}.stage.{stage.name}"
+            address = addr.stage(pipeline.name, stage.name)
             for index, name in enumerate(stage.require):
                 if name not in known:
                     yield error(
@@ -68,7 +69,7 @@ def _automation_references(ctx: CheckContext) -> Iterator[Diagnostic]:
 
 
 def _trigger_references(ctx: CheckContext, automation: Automation) -> Iterator[Diagnostic]:
-    address = f"automation.{automation.name}"
+    address = addr.automation(automation.name)
     trigger = automation.trigger
     obj = automation.object or ""
     if isinstance(trigger, StageEntered):
@@ -132,7 +133,7 @@ def _action_references(ctx: CheckContext, automation: Automation) -> Iterator[Di
     obj = automation.object or ""
     for index, action in enumerate(automation.actions):
         if isinstance(action, SetField):
-            where = ctx.at(f"automation.{automation.name}", "actions", index, "set_field", "field")
+            where = ctx.at(addr.automation(automation.name), "actions", index, "set_field", "field")
             yield from _field_exists(ctx, obj, action.set_field.field, where)
 
 
@@ -151,7 +152,7 @@ def _permission_references(ctx: CheckContext) -> Iterator[Diagnostic]:
     for perm in ctx.spec.permissions:
         for ref in perm.fields:
             obj, _, name = ref.partition(".")
-            where = ctx.at(f"permission.{perm.name}", "fields", ref, key=True)
+            where = ctx.at(addr.permission(perm.name), "fields", ref, key=True)
             if obj not in ctx.field_types:
                 yield error(
                     "R304",
@@ -178,6 +179,6 @@ def _bindings(ctx: CheckContext) -> Iterator[Diagnostic]:
                 yield warning(
                     "R312",
                     f"automation {automation.name} binds to provider {provider!r}, which no target uses",
-                    ctx.at(f"automation.{automation.name}", "binds", provider, key=True),
+                    ctx.at(addr.automation(automation.name), "binds", provider, key=True),
                     hint="targets use: " + ", ".join(sorted(providers)),
                 )

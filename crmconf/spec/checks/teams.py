@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from crmconf import address as addr
 from crmconf.spec.checks.context import CheckContext
 from crmconf.spec.diagnostics import Diagnostic, Location, error, warning
 from crmconf.spec.model import Spec
@@ -18,26 +19,26 @@ def owner_references(spec: Spec) -> Iterator[tuple[str, str, tuple[str | int, ..
     """(team, address of the item naming it, path inside the item): every owning team the spec names."""
     for term in spec.terminology:
         for i, team in enumerate(term.owners):
-            yield team, f"term.{term.term.lower()}", ("owners", i)
+            yield team, addr.join("term", term.term.lower()), ("owners", i)
     for obj, fields in spec.fields.items():
         for f in fields:
             for i, team in enumerate(f.owners):
-                yield team, f"field.{obj}.{f.name}", ("owners", i)
+                yield team, addr.field(obj, f.name), ("owners", i)
     for p in spec.pipelines:
         for i, team in enumerate(p.owners):
-            yield team, f"pipeline.{p.name}", ("owners", i)
+            yield team, addr.pipeline(p.name), ("owners", i)
         for s in p.stages:
             if s.owner_team:
-                yield s.owner_team, f"pipeline.{p.name}.stage.{s.name}", ("owner_team",)
+                yield s.owner_team, addr.stage(p.name, s.name), ("owner_team",)
     for a in spec.automations:
         if a.team:
-            yield a.team, f"automation.{a.name}", ("team",)
+            yield a.team, addr.automation(a.name), ("team",)
     for perm in spec.permissions:
         for i, team in enumerate(perm.owners):
-            yield team, f"permission.{perm.name}", ("owners", i)
+            yield team, addr.permission(perm.name), ("owners", i)
     for a in spec.automations:  # a pilot's teams reach their members: they must be declared too
         for i, team in enumerate(a.pilot.teams if a.pilot else ()):
-            yield team, f"automation.{a.name}", ("pilot", "teams", i)
+            yield team, addr.automation(a.name), ("pilot", "teams", i)
 
 
 def check(ctx: CheckContext) -> Iterator[Diagnostic]:
@@ -54,7 +55,7 @@ def check(ctx: CheckContext) -> Iterator[Diagnostic]:
                 "G602",
                 f"team {spec_team.name} has nobody who can sign off on GitHub (no member with `github:`, no "
                 "`github_teams`)",
-                ctx.at(f"team.{spec_team.name}"),
+                ctx.at(addr.join("team", spec_team.name)),
                 hint="add `github: <login>` to a member, or `github_teams: [<org>/<slug>]`",
             )
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from crmconf import address as addr
 from crmconf.spec.checks.context import CheckContext
 from crmconf.spec.diagnostics import Diagnostic, Location, warning
 from crmconf.spec.model import CreateTask, Spec, Term
@@ -48,21 +49,21 @@ def labels(spec: Spec) -> Iterator[tuple[str, Path_, str]]:
     """(address, path under it, label) for every label people will read in the CRM."""
     for obj, specs in spec.fields.items():
         for f in specs:
-            address = f"field.{obj}.{f.name}"
+            address = addr.field(obj, f.name)
             yield address, ("label",), f.label
             for index, option in enumerate(f.options or ()):
                 yield address, ("options", index), option.display
     for p in spec.pipelines:
-        yield f"pipeline.{p.name}", ("label",), p.label
+        yield addr.pipeline(p.name), ("label",), p.label
         for index, s in enumerate(p.stages):
-            yield f"pipeline.{p.name}", ("stages", index, "label"), s.label
+            yield addr.pipeline(p.name), ("stages", index, "label"), s.label
     for perm in spec.permissions:
-        yield f"permission.{perm.name}", ("label",), perm.label
+        yield addr.permission(perm.name), ("label",), perm.label
     for a in spec.automations:
         for index, action in enumerate(a.actions):
             if isinstance(action, CreateTask):
                 yield (
-                    f"automation.{a.name}",
+                    addr.automation(a.name),
                     ("actions", index, "create_task", "subject"),
                     action.create_task.subject,
                 )

@@ -51,30 +51,30 @@ def test_plan_apply_change_apply_plan(cli: CLI, emu: HubSpotEmulator, ws: Path, 
         emu.faults.inject("drop", methods=("PATCH",), applied_effect=True)
         emu.faults.inject("timeout", methods=("GET",), path=r"/crm/v3/properties/")
     plan_file = tmp_path / "plan.json"
-    first = cli("plan", ws, "-t", TARGET, "--detailed-exitcode", "--out", plan_file)
+    first = cli("plan", "-w", ws, "-t", TARGET, "--detailed-exitcode", "--out", plan_file)
     assert first.code == 2, first.err
     assert "+ pipeline.new_business" in first.out and "~ automation.1500003" in first.out
     assert "! removes option 'COMPUTER_SOFTWARE' is used by 1 record(s)" in first.out
     assert "Settings \u203a Objects \u203a Deals \u203a Pipelines \u203a New Business \u203a Edit stage properties" in first.out
 
     before = writes(emu)
-    refused = cli("apply", "--dir", ws, "-t", TARGET, "--auto-approve")
+    refused = cli("apply", "-w", ws, "-t", TARGET, "--auto-approve")
     assert refused.code == 1 and "--allow-destroy" in refused.err and writes(emu) == before
 
-    applied = cli("apply", "--dir", ws, "-t", TARGET, "--auto-approve", "--allow-destroy")
+    applied = cli("apply", "-w", ws, "-t", TARGET, "--auto-approve", "--allow-destroy")
     assert applied.code == 0, applied.err
-    assert cli("plan", ws, "-t", TARGET, "--detailed-exitcode").code == 0
+    assert cli("plan", "-w", ws, "-t", TARGET, "--detailed-exitcode").code == 0
 
     change_the_spec(ws)
-    second = cli("plan", ws, "-t", TARGET, "--detailed-exitcode")
+    second = cli("plan", "-w", ws, "-t", TARGET, "--detailed-exitcode")
     assert second.code == 2
     for line in ("- field.deal.competitor", "~ pipeline.renewals.stage.health_review",
                  "~ field.deal.deal_type", "~ automation.1500003", "- field.contact.nps_score"):
         assert line in second.out
-    assert cli("apply", "--dir", ws, "-t", TARGET, "--auto-approve").code == 1  # archiving needs --allow-destroy
+    assert cli("apply", "-w", ws, "-t", TARGET, "--auto-approve").code == 1  # archiving needs --allow-destroy
     assert "competitor" in [p["name"] for p in emu.properties("deals")]
-    assert cli("apply", "--dir", ws, "-t", TARGET, "--auto-approve", "--allow-destroy").code == 0
-    assert cli("plan", ws, "-t", TARGET, "--detailed-exitcode").code == 0
+    assert cli("apply", "-w", ws, "-t", TARGET, "--auto-approve", "--allow-destroy").code == 0
+    assert cli("plan", "-w", ws, "-t", TARGET, "--detailed-exitcode").code == 0
 
     assert "competitor" not in [p["name"] for p in emu.properties("deals")]
     assert next(f for f in emu.flows() if f["id"] == "1500003")["isEnabled"] is False
@@ -97,13 +97,13 @@ def test_plan_apply_change_apply_plan(cli: CLI, emu: HubSpotEmulator, ws: Path, 
 
 def test_import_then_plan_is_empty(cli: CLI, emu: HubSpotEmulator, ws: Path, tmp_path: Path) -> None:
     fresh = tmp_path / "fresh"
-    ran = cli("import", "--dir", ws, "-t", TARGET, "--out", fresh)
+    ran = cli("import", "-w", ws, "-t", TARGET, "--out", fresh)
     assert ran.code == 0, ran.err
     assert cli("plan", fresh, "--detailed-exitcode").code == 0
 
-    assert cli("apply", "--dir", ws, "-t", TARGET, "--auto-approve", "--allow-destroy").code == 0
+    assert cli("apply", "-w", ws, "-t", TARGET, "--auto-approve", "--allow-destroy").code == 0
     after = tmp_path / "after"
-    assert cli("import", "--dir", ws, "-t", TARGET, "--out", after).code == 0
+    assert cli("import", "-w", ws, "-t", TARGET, "--out", after).code == 0
     imported = (after / "automations.yaml").read_text()
     assert "name: proposal_follow_up" in imported and "hubspot: '1500003'" in imported
     assert "name: industry" in (after / "fields.yaml").read_text()  # the options ws manages stay managed
@@ -115,18 +115,18 @@ def test_import_then_plan_is_empty(cli: CLI, emu: HubSpotEmulator, ws: Path, tmp
 
 def test_a_literal_token_in_the_settings_is_refused_and_not_echoed(cli: CLI, emu: HubSpotEmulator, ws: Path) -> None:
     edit(ws / "crmconf.yaml", "token_env: HUBSPOT_TOKEN", f"token_env: {emu.token}")
-    ran = cli("plan", ws, "-t", TARGET)
+    ran = cli("plan", "-w", ws, "-t", TARGET)
     assert ran.code == 1 and "must be the NAME of an environment variable" in ran.err
     assert emu.token not in ran.out + ran.err
     # Pasted under a key of its own (first, so the error quotes that very line): refused, and masked.
     edit(ws / "crmconf.yaml", f"token_env: {emu.token}", f"token: {emu.token}\n      token_env: HUBSPOT_TOKEN")
-    ran = cli("plan", ws, "-t", TARGET)
+    ran = cli("plan", "-w", ws, "-t", TARGET)
     assert ran.code == 1 and "S210" in ran.err and "'token' was unexpected" in ran.err
     assert "|       token: ***" in ran.err and emu.token not in ran.out + ran.err
 
 
 def test_audit_reads_live_workflows(cli: CLI, emu: HubSpotEmulator, ws: Path) -> None:
-    ran = cli("audit", ws, "-t", TARGET, "--format", "json")
+    ran = cli("audit", "-w", ws, "-t", TARGET, "--format", "json")
     assert ran.code in (0, 3), ran.err
     assert '"live_address": "automation.1500003"' in ran.out
     assert "automation.1500001" in ran.out  # an orphan: live, in no spec

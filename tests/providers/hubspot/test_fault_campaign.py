@@ -130,10 +130,10 @@ def effect_key(change: Change, snapshot: Snapshot, plan: Plan) -> str:
 
 
 def touched(mutations: list[Mutation]) -> set[tuple[str, ...]]:
-    """Each resource the writes changed, as its aliases; property groups (made on the way to a field)
-    and records (moved on the way to a stage delete) are not changes of their own."""
+    """Each resource the writes changed, as its aliases; property groups (made on the way to a field),
+    records (moved on the way to a stage delete) and crmconf's managed record (a file) are not changes."""
     return {aliases for m in mutations for aliases in m.touched
-            if not aliases[0].startswith(("group ", "records "))}
+            if not aliases[0].startswith(("group ", "records ", "file "))}
 
 
 def twice(mutations: list[Mutation]) -> list[str]:
@@ -181,7 +181,7 @@ class Baseline:
 
 
 def refused_apply(cli: CLI, emu: HubSpotEmulator, root: Path) -> list[str]:
-    ran = cli("apply", "--dir", root, "-t", TARGET, "--auto-approve")
+    ran = cli("apply", "-w", root, "-t", TARGET, "--auto-approve")
     problems = []
     if ran.code != 1 or "destructive change(s); nothing was applied" not in ran.err:
         problems.append(f"apply without --allow-destroy was not refused (exit {ran.code}): {ran.err[-400:]}")
@@ -245,7 +245,7 @@ def follow_up(root: Path) -> tuple[Plan, Report, Plan]:
 
 
 def allowed_step(cli: CLI, emu: HubSpotEmulator, root: Path, base: Baseline) -> list[str]:
-    ran = cli("apply", "--dir", root, "-t", TARGET, "--auto-approve", "--allow-destroy")
+    ran = cli("apply", "-w", root, "-t", TARGET, "--auto-approve", "--allow-destroy")
     problems = [] if ran.code in (0, 1) else [f"apply exited {ran.code}: {ran.err[-600:]}"]
     if emu.faults.pending():
         problems.append("the armed fault never fired: the request sequence changed")
@@ -274,7 +274,7 @@ def baseline(cli: CLI, emu: HubSpotEmulator, root: Path) -> tuple[Baseline, list
     problems = refused_apply(cli, emu, root)
     assert not problems, problems
     refused = len(emu.sequence())
-    ran = cli("apply", "--dir", root, "-t", TARGET, "--auto-approve", "--allow-destroy")
+    ran = cli("apply", "-w", root, "-t", TARGET, "--auto-approve", "--allow-destroy")
     assert ran.code == 0, ran.err[-2000:]
     keys = {c.address: effect_key(c, snapshot, plan) for c in plan.changes}
     destructive = frozenset(keys[c.address] for c in plan.changes if c.destructive)

@@ -40,7 +40,7 @@ def test_a_spec_with_automations_fails_with_one_message_naming_the_scope(
     assert "lacks the scope this plan needs: `automation` (automations, automations.yaml:9:5)" in message
     assert "Settings \u203a Integrations \u203a Private apps" in message and emu.token not in message
     assert emu.requests.matching(prefix="/crm/") == 0  # said before anything was read
-    ran = cli("plan", ws, "-t", TARGET)
+    ran = cli("plan", "-w", ws, "-t", TARGET)
     assert ran.code == 1 and ran.err.count("\n") == 1 and "error E302" in ran.err and "`automation`" in ran.err
 
 
@@ -71,11 +71,11 @@ def test_every_missing_scope_is_named_with_its_concern(emu: HubSpotEmulator, ws:
 def test_the_access_report_says_what_the_token_has_and_lacks(emu: HubSpotEmulator, ws: Path,
                                                              monkeypatch: pytest.MonkeyPatch, cli: CLI) -> None:
     use_token(emu, monkeypatch, "no-writes", frozenset(s for s in ALL_SCOPES if not s.endswith(".write")))
-    ran = cli("providers", ws, "--target", TARGET, "--format", "json")
+    ran = cli("providers", "-w", ws, "--target", TARGET, "--format", "json")
     assert ran.code == 1 and "crm.schemas.deals.write" in ran.err  # the spec writes deal fields
     rows = {(r["permission"], r["needed_for"]): r for r in json.loads(ran.out)["access"]}
     assert rows[("automation", "plan")]["granted"] is True and rows[("crm.schemas.deals.write", "apply")] == {
         "permission": "crm.schemas.deals.write", "concern": "fields on deals", "needed_for": "apply", "granted": False}
     assert rows[("crm.objects.contacts.sensitive.read.v2", "optional")]["granted"] is True
     monkeypatch.setenv("HUBSPOT_TOKEN", emu.token)
-    assert cli("providers", ws, "--target", TARGET).code == 0
+    assert cli("providers", "-w", ws, "--target", TARGET).code == 0

@@ -15,7 +15,7 @@ def mode(path: Path) -> int:
 
 
 def test_org_and_journal_are_user_only(cli: CLI, workspace: Path) -> None:
-    assert cli("apply", "--dir", workspace, "--auto-approve").code == 0
+    assert cli("apply", "-w", workspace, "--auto-approve").code == 0
     state = workspace / ".crmconf"
     assert mode(state / "local-org.json") == 0o600
     assert mode(state / "journal.jsonl") == 0o600
@@ -47,7 +47,7 @@ def test_unknown_settings_are_refused_with_their_location(cli: CLI, workspace: P
 def test_a_second_apply_waits_for_nobody(cli: CLI, workspace: Path) -> None:
     org = workspace / ".crmconf" / "local-org.json"
     with store.locked(org):
-        ran = cli("apply", "--dir", workspace, "--auto-approve")
+        ran = cli("apply", "-w", workspace, "--auto-approve")
     assert ran.code == 1 and "holds the lock" in ran.err
     assert not org.exists()
 
@@ -67,8 +67,8 @@ def test_a_stage_forecast_category_is_planned_applied_and_imported(cli: CLI, wor
         "{name: proposal, label: Proposal Sent, probability: 60, forecast_category: best_case,"))
     planned = cli("plan", workspace)
     assert '+ forecast_category: "best_case"' in planned.out
-    assert cli("apply", "--dir", workspace, "--auto-approve").code == 0
+    assert cli("apply", "-w", workspace, "--auto-approve").code == 0
     out = tmp_path / "imported"
-    assert cli("import", "--dir", workspace, "--out", out).code == 0
+    assert cli("import", "-w", workspace, "--out", out).code == 0
     assert "forecast_category: best_case" in (out / "pipelines.yaml").read_text()
     assert cli("plan", workspace, "--detailed-exitcode").code == 0

@@ -25,7 +25,7 @@ def assert_no_secret(emu: SalesforceEmulator, root: Path, *runs: Ran) -> None:
 def test_plan_apply_then_nothing_left(cli: CLI, emu: SalesforceEmulator, tmp_path: Path) -> None:
     ws = converging_specs(tmp_path / "ws", emu)
     saved = ws / "plan.json"
-    planned = cli("plan", ws, "--target", TARGET, "--out", saved)
+    planned = cli("plan", "-w", ws, "--target", TARGET, "--out", saved)
     assert planned.code == 0, planned.out + planned.err
     text = planned.out
     for line in ("+ pipeline.renewals  ", "+ pipeline.new_business.stage.discovery  ",
@@ -38,7 +38,7 @@ def test_plan_apply_then_nothing_left(cli: CLI, emu: SalesforceEmulator, tmp_pat
                  "- pipeline.new_business.stage.prospecting", "! 4 record(s) move to pipeline.new_business.stage.discovery"):
         assert line in text, line
     changes = json.loads(saved.read_text())["changes"]
-    applied = cli("apply", saved, "--dir", ws, "--allow-destroy")
+    applied = cli("apply", saved, "-w", ws, "--allow-destroy")
     assert applied.code == 0, applied.err
     assert f"Apply: {len(changes)} applied." in applied.err and "Not verified" not in applied.err
 
@@ -62,12 +62,12 @@ def test_plan_apply_then_nothing_left(cli: CLI, emu: SalesforceEmulator, tmp_pat
     manager = {o["object"]: o for o in emu.metadata("PermissionSet")["Sales_Manager"]["objectPermissions"]}
     assert not manager["Account"]["allowDelete"] and manager["Account"]["viewAllRecords"]
 
-    again = cli("plan", ws, "--target", TARGET, "--detailed-exitcode")
+    again = cli("plan", "-w", ws, "--target", TARGET, "--detailed-exitcode")
     assert again.code == 0, again.out
     assert "No changes." in again.out
 
     # The audit reads the same automations without a plan: compiled and bound ones are found live.
-    audit = cli("audit", ws, "--target", TARGET, "--format", "json")
+    audit = cli("audit", "-w", ws, "--target", TARGET, "--format", "json")
     rows = {r["name"]: r for r in json.loads(audit.out)["rows"]}
     assert rows["proposal_follow_up"]["live_status"] == "active" and "missing" not in rows["proposal_follow_up"]["verdicts"]
     assert rows["welcome_sequence"]["live_status"] == "inactive"
@@ -77,12 +77,17 @@ def test_plan_apply_then_nothing_left(cli: CLI, emu: SalesforceEmulator, tmp_pat
 
     # What crmconf built imports back as the same spec: processes, stage requirements, fields, grants.
     out = tmp_path / "imported"
-    imported = cli("import", "--dir", ws, "--target", TARGET, "--out", out)
+    imported = cli("import", "-w", ws, "--target", TARGET, "--out", out)
     assert imported.code == 0, imported.err
     pipelines = (out / "pipelines.yaml").read_text()
     assert "label: Proposal Sent" in pipelines and "- contract_term_months" in pipelines  # a `require` list
-    planned_import = cli("plan", out, "--detailed-exitcode")
-    assert planned_import.code == 0, planned_import.out
+    # The flow crmconf compiled cannot be imported; the new workspace shares the target's managed record,
+    # so its plan would delete that flow, and import says so.
+    assert "the imported workspace does not declare under the same address (automation.proposal_follow_up" in imported.err
+    assert "Both workspaces would share that record" in imported.err
+    planned_import = cli("plan", out, "--format", "json")
+    planned_changes = [(c["action"], c["address"]) for c in json.loads(planned_import.out)["changes"]]
+    assert planned_changes == [("delete", "automation.proposal_follow_up")], planned_import.out
     assert_no_secret(emu, ws, planned, applied, again, audit, imported, planned_import)
     assert_no_secret(emu, out)
 
@@ -92,7 +97,7 @@ def test_an_interrupted_apply_reports_exactly_and_the_next_resumes(
 ) -> None:
     ws = converging_specs(tmp_path / "ws", emu)
     emu.faults.inject("rate_limit", path=r"#upsertMetadata$", skip=3)  # the 4th Metadata write hits the limit
-    stopped = cli("apply", "--dir", ws, "--target", TARGET, "--auto-approve", "--allow-destroy")
+    stopped = cli("apply", "-w", ws, "--target", TARGET, "--auto-approve", "--allow-destroy")
     assert stopped.code == 1
     assert "Stopped early: API limit" in stopped.err and "Not verified" not in stopped.err
     journal = read(ws / ".crmconf" / "journal.jsonl")
@@ -106,20 +111,20 @@ def test_an_interrupted_apply_reports_exactly_and_the_next_resumes(
     end = next(e for e in journal if e["event"] == "end")
     assert end["counts"]["applied"] == len(by["applied"]) and end["verified"]
 
-    left = cli("plan", ws, "--target", TARGET, "--format", "json")
+    left = cli("plan", "-w", ws, "--target", TARGET, "--format", "json")
     remaining = {c["address"] for c in json.loads(left.out)["changes"]}
     # Exactly what did not happen is left: nothing applied is planned again, nothing unapplied is lost.
     assert remaining == {e["address"] for e in by["failed"] + by["not-attempted"]}
-    resumed = cli("apply", "--dir", ws, "--target", TARGET, "--auto-approve", "--allow-destroy")
+    resumed = cli("apply", "-w", ws, "--target", TARGET, "--auto-approve", "--allow-destroy")
     assert resumed.code == 0, resumed.err
-    assert cli("plan", ws, "--target", TARGET, "--detailed-exitcode").code == 0
+    assert cli("plan", "-w", ws, "--target", TARGET, "--detailed-exitcode").code == 0
     assert_no_secret(emu, ws, stopped, left, resumed)
 
 
 def test_import_then_plan_is_empty(cli: CLI, emu: SalesforceEmulator, tmp_path: Path) -> None:
     ws = copy_specs(tmp_path / "ws", emu)
     out = tmp_path / "imported"
-    imported = cli("import", "--dir", ws, "--target", TARGET, "--out", out)
+    imported = cli("import", "-w", ws, "--target", TARGET, "--out", out)
     assert imported.code == 0, imported.err
     pipelines = (out / "pipelines.yaml").read_text()
     assert "name: new_business" in pipelines and "label: Proposal/Price Quote" in pipelines
@@ -146,5 +151,5 @@ def test_a_secret_pasted_into_the_settings_is_refused_and_never_echoed(
                     ("plan", ws, "--target", TARGET, "--format", "json")):
         ran = cli(*command)
         assert secret not in ran.out + ran.err, command
-    ran = cli("plan", ws, "--target", TARGET)
+    ran = cli("plan", "-w", ws, "--target", TARGET)
     assert ran.code == 1 and "S210" in ran.err and "Traceback" not in ran.err, ran.err

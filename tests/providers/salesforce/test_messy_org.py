@@ -49,7 +49,7 @@ def imported(messy: SalesforceEmulator, tmp_path_factory: pytest.TempPathFactory
         mp.setenv(CA_ENV, messy.ca_path)
         mp.setenv("CRMCONF_TODAY", "2026-11-23")
         mp.delenv("REQUESTS_CA_BUNDLE", raising=False)
-        code = run(["import", "--dir", str(ws), "--target", "salesforce-prod", "--out", str(out)])
+        code = run(["import", "-w", str(ws), "--target", "salesforce-prod", "--out", str(out)])
     assert code == 0, captured.err
     yield out, captured.err
 
@@ -114,7 +114,8 @@ def test_fields_without_field_level_security_are_imported(imported: tuple[Path, 
     out, _ = imported
     deal = {f["name"]: f for f in load(out / "fields.yaml")["fields"]["deal"]}
     assert deal["margin"]["type"] == "percent" and deal["legacy_score"]["type"] == "number"
-    assert [o for o in deal["deal_type"]["options"] if o.get("hidden")] == [{"value": "Legacy", "hidden": True}]
+    # Import writes a plain option as its value alone, a hidden one with its flag.
+    assert deal["deal_type"]["options"] == ["New Logo", "Expansion", "Renewal", {"value": "Legacy", "hidden": True}]
     assert "acmecpq__quote_total__c" not in deal and "weighted_amount" not in deal
 
 

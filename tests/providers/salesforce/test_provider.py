@@ -50,7 +50,7 @@ def test_a_plan_reads_the_whole_org_in_a_handful_of_requests(
     assert router.attrs["status"] == "active" and router.label == "Route Inbound Leads"
     assert router.meta["updated_by"] == "Devon Park" and router.meta["updated_at"].startswith("2024-")
     assert snapshot.objects["automation.Legacy_Discount_Approval"].attrs["status"] == "inactive"
-    assert snapshot.objects["automation.Opportunity.Big_Deal_Alert"].attrs["status"] == "active"  # legacy rule
+    assert snapshot.objects['automation."Opportunity.Big_Deal_Alert"'].attrs["status"] == "active"  # legacy rule
     stage = snapshot.objects["pipeline.new_business.stage.prospecting"]
     assert stage.parent == "pipeline.new_business" and stage.usage["records"] == 4
     assert stage.attrs == {"value_set": "OpportunityStage", "probability": 10, "outcome": None,
@@ -60,7 +60,7 @@ def test_a_plan_reads_the_whole_org_in_a_handful_of_requests(
         "4 record(s) move to pipeline.new_business.stage.discovery")
     unmanaged = {u.address for u in plan.unmanaged}
     assert {"field.deal.lead_source_detail", "automation.Case_Escalation_Alert", "permission.support_agent",
-            "validation_rule.Opportunity.Amount_Required_For_Proposal", "pipeline.standard_support"} <= unmanaged
+            'validation_rule."Opportunity.Amount_Required_For_Proposal"', "pipeline.standard_support"} <= unmanaged
 
 
 def test_generated_formulas_are_enforced_by_salesforce(
@@ -248,9 +248,9 @@ automations:
 """)
     report = apply_all(provider, root)
     outcome = {r.change.address: r for r in report.results}
-    assert outcome["automation.Opportunity.Big_Deal_Alert"].outcome is Outcome.APPLIED
+    assert outcome['automation."Opportunity.Big_Deal_Alert"'].outcome is Outcome.APPLIED
     assert emu.metadata("WorkflowRule")["Opportunity.Big_Deal_Alert"]["active"] is False
-    failed = outcome["automation.Lead.Stale_Lead_Reminder"]
+    failed = outcome['automation."Lead.Stale_Lead_Reminder"']
     assert failed.outcome is Outcome.FAILED and "retired" in failed.detail
     assert emu.metadata("WorkflowRule")["Lead.Stale_Lead_Reminder"]["active"] is False
     ghost = outcome["automation.No_Such_Flow"]

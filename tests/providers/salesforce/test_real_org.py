@@ -260,7 +260,7 @@ def test_a_pruned_field_a_flow_uses_is_refused_and_a_package_set_is_never_pruned
     problems = {d.message.split(" ", 1)[0]: d.message for d in plan.errors if d.code == "P202"}
     # The seeded Case rule names Escalation_Reason__c: pruning the field is refused before apply.
     assert "field.ticket.escalation_reason" in problems
-    assert "validation_rule.Case.Escalation_Reason_Required uses it" in problems["field.ticket.escalation_reason"]
+    assert 'validation_rule."Case.Escalation_Reason_Required" uses it' in problems["field.ticket.escalation_reason"]
     deleted = {c.address for c in plan.changes if c.action is Action.DELETE}
     assert "permission.sales_rep" in deleted and "permission.sfdcInternalInt__sfdc_scrt2" not in deleted
     assert "permission.sfdcInternalInt__sfdc_scrt2" in {u.address for u in plan.unmanaged}

@@ -1,0 +1,193 @@
+"""Where crmconf keeps its managed record in each vendor, through the vendor's real client.
+
+Each emulator rule listed under "Managed record storage" in RULES-salesforce.md / RULES-hubspot.md has
+a test here; the stores (crmconf_salesforce.state, crmconf_hubspot.state) are tested against them.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import urllib3
+from crmconf_hubspot.client import Client, parse_settings
+from crmconf_hubspot.state import HubSpotStateStore
+from crmconf_salesforce.client import SalesforceClient, Settings
+from crmconf_salesforce.state import SalesforceStateStore, resource_name
+from hubspot import HubSpot
+from hubspot.files.exceptions import ApiException as FilesError
+
+from tests.emulators.hubspot import HubSpotEmulator
+from tests.emulators.hubspot_files import files_of
+from tests.emulators.salesforce import SalesforceEmulator, connect
+
+# --- Salesforce: a private StaticResource ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sf_emu() -> Iterator[SalesforceEmulator]:
+    with SalesforceEmulator(seed=False) as emu:
+        yield emu
+
+
+@pytest.fixture
+def sf(sf_emu: SalesforceEmulator, monkeypatch: pytest.MonkeyPatch) -> SalesforceStateStore:
+    sf_emu.reset()
+    monkeypatch.setenv("SF_SESSION_ID", sf_emu.session_id)
+    monkeypatch.setenv("SF_CA_BUNDLE", sf_emu.ca_path)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    settings = Settings.parse({"instance_url": sf_emu.instance_url, "session_env": "SF_SESSION_ID",
+                               "ca_bundle_env": "SF_CA_BUNDLE"})
+    return SalesforceStateStore(SalesforceClient(settings, "salesforce-prod"), "salesforce-prod")
+
+
+def _sf_write(emu: SalesforceEmulator, operation: str, **component: Any) -> Any:
+    sf = connect(emu)
+    typed = sf.mdapi.StaticResource(**component)
+    return getattr(sf.mdapi._service, operation)([typed], _soapheaders=[sf.mdapi._session_header])[0]
+
+
+def test_salesforce_store_round_trip_and_atomic_create(sf: SalesforceStateStore, sf_emu: SalesforceEmulator) -> None:
+    assert sf.read("managed") is None
+    assert sf.create("managed", b'{"a": 1}') is True
+    assert sf.create("managed", b'{"a": 2}') is False  # createMetadata refused the existing name
+    assert sf.read("managed") == b'{"a": 1}'
+    sf.write("managed", b'{"a": 3}')
+    assert sf.read("managed") == b'{"a": 3}'
+    stored = sf_emu.metadata("StaticResource")[resource_name("salesforce-prod", "managed")]
+    assert stored["cacheControl"] == "Private" and stored["contentType"] == "application/json"
+    sf.delete("managed")
+    sf.delete("managed")  # deleting what is gone is not an error
+    assert sf.read("managed") is None
+    assert resource_name("salesforce-prod", "managed") == "crmconf_salesforce_prod_managed"
+
+
+@pytest.mark.parametrize(
+    ("component", "code"),
+    [
+        ({"fullName": "crmconf__bad", "content": b"e30=", "contentType": "application/json", "cacheControl": "Private"},
+         "FIELD_INTEGRITY_EXCEPTION"),  # a double underscore: not an API name
+        ({"fullName": "crmconf_x", "content": b"e30=", "contentType": "x" * 121, "cacheControl": "Private"},
+         "STRING_TOO_LONG"),
+        ({"fullName": "crmconf_x", "content": b"e30=", "contentType": "application/json", "cacheControl": "Private",
+          "description": "d" * 256}, "STRING_TOO_LONG"),
+    ],
+    ids=["name", "content-type-length", "description-length"],
+)
+def test_salesforce_refuses_what_the_docs_refuse(sf_emu: SalesforceEmulator, component: dict[str, Any], code: str) -> None:
+    sf_emu.reset()
+    result = _sf_write(sf_emu, "upsertMetadata", **component)
+    assert result.success is False and result.errors[0].statusCode == code
+
+
+def test_salesforce_create_refuses_an_existing_name(sf_emu: SalesforceEmulator) -> None:
+    sf_emu.reset()
+    good = {"fullName": "crmconf_x", "content": b"e30=", "contentType": "application/json", "cacheControl": "Public"}
+    assert _sf_write(sf_emu, "createMetadata", **good).success is True
+    again = _sf_write(sf_emu, "createMetadata", **good)
+    assert again.success is False and again.errors[0].statusCode == "DUPLICATE_DEVELOPER_NAME"
+    assert _sf_write(sf_emu, "upsertMetadata", **good).success is True  # upsert replaces
+
+
+# --- HubSpot: a private file -------------------------------------------------------------------
+
+
+@pytest.fixture
+def hs_emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[HubSpotEmulator]:
+    with HubSpotEmulator(seed=False) as emu:
+        monkeypatch.setenv("HUBSPOT_TOKEN", emu.token)
+        yield emu
+
+
+@pytest.fixture
+def hs(hs_emu: HubSpotEmulator) -> HubSpotStateStore:
+    settings = parse_settings("hubspot-prod", {"token_env": "HUBSPOT_TOKEN", "base_url": hs_emu.base_url,
+                                               "strict_decoding": True})
+    return HubSpotStateStore(Client(settings), "hubspot-prod")
+
+
+def test_hubspot_store_round_trip(hs: HubSpotStateStore, hs_emu: HubSpotEmulator) -> None:
+    assert hs.read("managed") is None
+    assert hs.create("managed", b'{"a": 1}') is True
+    assert hs.create("managed", b'{"a": 2}') is False
+    assert hs.read("managed") == b'{"a": 1}'
+    hs.write("managed", b'{"a": 3}')
+    assert hs.read("managed") == b'{"a": 3}'
+    [stored] = [f for f in files_of(hs_emu.portal).by_id.values() if not f.archived]
+    assert (stored.path, stored.access) == ("/crmconf/crmconf-hubspot-prod-managed.json", "PRIVATE")
+    hs.delete("managed")
+    hs.delete("managed")
+    assert hs.read("managed") is None
+
+
+def _sdk(emu: HubSpotEmulator) -> Any:
+    return HubSpot(access_token=emu.token, host=emu.base_url, base_url=emu.base_url,
+                   client_side_validation=True).files.files_api
+
+
+def _staged(data: bytes) -> str:
+    path = Path(tempfile.mkdtemp()) / "doc.json"
+    path.write_bytes(data)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status"),
+    [
+        ({"folder_path": "/crmconf", "options": json.dumps({"overwrite": False})}, 400),  # no access
+        ({"options": json.dumps({"access": "PRIVATE"})}, 400),  # no folder
+        ({"folder_path": "/crmconf", "folder_id": "1", "options": json.dumps({"access": "PRIVATE"})}, 400),  # both
+    ],
+    ids=["access-required", "folder-required", "not-both-folders"],
+)
+def test_hubspot_upload_refusals(hs_emu: HubSpotEmulator, kwargs: dict[str, Any], status: int) -> None:
+    with pytest.raises(FilesError) as refused:
+        _sdk(hs_emu).upload(file=_staged(b"{}"), file_name="doc.json", **kwargs)
+    assert refused.value.status == status
+
+
+def test_hubspot_private_content_only_through_a_signed_url(hs_emu: HubSpotEmulator) -> None:
+    api = _sdk(hs_emu)
+    made = api.upload(file=_staged(b'{"x": 1}'), folder_path="/crmconf", file_name="doc.json",
+                      options=json.dumps({"access": "PRIVATE"}))
+    assert made.access == "PRIVATE" and made.archived is False  # 201, a File the strict SDK decoded
+    assert api.get_metadata(path="crmconf/doc.json").file.id == made.id
+    http = urllib3.PoolManager()
+    assert http.request("GET", made.url).status != 200  # the plain URL of a private file gives nothing
+    assert http.request("GET", api.get_signed_url(made.id).url).data == b'{"x": 1}'
+    api.archive(made.id)
+    with pytest.raises(FilesError) as gone:
+        api.get_metadata(path="crmconf/doc.json")
+    assert gone.value.status == 404
+
+
+def test_hubspot_uploading_over_an_existing_path_is_refused(hs_emu: HubSpotEmulator) -> None:
+    api = _sdk(hs_emu)
+    options = json.dumps({"access": "PRIVATE"})
+    api.upload(file=_staged(b"{}"), folder_path="/crmconf", file_name="doc.json", options=options)
+    with pytest.raises(FilesError) as refused:
+        api.upload(file=_staged(b"{}"), folder_path="/crmconf", file_name="doc.json", options=options)
+    assert refused.value.status == 409
+
+
+def test_salesforce_refuses_content_that_is_not_base64(sf_emu: SalesforceEmulator) -> None:
+    """zeep always encodes bytes, so the wire is reached with a raw request, as another client would send it."""
+    sf_emu.reset()
+    envelope = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns="http://soap.sforce.com/2006/04/metadata">'
+        f"<soapenv:Header><SessionHeader><sessionId>{sf_emu.session_id}</sessionId></SessionHeader></soapenv:Header>"
+        '<soapenv:Body><upsertMetadata><metadata xsi:type="StaticResource"><fullName>crmconf_x</fullName>'
+        "<content>not base64!</content><cacheControl>Private</cacheControl><contentType>application/json</contentType>"
+        "</metadata></upsertMetadata></soapenv:Body></soapenv:Envelope>"
+    )
+    reply = requests.post(f"{sf_emu.instance_url}/services/Soap/m/59.0/", data=envelope.encode(), verify=sf_emu.ca_path,
+                          headers={"Content-Type": "text/xml", "SOAPAction": '""'}, timeout=5)
+    assert reply.status_code == 200 and b"<success>false</success>" in reply.content
+    assert b"INVALID_FIELD" in reply.content and "crmconf_x" not in sf_emu.metadata("StaticResource")
