@@ -112,11 +112,12 @@ def _execute(
             return EXIT_INTERRUPTED
         report = verify_by_reading(report, lambda: provider.fetch(kinds))
         journal.end(_counts(report), verified=report.verified)
-    hooks.record(ws, ws.root, plan.target, provider, verified=report.ok, changes=report.count(Outcome.APPLIED),
-                 console=console)
     console.err(_summary(report))
     applied = [r.change for r in report.results if r.outcome is Outcome.APPLIED]
     recorded = compiled is None or record.write(ws, plan, provider, compiled, applied, console)
+    if compiled is not None:  # the command's own run (callers without a compile keep no records)
+        hooks.record(ws, ws.root, plan.target, provider, verified=report.ok,
+                     changes=report.count(Outcome.APPLIED), console=console)
     return 0 if report.ok and recorded else 1
 
 

@@ -156,7 +156,8 @@ class LocalProvider:
     # --- writing --------------------------------------------------------------------------------
 
     def _stamp(self, obj: dict[str, Any]) -> dict[str, Any]:
-        obj["written"] = _digest(obj["attrs"])  # crmconf's mark: what it wrote (see _written_by)
+        if obj.get("kind") == "automation":  # crmconf's mark, for the audit: what it wrote (see _written_by)
+            obj["written"] = _digest(obj["attrs"])
         obj["version"] = int(obj.get("version", 0)) + 1
         obj["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         obj["updated_by"] = _user()
@@ -195,7 +196,7 @@ class LocalProvider:
 
 
 def _digest(attrs: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical(dict(attrs)).encode()).hexdigest()[:24]
+    return hashlib.sha256(canonical(dict(attrs)).encode()).hexdigest()[:12]  # a self-check, not a secret
 
 
 def _written_by(obj: Mapping[str, Any]) -> Any:
