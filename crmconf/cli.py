@@ -231,6 +231,7 @@ def _register_extensions() -> None:
         "crmconf.commands.health_cli",
         "crmconf.commands.import_cli",
         "crmconf.commands.tracking_cli",
+        "crmconf.commands.council_cli",
     ):
         try:
             module = importlib.import_module(name)

@@ -16,6 +16,7 @@ from crmconf.engine.plan import assert_fresh, change_to_dict, kinds_of, load_pla
 from crmconf.engine.resource import Compiled
 from crmconf.engine.saved import check_changes
 from crmconf.errors import UsageError
+from crmconf.promotion import hooks
 from crmconf.providers import Provider, opened
 from crmconf.render import plan_text
 from crmconf.ui import Console
@@ -41,6 +42,7 @@ def run(
     root = root or Path(".")
     ws = require_valid(root, today)
     with opened(ws.spec, ws.sources, root, target) as (name, provider):
+        hooks.require_promotable(ws, root, name)  # a later target takes only what the one before runs
         plan, compiled, snapshot = make_plan(ws, name, provider)
         if planfile is not None:
             _say_recovered(plan, console)
@@ -54,6 +56,7 @@ def run(
             return 1
         if not plan.changes:  # nothing to change in the CRM; what crmconf manages may still change
             console.err("nothing to apply")
+            hooks.record(ws, root, name, provider, verified=True, changes=0, console=console)  # the plan read it
             return 0 if record.write(ws, plan, provider, compiled, (), console) else 1
         refuse_destroy(plan, allow_destroy, snapshot)
         if planfile is None and not auto_approve:
@@ -112,6 +115,9 @@ def _execute(
     console.err(_summary(report))
     applied = [r.change for r in report.results if r.outcome is Outcome.APPLIED]
     recorded = compiled is None or record.write(ws, plan, provider, compiled, applied, console)
+    if compiled is not None:  # the command's own run (callers without a compile keep no records)
+        hooks.record(ws, ws.root, plan.target, provider, verified=report.ok,
+                     changes=report.count(Outcome.APPLIED), console=console)
     return 0 if report.ok and recorded else 1
 
 

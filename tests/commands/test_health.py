@@ -23,6 +23,10 @@ SPEC = """pipelines:
       - {name: open, label: Open, probability: 50, owner_team: sdr, require: [amount]}
       - {name: won, label: Won, probability: 100, outcome: won}
       - {name: lost, label: Lost, probability: 0, outcome: lost}
+teams:
+  - {name: sales}
+  - {name: sdr}
+  - {name: revops}
 health:
   escalate_after: 14d
   notify: [revops]

@@ -24,6 +24,7 @@ NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 def _spec(tmp_path: Path, body: str) -> Spec:
     (tmp_path / "crmconf.yaml").write_text("version: 1\npolicies: {require_automation_owner: false}\n")
     (tmp_path / "spec.yaml").write_text(body)
+    (tmp_path / "teams.yaml").write_text("teams:\n  - {name: sales}\n  - {name: sdr}\n")
     return require_valid(tmp_path, date(2026, 11, 23)).spec
 
 

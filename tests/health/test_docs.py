@@ -47,7 +47,7 @@ def test_the_documented_examples_are_valid() -> None:
     from crmconf.spec.model import SectionFile
 
     reference = (Path(__file__).resolve().parents[2] / "docs" / "spec-reference.md").read_text(encoding="utf-8")
-    section = reference[reference.index("## 18. health"):]
+    section = reference[reference.index("## 20. health"):]
     example = re.search(r"```yaml\n(.*?)```", section, re.S)
     assert example is not None
     parsed = SectionFile.model_validate(YAML(typ="safe").load(example.group(1)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from crmconf.health.kpis import KPI_NAMES
 from crmconf.spec.checks.context import CheckContext
 from crmconf.spec.diagnostics import Diagnostic, error
 from crmconf.spec.model import CHOICE_TYPES
@@ -14,9 +15,24 @@ NOT_KEYS = ("boolean", "multipicklist", "textarea")
 
 def check(ctx: CheckContext) -> Iterator[Diagnostic]:
     health = ctx.spec.health
+    yield from _notified(ctx)
     yield from _picklists(ctx, health.off_list_values.fields or ())
     yield from _keys(ctx, health.duplicates.keys or ())
     yield from _lead_source(ctx, health.lead_source_coverage.field, health.lead_source_coverage.objects or ())
+
+
+def _notified(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """A team told about escalations is a declared team (G601, as every team the spec names)."""
+    declared = [team.name for team in ctx.spec.teams]
+    places: list[tuple[str, tuple[str | int, ...]]] = [
+        (team, ("notify", i)) for i, team in enumerate(ctx.spec.health.notify)]
+    for kpi in KPI_NAMES:
+        places += [(team, (kpi, "notify", i)) for i, team in enumerate(getattr(ctx.spec.health, kpi).notify)]
+    for team, path in places:
+        if team not in declared:
+            yield error("G601", f"team {team!r} is not declared in a `teams` section", ctx.at("health", *path),
+                        hint=(ctx.suggest(team, declared) if declared else None)
+                        or "declare it under `teams:` (name and members), so its members can be told")
 
 
 def _split(ref: str) -> tuple[str, str]:

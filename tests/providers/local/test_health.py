@@ -113,7 +113,8 @@ def test_a_tiny_org_counted_by_hand(cli: CLI, tmp_path: Path, monkeypatch: pytes
         "      - {name: open, label: Open, probability: 50, require: [amount]}\n"
         "      - {name: won, label: Won, probability: 100, outcome: won}\n"
         "      - {name: lost, label: Lost, probability: 0, outcome: lost}\n"
-        "health: {stale_deals: {after: 10d}, activity_per_user: false, duplicates: false}\n")
+        "health: {stale_deals: {after: 10d}, activity_per_user: false, duplicates: false}\n"
+        "teams: [{name: sales}]\n")
     assert cli("apply", "-w", root, "--auto-approve").code == 0
     org_path = root / ".crmconf" / "local-org.json"
     org = json.loads(org_path.read_text())
