@@ -140,3 +140,17 @@ def test_default_keys_and_picklists(tmp_path: Path) -> None:
     assert [(o, f) for o, f, _ in picklists(ctx)] == [
         ("deal", "deal_type"), ("deal", "lead_source"), ("deal", "loss_reason"), ("contact", "lead_source"),
         ("contact", "persona"), ("company", "industry"), ("company", "tier")]  # multi-select ones left out
+
+
+def test_owners_are_grouped_into_the_teams_the_spec_declares(tmp_path: Path) -> None:
+    _spec(tmp_path, PIPELINE + "health: {activity_per_user: {target: 4}}\n")
+    (tmp_path / "teams.yaml").write_text("teams:\n  - {name: sales, members: [a@x.example, b@x.example]}\n"
+                                         "  - {name: sdr, members: [c@x.example]}\n")
+    spec = require_valid(tmp_path, date(2026, 11, 23)).spec
+    answers = {"records:deal:owner": Answer({"a@x.example": 3, "b@x.example": 1, "c@x.example": 2}),
+               "activity:owner": Answer({"a@x.example": 6, "b@x.example": 1, "c@x.example": 9})}
+    k = _kpi(spec, answers, "activity_per_user")
+    teams = {c.name: (c.total, c.value, c.status) for c in k.cells if c.scope == "team"}
+    assert teams == {"sales": (7, 3.5, "below"), "sdr": (9, 9.0, "ok")}
+    assert {c.name: c.team for c in k.cells if c.scope == "owner"} == {
+        "a@x.example": "sales", "b@x.example": "sales", "c@x.example": "sdr"}
