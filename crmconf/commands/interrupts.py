@@ -41,3 +41,44 @@ def stop_requests(console: Console) -> Iterator[Callable[[], str]]:
     finally:
         for s, old in previous.items():
             signal.signal(s, old)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM outside the apply loop: unwinds like Ctrl-C, so every `finally` (the apply lock) runs."""
+
+
+@contextlib.contextmanager
+def terminations_unwind() -> Iterator[None]:
+    """Turn SIGTERM into an exception while held. Python's default for SIGTERM ends the process at once,
+    skipping `finally` blocks, and a lock held in the target would stay behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Terminated(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def deferred(console: Console, doing: str) -> Iterator[None]:
+    """Let the last step of a run (releasing the apply lock) finish whatever signal comes: the work is
+    done by then, so the run ends as it would have; cutting the step short would only leave a lock."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        console.err(f"\n{signal.Signals(signum).name}: {doing}, the last step; the run ends right after")
+
+    previous: dict[int, Any] = {s: signal.signal(s, handler) for s in SIGNALS}
+    try:
+        yield
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
