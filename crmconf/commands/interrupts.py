@@ -66,15 +66,21 @@ def terminations_unwind() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def deferred(console: Console, doing: str) -> Iterator[None]:
-    """Let the last step of a run (releasing the apply lock) finish whatever signal comes: the work is
-    done by then, so the run ends as it would have; cutting the step short would only leave a lock."""
+def deferred(console: Console | None, doing: str, *, then_stop: bool) -> Iterator[None]:
+    """Let a short step that must not be cut in half (taking or releasing the apply lock) finish
+    whatever signal comes. `then_stop`: a signal received meanwhile stops the run right after the step
+    (taking the lock); otherwise the step is the run's last and the run ends as it would have
+    (releasing it: the work is done by then, and cutting the step short would only leave a lock)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    received: list[str] = []
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        console.err(f"\n{signal.Signals(signum).name}: {doing}, the last step; the run ends right after")
+        received.append(signal.Signals(signum).name)
+        after = "then stopping" if then_stop else "the last step; the run ends right after"
+        if console is not None:
+            console.err(f"\n{received[-1]}: {doing} first, {after}")
 
     previous: dict[int, Any] = {s: signal.signal(s, handler) for s in SIGNALS}
     try:
@@ -82,3 +88,5 @@ def deferred(console: Console, doing: str) -> Iterator[None]:
     finally:
         for s, old in previous.items():
             signal.signal(s, old)
+    if received and then_stop:
+        raise Terminated(received[0]) if received[0] == "SIGTERM" else KeyboardInterrupt(received[0])

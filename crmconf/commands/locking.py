@@ -1,10 +1,12 @@
 """The apply lock around a command (crmconf.engine.lock): taken in the target, released on every way out.
 
-`held` wraps a whole apply, from before the plan reads the CRM to after the managed record is written.
-Exceptions, Ctrl-C and SIGTERM (turned into an exception while the lock is held, since Python's default
-would end the process without running any `finally`) all pass through its release; a signal that
-arrives during the release waits for it. Only kill -9 or a lost machine leave the lock behind, which the
-next runner is told (with the lock's age, stale after the lease) and `crmconf unlock` removes.
+`held` wraps a whole apply, from before the plan reads the CRM to after the managed record is written;
+`settling` wraps the re-read by which `plan` settles an apply that was cut short. Exceptions, Ctrl-C
+and SIGTERM (turned into an exception while the lock is held: Python's default for it ends the process
+without running any `finally`) all pass through the release, and a signal that arrives while the lock
+document is being written or removed waits for that write. Only kill -9 or a lost machine leave the
+lock behind: the next runner is told who holds it and since when (stale after the lease), and
+`crmconf unlock LOCK_ID` removes it.
 """
 
 from __future__ import annotations
@@ -53,20 +55,33 @@ class Lease:
 
 
 @contextlib.contextmanager
-def held(provider: object, root: Path, target: str, *, run: str, console: Console,
-         operation: str = "apply") -> Iterator[Lease]:
+def _holding(provider: object, root: Path, target: str, *, operation: str, run: str,
+             console: Console | None) -> Iterator[Lease]:
     store = store_for(provider, root, target)
+    unlock = unlock_command(root, target)
+    lease: Lease | None = None
     with interrupts.terminations_unwind():
-        lease = Lease(lock.acquire(store, target, operation=operation, run=run,
-                                   unlock=unlock_command(root, target)))
         try:
+            # A signal while the lock is being written waits for the write: cut in half, the lock
+            # could land in the target with nobody left to release it.
+            with interrupts.deferred(console, "taking the apply lock", then_stop=True):
+                lease = Lease(lock.acquire(store, target, operation=operation, run=run, unlock=unlock))
             yield lease
         finally:
-            with interrupts.deferred(console, "releasing the apply lock"):
-                released = lease.taken.release(unlock_command(root, target))
-            lease.left_behind = released.left
-            if released.note:
-                console.err(f"{'error' if released.left else 'warning'}: {released.note}")
+            if lease is not None:
+                with interrupts.deferred(console, "releasing the apply lock", then_stop=False):
+                    released = lease.taken.release(unlock)
+                lease.left_behind = released.left
+                if released.note and console is not None:
+                    console.err(f"{'error' if released.left else 'warning'}: {released.note}")
+                elif released.note:
+                    log.warning("%s", released.note)
+
+
+def held(provider: object, root: Path, target: str, *, run: str,
+         console: Console) -> contextlib.AbstractContextManager[Lease]:
+    """The target's lock for a whole apply (LockedError, naming the holder, when another run has it)."""
+    return _holding(provider, root, target, operation="apply", run=run, console=console)
 
 
 def exit_code(code: int, lease: Lease) -> int:
@@ -75,19 +90,6 @@ def exit_code(code: int, lease: Lease) -> int:
 
 
 def settling(provider: object, root: Path, target: str) -> Callable[[], contextlib.AbstractContextManager[object]]:
-    """For recovery run by `plan`: the lock, held while an apply that was cut short is re-read, so
-    another machine's apply running now cannot be mistaken for what the dead run had in flight."""
-
-    @contextlib.contextmanager
-    def guard() -> Iterator[object]:
-        store = store_for(provider, root, target)
-        taken = lock.acquire(store, target, operation="settle", run=new_run_id(),
-                             unlock=unlock_command(root, target))
-        try:
-            yield taken
-        finally:
-            released = taken.release(unlock_command(root, target))
-            if released.note:
-                log.warning("%s", released.note)
-
-    return guard
+    """For the recovery `plan` runs: the lock, held while an apply that was cut short is re-read, so an
+    apply running now from another machine is never mistaken for what the dead run had in flight."""
+    return lambda: _holding(provider, root, target, operation="settle", run=new_run_id(), console=None)
