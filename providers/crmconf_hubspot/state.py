@@ -117,16 +117,28 @@ class HubSpotStateStore:
         mine = self._mine.get(key)
         if mine is not None and mine[:2] == (str(found.id), str(found.updated_at)):
             return mine[2]
-        return self._download(str(found.id))
+        data = self._download(str(found.id))
+        if data is None:  # archived between the look and the download (a lock released meanwhile)
+            self._seen[key] = None
+        return data
 
-    def _download(self, file_id: str) -> bytes:
-        signed = self.client.call(f"sign file {file_id}", self.client.api("files").get_signed_url, file_id,
-                                  expiration_seconds=SIGNED_URL_SECONDS, idempotent=True)
+    def _download(self, file_id: str) -> bytes | None:
+        """The file's bytes; None when it is gone by now."""
+        try:
+            signed = self.client.call(f"sign file {file_id}", self.client.api("files").get_signed_url, file_id,
+                                      expiration_seconds=SIGNED_URL_SECONDS, idempotent=True)
+        except Refused as exc:
+            if exc.status == 404:
+                return None
+            raise
         return self.client._run(f"download file {file_id}", lambda: self._fetch(str(signed.url)), True)
 
-    def _fetch(self, url: str) -> bytes:
-        """The signed URL is the authority: the private-app token is never sent with it."""
+    def _fetch(self, url: str) -> bytes | None:
+        """The signed URL is the authority: the private-app token is never sent with it. A file archived
+        since it was signed is refused at the URL (403/404): gone."""
         response = requests.get(url, timeout=self.client.settings.timeout)
+        if response.status_code in (403, 404):
+            return None
         if not 200 <= response.status_code < 300:
             raise HttpError(response.status_code, response.content, response.headers)
         return response.content

@@ -257,3 +257,15 @@ def test_salesforce_refuses_content_that_is_not_base64(sf_emu: SalesforceEmulato
                           headers={"Content-Type": "text/xml", "SOAPAction": '""'}, timeout=5)
     assert reply.status_code == 200 and b"<success>false</success>" in reply.content
     assert b"INVALID_FIELD" in reply.content and "crmconf_x" not in sf_emu.metadata("StaticResource")
+
+
+def test_hubspot_store_a_file_archived_while_it_is_read_reads_as_gone(hs: HubSpotStateStore,
+                                                                       hs_emu: HubSpotEmulator) -> None:
+    """A lock released by its run between another run's look and its download: no lock, not an error."""
+    assert hs.create("lock", b'{"id": "a"}') is True
+    other = HubSpotStateStore(hs.client, "hubspot-prod", settle=0)
+    found = other._find("lock")
+    assert found is not None
+    signed = _sdk(hs_emu).get_signed_url(found).url
+    _sdk(hs_emu).archive(found)
+    assert other._download(found) is None and other._fetch(signed) is None
