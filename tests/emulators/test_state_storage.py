@@ -23,6 +23,8 @@ from crmconf_salesforce.state import SalesforceStateStore, resource_name
 from hubspot import HubSpot
 from hubspot.files.exceptions import ApiException as FilesError
 
+from crmconf.engine import lock
+from crmconf.errors import LockedError
 from tests.emulators.hubspot import HubSpotEmulator
 from tests.emulators.hubspot_files import files_of
 from tests.emulators.hubspot_scopes import ALL_SCOPES
@@ -269,3 +271,30 @@ def test_hubspot_store_a_file_archived_while_it_is_read_reads_as_gone(hs: HubSpo
     signed = _sdk(hs_emu).get_signed_url(found).url
     _sdk(hs_emu).archive(found)
     assert other._download(found) is None and other._fetch(signed) is None
+
+
+# --- the apply lock over each store: what it costs (docs/provider-contract.md) ----------------------
+
+
+def test_the_apply_lock_in_hubspot_takes_two_requests_and_releases_in_two(hs: HubSpotStateStore,
+                                                                           hs_emu: HubSpotEmulator) -> None:
+    hs_emu.clear_logs()
+    held = lock.acquire(hs, "hubspot-prod", operation="apply", run="r1", unlock="crmconf unlock {id}")
+    assert hs_emu.sequence() == [("POST", "/files/v3/files"),
+                                 ("GET", "/files/v3/files/stat/crmconf%2Fcrmconf-hubspot-prod-lock.json")]
+    assert held.release().note == ""
+    assert hs_emu.sequence()[2:] == [("GET", "/files/v3/files/stat/crmconf%2Fcrmconf-hubspot-prod-lock.json"),
+                                     ("DELETE", "/files/v3/files/88000001")]
+
+
+def test_the_apply_lock_in_salesforce_takes_one_call_and_releases_in_two(sf: SalesforceStateStore,
+                                                                         sf_emu: SalesforceEmulator) -> None:
+    sf.read("lock")  # the client connects (and parses the WSDL) before the count starts
+    sf_emu.requests.reset()
+    held = lock.acquire(sf, "salesforce-prod", operation="apply", run="r1", unlock="crmconf unlock {id}")
+    assert sf_emu.requests.total == 1 and resource_name("salesforce-prod", "lock") in sf_emu.metadata("StaticResource")
+    with pytest.raises(LockedError, match=f"lock {held.info.id}, held by"):
+        lock.acquire(sf, "salesforce-prod", operation="apply", run="r2", unlock="crmconf unlock {id}")
+    sf_emu.requests.reset()
+    assert held.release().note == "" and sf_emu.requests.total == 2
+    assert resource_name("salesforce-prod", "lock") not in sf_emu.metadata("StaticResource")
