@@ -109,6 +109,7 @@ class Outcome:
     recovered: tuple[Recovered, ...] = ()
     elsewhere: tuple[Unfinished, ...] = ()  # unfinished runs on other targets: left for them
     busy: str = ""  # an apply is running right now: nothing was touched
+    waiting: str = ""  # another run holds the target's apply lock: the re-read waits for a later plan
     unreadable: tuple[int, ...] = ()  # journal lines that are not records (torn by power loss)
     failed: str = ""  # the re-read failed: the run stays unfinished, the next run tries again
 
@@ -143,7 +144,7 @@ def recover(root: Path, path: Path, target: str, read_live: Callable[[frozenset[
                 snapshot = read_live(kinds_in_doubt(mine)) if doubt else None
                 done = tuple(_close(journal, u, snapshot) for u in mine)
         except LockedError as exc:
-            return Outcome(elsewhere=others, unreadable=tuple(bad), busy=str(exc))
+            return Outcome(elsewhere=others, unreadable=tuple(bad), waiting=str(exc))
         except ProviderError as exc:
             return Outcome(elsewhere=others, unreadable=tuple(bad), failed=str(exc))
     return Outcome(done, others, unreadable=tuple(bad))
@@ -177,6 +178,10 @@ def notes(outcome: Outcome) -> list[Diagnostic]:
     ]
     if outcome.busy:
         found.append(warning("J003", f"not checking the journal for unfinished applies: {outcome.busy}", where))
+    if outcome.waiting:
+        found.append(warning("J003", "an apply that did not finish is not settled yet: re-reading what it had in "
+                             f"flight waits for the target's apply lock ({outcome.waiting}); a later plan settles it",
+                             where))
     if outcome.failed:
         found.append(warning("J004", "an apply that did not finish could not be settled: re-reading the CRM "
                              f"failed ({outcome.failed}); the next run tries again", where))

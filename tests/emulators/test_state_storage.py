@@ -298,3 +298,15 @@ def test_the_apply_lock_in_salesforce_takes_one_call_and_releases_in_two(sf: Sal
     sf_emu.requests.reset()
     assert held.release().note == "" and sf_emu.requests.total == 2
     assert resource_name("salesforce-prod", "lock") not in sf_emu.metadata("StaticResource")
+
+
+def test_hubspot_store_a_first_write_that_meets_a_new_file_replaces_it(hs: HubSpotStateStore,
+                                                                       hs_emu: HubSpotEmulator) -> None:
+    """Two runs write the record for the first time at once: the one whose upload HubSpot renamed archives its
+    file and replaces the one that kept the name; one file remains, holding the last write."""
+    other = HubSpotStateStore(hs.client, "hubspot-prod", settle=0)
+    assert hs.read("managed") is None and other.read("managed") is None  # both saw no record
+    hs.write("managed", b'{"a": 1}')
+    other.write("managed", b'{"a": 2}')
+    live = [f for f in files_of(hs_emu.portal).by_id.values() if not f.archived]
+    assert [(f.path, f.content) for f in live] == [("/crmconf/crmconf-hubspot-prod-managed.json", b'{"a": 2}')]
