@@ -101,7 +101,11 @@ def plan_from(
         changes=result.changes,
         manual=compiled.manual,
         unmanaged=result.unmanaged,
-        diagnostics=(*ws.diagnostics, *compiled.diagnostics, *result.diagnostics, *checks, *tracked),
+        # validate already ran each target provider's offline checks, which may be its compile's own
+        # diagnostics (Salesforce): each is said once.
+        diagnostics=tuple(
+            dict.fromkeys((*ws.diagnostics, *compiled.diagnostics, *result.diagnostics, *checks, *tracked))
+        ),
         fingerprints=fingerprints,
         spec_digest=ws.digest,
         tool_version=__version__,

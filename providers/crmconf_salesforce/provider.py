@@ -15,11 +15,18 @@ from typing import Any, ClassVar
 from crmconf.engine.changes import Change
 from crmconf.engine.resource import Compiled, Snapshot
 from crmconf.providers import ProviderContext, Support
+from crmconf.spec.diagnostics import Diagnostic
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
 from crmconf_salesforce import export as exporting
 from crmconf_salesforce.apply import Applier
-from crmconf_salesforce.client import MD_BATCH, SETTINGS_SCHEMA, SalesforceClient, Settings
+from crmconf_salesforce.client import (
+    DEFAULT_API_VERSION,
+    MD_BATCH,
+    SETTINGS_SCHEMA,
+    SalesforceClient,
+    Settings,
+)
 from crmconf_salesforce.compile import State, compile_spec
 from crmconf_salesforce.fetch import KINDS, Reader
 from crmconf_salesforce.state import SalesforceStateStore
@@ -49,6 +56,15 @@ class SalesforceProvider:
         # The engine always compiles before it fetches or applies; without it fetch reads everything.
         self.state: State | None = None
         self.applier = Applier(self.client, lambda: self.state)
+
+    @classmethod
+    def check_spec(cls, spec: Spec, sources: Sources, target: str) -> list[Diagnostic]:
+        """What an org would refuse, found offline by `crmconf validate`: compiling is pure, so its own
+        diagnostics (names Salesforce cannot take, cross-object permission dependencies V608/V609, ...)
+        are known before any plan."""
+        version = str(spec.config.targets[target].settings.get("api_version", DEFAULT_API_VERSION))
+        compiled, _ = compile_spec(spec, sources, version)
+        return list(compiled.diagnostics)
 
     # --- the protocol ---------------------------------------------------------------------------
 
