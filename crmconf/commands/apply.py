@@ -115,7 +115,7 @@ def _execute(
 ) -> int:
     path = ws.root / ".crmconf" / "journal.jsonl"
     # The run id the lock shows a second runner is the one this journal records.
-    journal = Journal(path, root=ws.root) if lease is None else Journal(path, run_id=lease.taken.info.run, root=ws.root)
+    journal = Journal(path, root=ws.root) if lease is None else Journal(path, run_id=lease.run, root=ws.root)
 
     def progress(result: Result) -> None:
         mark = {"applied": "ok", "failed": "FAILED", "skipped": "skipped", "not-attempted": "not attempted"}

@@ -47,8 +47,8 @@ class Lease:
         self.left_behind = False  # the release failed: the next run will find the lock
 
     @property
-    def id(self) -> str:
-        return self.taken.info.id
+    def run(self) -> str:
+        return self.taken.info.run
 
     def renew(self) -> str:
         return self.taken.renew()
