@@ -230,6 +230,7 @@ def _register_extensions() -> None:
         "crmconf.commands.governance_cli",
         "crmconf.commands.import_cli",
         "crmconf.commands.tracking_cli",
+        "crmconf.commands.council_cli",
         "crmconf.commands.lock_cli",
     ):
         try:

@@ -16,6 +16,7 @@ from crmconf.engine.plan import assert_fresh, change_to_dict, kinds_of, load_pla
 from crmconf.engine.resource import Compiled
 from crmconf.engine.saved import check_changes
 from crmconf.errors import UsageError
+from crmconf.promotion import hooks
 from crmconf.providers import Provider, opened
 from crmconf.render import plan_text
 from crmconf.ui import Console
@@ -44,6 +45,7 @@ def run(
     with opened(ws.spec, ws.sources, root, target) as (name, provider):
         # One apply at a time per target: the lock is taken before the plan reads the CRM, so a plan
         # is never made from a state another apply is changing, and held until the record is written.
+        hooks.require_promotable(ws, root, name)  # a later target takes only what the one before runs
         run_id = locking.new_run_id()
         with locking.held(provider, ws.root, name, run=run_id, console=console) as lease:
             code = _locked(ws, name, provider, saved, auto_approve=auto_approve, allow_destroy=allow_destroy,
@@ -76,6 +78,7 @@ def _locked(
         return 1
     if not plan.changes:  # nothing to change in the CRM; what crmconf manages may still change
         console.err("nothing to apply")
+        hooks.record(ws, ws.root, name, provider, verified=True, changes=0, console=console)  # the plan read it
         return 0 if record.write(ws, plan, provider, compiled, (), console) else 1
     refuse_destroy(plan, allow_destroy, snapshot)
     if saved is None and not auto_approve:
@@ -142,6 +145,9 @@ def _execute(
     console.err(_summary(report))
     applied = [r.change for r in report.results if r.outcome is Outcome.APPLIED]
     recorded = compiled is None or record.write(ws, plan, provider, compiled, applied, console)
+    if compiled is not None:  # the command's own run (callers without a compile keep no records)
+        hooks.record(ws, ws.root, plan.target, provider, verified=report.ok,
+                     changes=report.count(Outcome.APPLIED), console=console)
     return 0 if report.ok and recorded else 1
 
 

@@ -16,6 +16,7 @@ from crmconf.engine.diff import diff
 from crmconf.engine.resource import Compiled, ManualStep, Snapshot
 from crmconf.engine.state import StateStore, store_for
 from crmconf.errors import StalePlanError, UsageError
+from crmconf.promotion import overrides, pilots
 from crmconf.providers import Provider
 from crmconf.spec.diagnostics import Diagnostic, Location, Severity
 from crmconf.validation import Validated
@@ -32,7 +33,7 @@ def make_plan(ws: Validated, target: str, provider: Provider, *,
               settle_guard: recovery.Guard | None = None) -> tuple[Plan, Compiled, Snapshot]:
     """`settle_guard`: held while an apply cut short is re-read (the target's lock); None when the
     caller holds that lock already (apply) or runs alone (tests)."""
-    compiled = provider.compile(ws.spec, ws.sources)
+    compiled = provider.compile(overrides.effective(ws.spec, target), ws.sources)  # as this target gets it
     kinds = kinds_of(compiled, provider)
     kinds = kinds | steps.check_kinds(compiled.manual) if kinds else kinds  # what the steps' checks read
     settled, reread = _recover(ws.root, target, provider, kinds, settle_guard)  # an apply cut short first
@@ -43,7 +44,8 @@ def make_plan(ws: Validated, target: str, provider: Provider, *,
     if snapshot.kinds and missing:  # the spec dropped every object of a kind crmconf manages: read those too
         snapshot = plan_extras.merge(snapshot, provider.fetch(frozenset(missing)))
     plan = plan_from(ws, target, provider.name, compiled, snapshot, record=record, store=store)
-    return replace(plan, diagnostics=(*settled, *plan.diagnostics)), compiled, snapshot
+    refused = tuple(pilots.unsupported(ws.spec, ws.sources, provider))  # never a pilot that reaches everyone
+    return replace(plan, diagnostics=(*settled, *plan.diagnostics, *refused)), compiled, snapshot
 
 
 def _recover(

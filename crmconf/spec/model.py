@@ -25,8 +25,8 @@ from pydantic import (
 from crmconf.spec.text import check_label, check_name
 
 OBJECTS = ("deal", "contact", "company", "ticket", "lead")
-SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions", "manual_steps")
-CONFIG_KEYS = ("version", "default_target", "targets", "policies", "unmanaged")
+SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions", "manual_steps", "teams", "reviews")
+CONFIG_KEYS = ("version", "default_target", "targets", "policies", "unmanaged", "promotion")
 KINDS = ("term", "field", "pipeline", "stage", "automation", "permission")
 
 ObjectName = Literal["deal", "contact", "company", "ticket", "lead"]
@@ -60,15 +60,22 @@ class Strict(BaseModel):
 # --- crmconf.yaml -------------------------------------------------------------------------------
 
 
+OverridableSection = Literal["terminology", "fields", "pipelines", "automations", "permissions"]
+
+
 class Target(Strict):
     """Where plans are applied: a provider and its settings (secrets only by environment variable name)."""
 
     provider: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
     settings: dict[str, Any] = Field(default_factory=dict)
     description: Text | None = None
+    # Values that must differ on this target: section -> item name (`<object>.<field>` for fields) -> keys.
+    overrides: dict[OverridableSection, dict[str, dict[Ident, Any]]] = Field(default_factory=dict)
 
 
-Verdict = Literal["ok", "due-soon", "overdue", "unowned", "orphan", "missing", "changed-since-review"]
+Verdict = Literal[
+    "ok", "due-soon", "overdue", "unowned", "orphan", "missing", "changed-since-review", "unused", "failing"
+]
 PrunableKind = Literal["field", "pipeline", "stage", "automation", "permission", "option"]
 
 
@@ -77,13 +84,21 @@ class Policies(Strict):
     require_automation_owner: bool = True
     review_due_soon: Interval = "14d"
     prune: tuple[PrunableKind, ...] = ()
+    # The team that signs off changes to crmconf.yaml and to the `teams` section (who may approve what).
+    council: Team | None = None
+    # How long a spec must have run, verified, on a target before the next one in `promotion` takes it.
+    promotion_soak: Interval | None = None
     audit_fail_on: tuple[Verdict, ...] = (
         "overdue",
         "unowned",
         "orphan",
         "missing",
         "changed-since-review",
+        "unused",
+        "failing",
     )
+    # A run count the vendor reports makes an automation `failing` when this share of its runs failed.
+    audit_failing_percent: Annotated[int, Field(strict=True, ge=1, le=100)] = 10
 
 
 def _no_bool(value: Any) -> Any:
@@ -128,6 +143,9 @@ class WorkspaceConfig(Strict):
         ],
         ...,
     ] = ()
+    # Targets in the order a spec goes through them (sandbox first): a later one takes only a spec that
+    # was applied and verified on the one before.
+    promotion: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], ...] = ()
 
 
 # --- terminology --------------------------------------------------------------------------------
@@ -359,6 +377,19 @@ Action = Annotated[
 ]
 
 
+class Pilot(Strict):
+    """Who a change reaches first: declared teams (their members) and users, before everyone."""
+
+    teams: tuple[Team, ...] = ()
+    users: tuple[Email, ...] = ()
+
+    @model_validator(mode="after")
+    def _someone(self) -> Pilot:
+        if not self.teams and not self.users:
+            raise ValueError("a pilot names `teams`, `users` or both (remove `pilot:` to reach everyone)")
+        return self
+
+
 class Automation(Strict):
     name: Ident
     description: Text | None = None
@@ -377,6 +408,7 @@ class Automation(Strict):
     reviewed: date | None = None
     review_every: Interval | None = None
     status: Literal["active", "inactive"] = "active"
+    pilot: Pilot | None = None  # runs for these people only, where the vendor can scope it
 
     @model_validator(mode="after")
     def _compiled_or_bound(self) -> Automation:
@@ -411,6 +443,61 @@ class PermissionSet(Strict):
     description: Text | None = None
     objects: dict[ObjectName, tuple[ObjectAccess, ...]] = Field(default_factory=dict)
     fields: dict[FieldRef, FieldAccess] = Field(default_factory=dict)
+    owners: tuple[Team, ...] = ()
+
+
+# --- teams --------------------------------------------------------------------------------------
+
+# GitHub's rules for a login: letters, digits and single hyphens, not at either end, at most 39.
+GitHubLogin = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}$")]
+# A GitHub team as `org/slug`: the slug is the team name GitHub lower-cases and hyphenates.
+GitHubTeam = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}/[a-z0-9][a-z0-9_.-]{0,99}$")
+]
+
+
+def _member_from_scalar(value: Any) -> Any:
+    return {"email": value} if isinstance(value, str) else value
+
+
+class Member(Strict):
+    """A person of a team: how crmconf knows them (e-mail, as owners are written) and on GitHub."""
+
+    email: Email | None = None
+    github: GitHubLogin | None = None
+
+    @model_validator(mode="after")
+    def _someone(self) -> Member:
+        if self.email is None and self.github is None:
+            raise ValueError("a member needs `email`, `github` or both")
+        return self
+
+
+class TeamSpec(Strict):
+    """A team that owns parts of the spec and signs off their changes."""
+
+    name: Team
+    description: Text | None = None
+    members: tuple[
+        Annotated[Member, BeforeValidator(_member_from_scalar, json_schema_input_type=str | Member)], ...
+    ] = ()
+    # GitHub teams (`org/slug`) whose members also sign off for this team.
+    github_teams: tuple[GitHubTeam, ...] = ()
+
+
+# --- review history ------------------------------------------------------------------------------
+
+Decision = Literal["keep", "change", "retire"]
+
+
+class ReviewRecord(Strict):
+    """One review of an automation, kept in git (`crmconf review` appends these to reviews.yaml)."""
+
+    automation: Ident
+    by: Email
+    on: date
+    decision: Decision = "keep"
+    note: Text | None = None
 
 
 # --- manual steps done by people ---------------------------------------------------------------
@@ -443,6 +530,8 @@ class SectionFile(Strict):
     automations: tuple[Automation, ...] = ()
     permissions: tuple[PermissionSet, ...] = ()
     manual_steps: tuple[StepRecord, ...] = ()
+    teams: tuple[TeamSpec, ...] = ()
+    reviews: tuple[ReviewRecord, ...] = ()
 
 
 class ConfigFile(SectionFile, WorkspaceConfig):
@@ -459,9 +548,14 @@ class Spec(Strict):
     automations: tuple[Automation, ...] = ()
     permissions: tuple[PermissionSet, ...] = ()
     manual_steps: tuple[StepRecord, ...] = ()
+    teams: tuple[TeamSpec, ...] = ()
+    reviews: tuple[ReviewRecord, ...] = ()
 
     def field(self, obj: str, name: str) -> FieldSpec | None:
         return next((f for f in self.fields.get(obj, ()) if f.name == name), None)  # type: ignore[call-overload]
 
     def pipeline(self, name: str) -> Pipeline | None:
         return next((p for p in self.pipelines if p.name == name), None)
+
+    def team(self, name: str) -> TeamSpec | None:
+        return next((t for t in self.teams if t.name == name), None)

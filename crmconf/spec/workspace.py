@@ -277,6 +277,7 @@ _NAMED = {
     "pipelines": ("pipeline", "name"),
     "automations": ("automation", "name"),
     "permissions": ("permission", "name"),
+    "teams": ("team", "name"),
 }
 
 
@@ -286,6 +287,7 @@ def _merge(
     merged: dict[str, list[Any]] = {section: [] for section in _NAMED}
     fields: dict[str, list[Any]] = {}
     steps: list[Any] = []
+    reviews: list[Any] = []
     config: WorkspaceConfig | None = None
     for source, model in parsed:
         if isinstance(model, ConfigFile):
@@ -299,6 +301,9 @@ def _merge(
                 if _claim(sources, diagnostics, address, source, (section, index), f"{kind} {key!r}"):
                     merged[section].append(item)
                     _register_children(sources, address, item, source.name, (section, index))
+        for index, review in enumerate(model.reviews):  # history: appended, never named, never unique
+            sources.origins[f"review.{len(reviews)}"] = (source.name, ("reviews", index))
+            reviews.append(review)
         for obj, specs in model.fields.items():
             for index, spec_field in enumerate(specs):
                 address = addr.field(obj, spec_field.name)
@@ -332,6 +337,8 @@ def _merge(
         automations=tuple(merged["automations"]),
         permissions=tuple(merged["permissions"]),
         manual_steps=tuple(steps),
+        teams=tuple(merged["teams"]),
+        reviews=tuple(reviews),
     )
 
 

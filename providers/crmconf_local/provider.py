@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import hashlib
 import os
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -11,10 +12,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from crmconf import address as addr
+from crmconf.audit.compute import CRMCONF_WRITER
 from crmconf.engine.changes import Action, Change
 from crmconf.engine.diff import option_values
 from crmconf.engine.native import compile_spec
-from crmconf.engine.resource import Compiled, LiveObject, Snapshot
+from crmconf.engine.resource import Compiled, LiveObject, Snapshot, canonical
 from crmconf.errors import ProviderError
 from crmconf.providers import CONCERNS, ProviderContext, Support
 from crmconf.spec.model import Spec
@@ -49,6 +51,7 @@ class LocalProvider:
     }
 
     batch_size: int = 500  # one atomic write per batch instead of one per change
+    pilots: ClassVar[bool] = True  # the org stores each automation's audience (crmconf.promotion.pilots)
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx
@@ -145,7 +148,7 @@ class LocalProvider:
             obj["attrs"],
             version=str(obj.get("version", 0)),
             parent=obj.get("parent"),
-            meta={"updated_at": obj.get("updated_at"), "updated_by": obj.get("updated_by")},
+            meta={"updated_at": obj.get("updated_at"), "updated_by": _written_by(obj)},
             usage=_usage(address, obj, org),
             label=str(obj.get("label") or obj["attrs"].get("label") or ""),
         )
@@ -153,6 +156,8 @@ class LocalProvider:
     # --- writing --------------------------------------------------------------------------------
 
     def _stamp(self, obj: dict[str, Any]) -> dict[str, Any]:
+        if obj.get("kind") == "automation":  # crmconf's mark, for the audit: what it wrote (see _written_by)
+            obj["written"] = _digest(obj["attrs"])
         obj["version"] = int(obj.get("version", 0)) + 1
         obj["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         obj["updated_by"] = _user()
@@ -175,7 +180,7 @@ class LocalProvider:
         if obj is None:
             raise ProviderError("no longer exists", context=f"local: update {change.address}")
         obj["attrs"].update({a.name: a.after for a in change.attrs})
-        self._stamp(obj)
+        self._stamp(obj)  # after the attributes change: the mark is of what crmconf wrote
 
     def _replace(self, org: dict[str, Any], change: Change) -> None:
         org["objects"].pop(change.address, None)
@@ -188,6 +193,18 @@ class LocalProvider:
         if obj["kind"] == "stage":
             _move_records(org, change)
         del org["objects"][change.address]
+
+
+def _digest(attrs: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical(dict(attrs)).encode()).hexdigest()[:12]  # a self-check, not a secret
+
+
+def _written_by(obj: Mapping[str, Any]) -> Any:
+    """`crmconf` while the object is exactly what crmconf last wrote (the audit does not count its own applies
+    as changes since review); whoever edited it otherwise. docs/provider-contract.md, automations."""
+    if obj.get("written") and obj["written"] == _digest(obj["attrs"]):
+        return CRMCONF_WRITER
+    return obj.get("updated_by")
 
 
 def _user() -> str:
@@ -209,6 +226,9 @@ def _usage(address: str, obj: Mapping[str, Any], org: Mapping[str, Any]) -> dict
             1 for recs in records.values() for r in recs if (r.get("pipeline"), r.get("stage")) == where
         )
         return {"records": count}
+    if obj["kind"] == "automation":  # runs counted by the org (a test or demo fixture), like a vendor's log
+        counted = org.get("automation_runs", {}).get(address)
+        return {k: int(counted[k]) for k in ("runs", "failed_runs") if k in counted} if counted else {}
     if obj["kind"] == "field":
         obj_name, field = addr.field_of(address) or ("", "")
         held = [r[field] for r in records.get(obj_name, []) if r.get(field) not in (None, "", [])]
