@@ -43,9 +43,9 @@ def run(
     root = root or Path(".")
     ws = require_valid(root, today)
     with opened(ws.spec, ws.sources, root, target) as (name, provider):
+        hooks.require_promotable(ws, root, name)  # a later target takes only what the one before runs
         # One apply at a time per target: the lock is taken before the plan reads the CRM, so a plan
         # is never made from a state another apply is changing, and held until the record is written.
-        hooks.require_promotable(ws, root, name)  # a later target takes only what the one before runs
         run_id = locking.new_run_id()
         with locking.held(provider, ws.root, name, run=run_id, console=console) as lease:
             code = _locked(ws, name, provider, saved, auto_approve=auto_approve, allow_destroy=allow_destroy,
