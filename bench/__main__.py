@@ -24,7 +24,7 @@ RATIO_NOTES = [
     "plan's waiting is its wall time at that latency minus its wall time at 0 ms (run just before, paired),",
     "so the plan's own work, which no latency changes, is not counted as waiting.",
 ]
-SECTIONS = ("engine", "hubspot", "salesforce", "audit")
+SECTIONS = ("engine", "hubspot", "salesforce", "audit", "health")
 
 
 def machine() -> str:
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     if args.quick:
         os.environ["CRMCONF_BENCH_REPEAT"] = "1"  # read when bench.measure is first imported, just below
-    from bench import audit_bench, engine_bench, hubspot_bench, salesforce_bench
+    from bench import audit_bench, engine_bench, health_bench, hubspot_bench, salesforce_bench
     from bench.measure import REPEAT
     from bench.report import Table
 
@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         "hubspot": lambda: hubspot_bench.run(baseline_latencies=latencies),
         "salesforce": lambda: salesforce_bench.run(baseline_latencies=latencies),
         "audit": audit_bench.run,
+        "health": lambda: health_bench.run(quick=args.quick),
     }
     chosen = [s for s in SECTIONS if not args.only or s in args.only]
     started = time.perf_counter()
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Machine: {machine()}.",
         "",
-        "Reproduce with `make bench` (or `.venv/bin/python -m bench`; `--only engine|hubspot|salesforce|audit`",
+        "Reproduce with `make bench` (or `.venv/bin/python -m bench`; `--only engine|hubspot|salesforce|audit|health`",
         "runs one section). Nothing is asserted: every figure is measured on the machine above, wall times",
         f"are medians of {REPEAT} runs unless a row says otherwise, and the vendor figures come from the loopback",
         "emulators in `tests/emulators/`, driven through the real vendor client libraries, with the latency",

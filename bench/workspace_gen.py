@@ -28,6 +28,7 @@ def _field(i: int) -> str:
 def generate(root: Path, *, fields: int, pipelines: int, automations: int, permissions: int) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "crmconf.yaml").write_text(CONFIG)
+    (root / "teams.yaml").write_text("teams:\n  - {name: sales, members: [{email: maria@acme.example, github: maria}]}\n")
     (root / "terminology.yaml").write_text(
         "terminology:\n"
         "  - {term: Deal, definition: A qualified revenue opportunity., owners: [sales], avoid: [Opportunity, Opp]}\n"

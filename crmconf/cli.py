@@ -228,8 +228,11 @@ def _register_extensions() -> None:
 
     for name in (
         "crmconf.commands.governance_cli",
+        "crmconf.commands.health_cli",
         "crmconf.commands.import_cli",
         "crmconf.commands.tracking_cli",
+        "crmconf.commands.council_cli",
+        "crmconf.commands.lock_cli",
     ):
         try:
             module = importlib.import_module(name)

@@ -14,13 +14,16 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from crmconf.cli import run
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = ".demo"
+# When demo/seed-org.json was recorded: health measures the seed org as of then, so the story (and its
+# stale deals and weekly activity) does not drift with the calendar.
+DEMO_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 STAGE_STEPS = [
     f"pipeline.{p}:stage-requirements" for p in ("new_business", "renewals", "support", "lifecycle")
 ]
@@ -80,6 +83,16 @@ STEPS: list[Step] = [
     ),
     ("Drift again: none", ["drift", "-w", "specs"], {0}),
     ("The quarterly automation audit against the org", ["audit", "-w", "specs"], {0, 3}),
+    (
+        "Health, as a page for the RevOps lead: trends drawn from the runs kept in health/local.jsonl",
+        ["health", "-w", "specs", "--format", "html", "--out", "specs/health.html", "--no-history", "--fail-on", "never"],
+        {0},
+    ),
+    (
+        "Health: does the rollout work? Each KPI from the spec, counted on the org's records (exit 5: escalated)",
+        ["health", "-w", "specs"],
+        {0, 5},
+    ),
 ]
 
 
@@ -90,12 +103,16 @@ def prepare(root: Path) -> Path:
     state = scratch / "specs" / ".crmconf"
     state.mkdir()
     shutil.copyfile(root / "demo" / "seed-org.json", state / "local-org.json")
+    kept = scratch / "specs" / "health"
+    kept.mkdir()
+    shutil.copyfile(root / "demo" / "health-history.jsonl", kept / "local.jsonl")  # what the nightly job kept
     return scratch
 
 
 def main(root: Path = ROOT) -> int:
     scratch = prepare(root)
     os.chdir(scratch)
+    os.environ.setdefault("CRMCONF_NOW", DEMO_NOW.isoformat())
     print(f"Copied specs/ to {SCRATCH}/specs and seeded its local org from demo/seed-org.json\n", flush=True)
     for title, action, expected in STEPS:
         if callable(action):
@@ -112,6 +129,7 @@ def main(root: Path = ROOT) -> int:
                 file=sys.stderr,
             )
             return 1
+    print(f"\nThe health page is {SCRATCH}/specs/health.html; the runs are kept in {SCRATCH}/specs/health/local.jsonl.")
     print(f"\nDone. The journal of what was applied is in {SCRATCH}/specs/.crmconf/journal.jsonl.")
     return 0
 

@@ -97,7 +97,7 @@ class Access:
 
     permission: str
     concern: str  # what in the spec needs it
-    needed_for: str  # "plan", "apply", "destroy" (removing data), or "optional"
+    needed_for: str  # "plan", "apply", "destroy" (removing data), "health" (counting records), or "optional"
     granted: bool | None  # None: the vendor cannot say
 
 
@@ -197,7 +197,7 @@ def spec_checks(spec: Spec, sources: Sources) -> list[Diagnostic]:
         check = getattr(providers.get(settings.provider), "check_spec", None)
         if check is not None:
             problems.extend(check(spec, sources, target))
-    return problems
+    return list(dict.fromkeys(problems))  # two targets of one vendor find the same things: say each once
 
 
 def _check_credentials(target: str, settings: Mapping[str, Any]) -> None:

@@ -200,9 +200,9 @@ CASES = [
          setup=_symlink(".crmconf/journal.jsonl"), says="leads outside the workspace"),
     Case("cli: apply with the state folder linked outside", ("apply", "-w", "{ws}", "--auto-approve"),
          setup=_symlink(".crmconf", directory=True), says="outside the workspace"),
-    Case("cli: review with its log linked outside",
+    Case("cli: review with its history linked outside",
          ("review", "proposal_follow_up", "-w", "{ws}", "--by", "maria@acme.example"),
-         setup=_symlink(".crmconf/reviews.jsonl"), says="leads outside the workspace"),
+         setup=_symlink("reviews.yaml"), says="outside the workspace"),
     Case("cli: import into a folder linked outside", ("import", "-w", "{ws}", "--out", "{ws}/imported"),
          setup=_symlink("imported", directory=True), says="outside the workspace"),
     # --- plan files -------------------------------------------------------------------------------

@@ -43,13 +43,19 @@ def compute(
     live = _Live(snapshot, provider, _users(snapshot), _live_automations(snapshot))
     rows: list[AuditRow] = []
     claimed: set[str] = set()
+    latest = {r.automation: (r.by, r.decision, r.note) for r in sorted(spec.reviews, key=lambda r: r.on)}
     for automation in spec.automations:
         address = automation_address(automation, provider) if snapshot is not None and provider else None
         if address is not None:
             claimed.add(address)
         due = next_review(automation, policies)
         location = sources.locate(addr.automation(automation.name)) if sources is not None else None
-        rows.append(_inventory_row(automation, due, as_of, soon, live, address, location))
+        rows.append(
+            _inventory_row(
+                automation, due, as_of, soon, live, address, location, policies.audit_failing_percent,
+                latest.get(automation.name),
+            )
+        )
     rows.extend(
         _orphan_row(obj) for address, obj in sorted(live.automations.items()) if address not in claimed
     )
@@ -86,6 +92,8 @@ def _inventory_row(
     live: _Live,
     address: str | None,
     location: Location | None,
+    failing_percent: int = 10,
+    last_review: tuple[str, str, str | None] | None = None,
 ) -> AuditRow:
     found: set[Verdict] = set()
     # Never reviewed counts as overdue: the review it needs is already late.
@@ -99,6 +107,8 @@ def _inventory_row(
     if a.owner is None or owner_active is False:
         found.add(Verdict.UNOWNED)
     obj = live.automations.get(address) if address is not None else None
+    runs, failed = _runs(obj)
+    found |= _run_verdicts(obj, runs, failed, failing_percent)
     status = LiveStatus.UNKNOWN
     updated_at, updated_by = None, None
     if address is not None:
@@ -129,6 +139,9 @@ def _inventory_row(
         updated_by=updated_by,
         verdicts=_ordered(found),
         source=location,
+        runs=runs,
+        failed_runs=failed,
+        last_review=last_review,
     )
 
 
@@ -179,3 +192,21 @@ def _updated(obj: LiveObject) -> tuple[datetime | None, str | None]:
 
 def _str(value: object) -> str | None:
     return None if value is None or value == "" else str(value)
+
+
+def _runs(obj: LiveObject | None) -> tuple[int | None, int | None]:
+    """What the vendor counted (docs/provider-contract.md: usage `runs` and `failed_runs`), or None."""
+    if obj is None or "runs" not in obj.usage:
+        return None, None
+    return int(obj.usage["runs"]), int(obj.usage.get("failed_runs", 0))
+
+
+def _run_verdicts(obj: LiveObject | None, runs: int | None, failed: int | None, percent: int) -> set[Verdict]:
+    if obj is None or runs is None:
+        return set()  # the vendor does not count runs: nothing is claimed either way
+    found = set()
+    if runs == 0 and _status(obj) is LiveStatus.ACTIVE:
+        found.add(Verdict.UNUSED)
+    if failed and failed * 100 >= percent * max(runs, 1):
+        found.add(Verdict.FAILING)
+    return found

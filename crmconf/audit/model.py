@@ -20,6 +20,8 @@ class Verdict(StrEnum):
     ORPHAN = "orphan"
     MISSING = "missing"
     CHANGED = "changed-since-review"
+    UNUSED = "unused"  # active, and the vendor counted no run in its window
+    FAILING = "failing"  # the vendor counted failed runs over the policy's share
 
 
 # The order findings are listed in summaries: the worst first, `ok` last.
@@ -27,7 +29,9 @@ VERDICT_ORDER: tuple[Verdict, ...] = (
     Verdict.ORPHAN,
     Verdict.MISSING,
     Verdict.UNOWNED,
+    Verdict.FAILING,
     Verdict.CHANGED,
+    Verdict.UNUSED,
     Verdict.OVERDUE,
     Verdict.DUE_SOON,
     Verdict.OK,
@@ -61,6 +65,9 @@ class AuditRow:
     updated_by: str | None
     verdicts: tuple[Verdict, ...]  # never empty: (Verdict.OK,) when there is nothing to say
     source: Location | None = None  # where the inventory entry is written
+    runs: int | None = None  # runs the vendor counted in its window (None: it does not count them)
+    failed_runs: int | None = None
+    last_review: tuple[str, str, str | None] | None = None  # (by, decision, note) of the latest in reviews
 
     @property
     def ok(self) -> bool:

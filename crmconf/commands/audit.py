@@ -10,18 +10,30 @@ import click
 from crmconf import files, redact
 from crmconf.audit.compute import compute
 from crmconf.audit.model import AuditReport
+from crmconf.commands import audit_owners
 from crmconf.errors import UsageError
 from crmconf.providers import Support, opened
 from crmconf.render import audit_csv, audit_html, audit_json, audit_markdown, audit_text
+from crmconf.spec.model import Spec
 from crmconf.ui import Console, safe
-from crmconf.validation import require_valid
+from crmconf.validation import Validated, require_valid
 
 EXIT_FINDINGS = 3
 FORMATS = ("text", "markdown", "csv", "json", "html")
 
 
 def build(root: Path, *, target: str | None, offline: bool, as_of: date, today: date) -> AuditReport:
+    return build_with_spec(root, target=target, offline=offline, as_of=as_of, today=today)[0]
+
+
+def build_with_spec(
+    root: Path, *, target: str | None, offline: bool, as_of: date, today: date
+) -> tuple[AuditReport, Spec]:
     ws = require_valid(root, today)
+    return _report(ws, root, target=target, offline=offline, as_of=as_of), ws.spec
+
+
+def _report(ws: Validated, root: Path, *, target: str | None, offline: bool, as_of: date) -> AuditReport:
     if offline:
         return compute(ws.spec, as_of=as_of, sources=ws.sources)
     with opened(ws.spec, ws.sources, root, target) as (name, provider):
@@ -58,12 +70,27 @@ def run(
     out: Path | None,
     today: date,
     console: Console,
+    by_owner: bool = False,
+    github_issues: bool = False,
+    repository: str | None = None,
 ) -> int:
     if offline and target:
         raise UsageError("--offline audits the spec alone; it cannot be combined with --target")
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; one of: {', '.join(FORMATS)}")
-    report = build(root, target=target, offline=offline, as_of=as_of or today, today=today)
+    if github_issues and not by_owner:
+        raise UsageError("--github-issues opens one issue per owner: add --by-owner")
+    if by_owner and out is None and not github_issues:
+        raise UsageError("--by-owner writes one report per owner: say where with --out FOLDER")
+    report, spec = build_with_spec(root, target=target, offline=offline, as_of=as_of or today, today=today)
+    if by_owner:
+        reports = audit_owners.by_owner(report)
+        if out is not None:
+            parts = {audit_owners.file_name(o, fmt): render(r, fmt, color=False) for o, r in reports.items()}
+            audit_owners.write_reports(parts, out, root, console)
+        if github_issues:
+            audit_owners.sync_issues(reports, spec, repository, console)
+        return _exit(report, console)
     data = render(report, fmt, color=console.color and out is None and fmt == "text")
     if out is not None:
         files.write_bytes(out, redact.mask(data.decode("utf-8")).encode("utf-8"), root=root)
@@ -71,6 +98,10 @@ def run(
     else:
         # As text, so any stdout works (a pipe, a file, a captured stream); the CSV keeps its BOM character.
         click.echo(safe(data.decode("utf-8"), color=console.color), nl=False, color=console.color)
+    return _exit(report, console)
+
+
+def _exit(report: AuditReport, console: Console) -> int:
     if report.failed:
         console.err(f"audit: {len(report.findings)} automation(s) need attention (exit {EXIT_FINDINGS})")
         return EXIT_FINDINGS

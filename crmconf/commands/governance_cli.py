@@ -44,10 +44,14 @@ def _day(value: datetime | None) -> date | None:
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
-    help="Write the report to this file instead of stdout.",
+    help="Write the report to this file instead of stdout (with --by-owner: a folder).",
 )
+@click.option("--by-owner", "by_owner", is_flag=True, help="One report per owner (into the --out folder).")
+@click.option("--github-issues", "github_issues", is_flag=True,
+              help="With --by-owner: open, update or close one GitHub issue per owner (GITHUB_TOKEN).")
+@click.option("--repository", default=None, help="OWNER/NAME for --github-issues (default: GITHUB_REPOSITORY).")
 def audit(
     workspace: Path | None,
     legacy_root: Path | None,
@@ -56,6 +60,9 @@ def audit(
     as_of: datetime | None,
     fmt: str,
     out: Path | None,
+    by_owner: bool,
+    github_issues: bool,
+    repository: str | None,
 ) -> int:
     """The automation audit: owners, reviews and live state. Exit 3 when the policy fails."""
     from crmconf.clock import today
@@ -71,6 +78,9 @@ def audit(
         out=out,
         today=today(),
         console=_console(),
+        by_owner=by_owner,
+        github_issues=github_issues,
+        repository=repository,
     )
 
 
@@ -78,22 +88,26 @@ def audit(
 @click.argument("name")
 @click.option("--by", "by", required=True, help="The e-mail of who reviewed it.")
 @click.option("--on", "on", type=DATE, default=None, help="The review date (YYYY-MM-DD; default today).")
-@click.option("--note", default=None, help="A note for the review log.")
+@click.option("--decision", type=click.Choice(["keep", "change", "retire"]), default="keep", show_default=True,
+              help="What the review decided.")
+@click.option("--note", default=None, help="A note kept with the review in reviews.yaml.")
 @workspace_options(dir_alias=True)
 def review(
     name: str,
     by: str,
     on: datetime | None,
+    decision: str,
     note: str | None,
     workspace: Path | None,
     legacy_dir: Path | None,
 ) -> int:
-    """Record that automation NAME was reviewed: set `reviewed:` in its file and log it."""
+    """Record that automation NAME was reviewed: set `reviewed:` and append to its history (reviews.yaml)."""
     from crmconf.clock import today
     from crmconf.commands import review as command
 
     root = resolve(workspace, legacy_dir=legacy_dir)
-    return command.run(root, name=name, by=by, on=_day(on), note=note, today=today(), console=_console())
+    return command.run(root, name=name, by=by, on=_day(on), note=note, today=today(), console=_console(),
+                       decision=decision)
 
 
 @click.command()

@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 
 from crmconf import files, redact
 from crmconf.commands import import_merge
+from crmconf.council.imported import declared_teams
 from crmconf.engine import managed, tracking
 from crmconf.engine.state import store_for
 from crmconf.errors import UsageError
@@ -26,7 +27,7 @@ from crmconf.spec.load import CONFIG_NAMES, YAML_SUFFIXES
 from crmconf.ui import Console
 from crmconf.validation import require_valid, validate
 
-SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions")
+SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions", "teams")
 HEADER = "# yaml-language-server: $schema=https://crmconf.dev/schema/v1/{kind}.schema.json\n"
 
 
@@ -133,6 +134,7 @@ def _sections_of(chosen: list[import_merge.Entry]) -> dict[str, Any]:
             sections.setdefault("fields", {}).setdefault(e.obj, []).append(dict(e.item))
         else:
             sections.setdefault(e.section, []).append(dict(e.item))
+    sections["teams"] = declared_teams(sections)  # owning teams by name; their members are for people to add
     return sections
 
 

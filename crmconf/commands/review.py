@@ -1,28 +1,40 @@
-"""`crmconf review NAME --by EMAIL`: record a review in the automation's own YAML, and in the review log."""
+"""`crmconf review NAME --by EMAIL`: set `reviewed:` in the automation's YAML and append to its history.
+
+The history (`reviews:` in reviews.yaml beside the automation's file: by, on, decision, note) is kept in
+git with the spec, not in a local log: the next reviewer, the audit and the pull request all read it.
+"""
 
 from __future__ import annotations
 
 import difflib
 import os
 import tempfile
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import date
+from pathlib import Path, PurePosixPath
+
+from pydantic import ValidationError
 
 from crmconf import address as addr
-from crmconf import files
 from crmconf.errors import SpecError, UsageError
 from crmconf.spec.checks.inventory import EMAIL, next_review
 from crmconf.spec.edit import EditError, set_date
-from crmconf.spec.model import Automation, Policies
+from crmconf.spec.history import FILE, append
+from crmconf.spec.model import Automation, Policies, ReviewRecord
 from crmconf.spec.text import name_problem
-from crmconf.spec.workspace import load_workspace
+from crmconf.spec.workspace import Sources, load_workspace
 from crmconf.ui import Console
-
-LOG = Path(".crmconf") / "reviews.jsonl"
 
 
 def run(
-    root: Path, *, name: str, by: str, on: date | None, note: str | None, today: date, console: Console
+    root: Path,
+    *,
+    name: str,
+    by: str,
+    on: date | None,
+    note: str | None,
+    today: date,
+    console: Console,
+    decision: str = "keep",
 ) -> int:
     if not EMAIL.match(by) or name_problem(by):
         raise UsageError(
@@ -33,7 +45,11 @@ def run(
         raise UsageError(
             f"--on {day} is in the future (today is {today}); record a review once it has happened"
         )
-    policies, automation, file, path = _find(root, name)
+    policies, automation, file, path, history = _find(root, name)
+    try:
+        record = ReviewRecord(automation=name, by=by, on=day, decision=decision, note=note)
+    except ValidationError as exc:
+        raise UsageError(f"the review cannot be recorded: {exc.errors()[0]['msg']}") from exc
     target = root / file
     try:
         raw = target.read_bytes()
@@ -44,20 +60,9 @@ def run(
         edit = set_date(text, path, "reviewed", day, after=("owner", "name"))
     except EditError as exc:
         raise UsageError(f"{file}: cannot record the review of {name}: {exc}") from exc
+    history_file, history_line = append(root, history, record)  # first: a refused append edits nothing
     if edit.text != text:
         _write_atomically(target, edit.text.encode("utf-8"))
-    _log(
-        root,
-        {
-            "name": name,
-            "by": by,
-            "on": day.isoformat(),
-            "note": note,
-            "time": datetime.now(UTC).isoformat(timespec="seconds"),
-            "file": file,
-            "previous": automation.reviewed.isoformat() if automation.reviewed else None,
-        },
-    )
     if automation.reviewed is not None and day < automation.reviewed:
         console.err(f"note: {day} is earlier than the review already recorded ({automation.reviewed})")
     due = next_review(automation.model_copy(update={"reviewed": day}), policies)
@@ -66,10 +71,11 @@ def run(
         f"{file}:{edit.line}: {action} reviewed: {day} for {name} (by {by})"
         + (f"; next review due {due}" if due else "")
     )
+    console.err(f"{history_file}:{history_line}: recorded the review ({decision})")
     return 0
 
 
-def _find(root: Path, name: str) -> tuple[Policies, Automation, str, tuple[str | int, ...]]:
+def _find(root: Path, name: str) -> tuple[Policies, Automation, str, tuple[str | int, ...], str]:
     workspace = load_workspace(root)
     errors = [d for d in workspace.diagnostics if d.is_error]
     if workspace.spec is None or errors:
@@ -89,7 +95,16 @@ def _find(root: Path, name: str) -> tuple[Policies, Automation, str, tuple[str |
         )
         raise UsageError(f"no automation named {name!r} in {root}{hint}")
     file, path = workspace.sources.origins[addr.automation(name)]
-    return workspace.spec.config.policies, found, file, path
+    return workspace.spec.config.policies, found, file, path, _history_file(workspace.sources, file)
+
+
+def _history_file(sources: Sources, automation_file: str) -> str:
+    """The reviews.yaml beside the automation's file; an existing `reviews` section in that folder wins."""
+    folder = PurePosixPath(automation_file).parent
+    existing = sorted(
+        {f for a, (f, _) in sources.origins.items() if a.startswith("review.") and PurePosixPath(f).parent == folder}
+    )
+    return existing[0] if existing else (folder / FILE).as_posix()
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -106,11 +121,3 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _log(root: Path, entry: dict[str, object]) -> None:
-    path = root / LOG
-    try:  # one line per review: appends never interleave
-        files.append_line(path, files.dumps(entry), root=root)
-    except UsageError as exc:
-        raise UsageError(f"the review is recorded in {entry['file']}, but {exc}") from exc

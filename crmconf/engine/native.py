@@ -38,7 +38,7 @@ def compile_spec(spec: Spec, sources: Sources, *, provider: str = "local") -> li
     for pipeline in spec.pipelines:
         resources.extend(_pipeline(pipeline, sources, declared))
     for automation in spec.automations:
-        resource = _automation(automation, sources, declared, provider)
+        resource = _automation(automation, sources, declared, provider, spec)
         if resource is not None:
             resources.append(resource)
     resources.extend(_permission(p, sources, declared) for p in spec.permissions)
@@ -155,11 +155,25 @@ def automation_refs(a: Automation, declared: set[str]) -> tuple[str, ...]:
     return tuple(r for r in dict.fromkeys(refs) if not r.startswith("field.") or r in declared)
 
 
-def _automation(a: Automation, sources: Sources, declared: set[str], provider: str) -> Resource | None:
+def pilot_users(spec: Spec, a: Automation) -> list[str]:
+    """The e-mails a pilot reaches: its users and the members of its teams, sorted, lower case."""
+    assert a.pilot is not None
+    found = {u.lower() for u in a.pilot.users}
+    for name in a.pilot.teams:
+        team = spec.team(name)
+        found.update(m.email.lower() for m in (team.members if team else ()) if m.email)
+    return sorted(found)
+
+
+def _automation(
+    a: Automation, sources: Sources, declared: set[str], provider: str, spec: Spec
+) -> Resource | None:
     address = automation_address(a, provider)
     if address is None:
         return None
     attrs: dict[str, Any] = {"status": a.status, "description": a.description}
+    # None reaches everyone: removing the `pilot:` line widens it (an org that never had one reads as None).
+    attrs["pilot"] = {"users": pilot_users(spec, a)} if a.pilot is not None else None
     if a.binds is None:
         attrs |= {
             "object": a.object,
@@ -194,5 +208,6 @@ def _permission(p: PermissionSet, sources: Sources, declared: set[str]) -> Resou
             addr.field(*ref.split(".", 1)) for ref in fields if addr.field(*ref.split(".", 1)) in declared
         ),
         source=sources.locate(address),
+        owners=p.owners,
         label=p.label,
     )

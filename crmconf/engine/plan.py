@@ -17,6 +17,7 @@ from crmconf.engine.resource import Compiled, ManualStep, Snapshot
 from crmconf.engine.state import StateStore, store_for
 from crmconf.errors import StalePlanError, UsageError
 from crmconf.memory import no_cycle_collection
+from crmconf.promotion import overrides, pilots
 from crmconf.providers import Provider
 from crmconf.spec.diagnostics import Diagnostic, Location, Severity
 from crmconf.validation import Validated
@@ -30,18 +31,22 @@ def kinds_of(compiled: Compiled, provider: Provider) -> frozenset[str]:
 
 
 @no_cycle_collection()  # a large plan builds as many objects as its workspace (crmconf.memory)
-def make_plan(ws: Validated, target: str, provider: Provider) -> tuple[Plan, Compiled, Snapshot]:
-    compiled = provider.compile(ws.spec, ws.sources)
+def make_plan(ws: Validated, target: str, provider: Provider, *,
+              settle_guard: recovery.Guard | None = None) -> tuple[Plan, Compiled, Snapshot]:
+    """`settle_guard`: held while an apply cut short is re-read (the target's lock); None when the
+    caller holds that lock already (apply) or runs alone (tests)."""
+    compiled = provider.compile(overrides.effective(ws.spec, target), ws.sources)  # as this target gets it
     kinds = kinds_of(compiled, provider)
     kinds = kinds | steps.check_kinds(compiled.manual) if kinds else kinds  # what the steps' checks read
-    settled, reread = _recover(ws.root, target, provider, kinds)  # an apply cut short is settled first
+    settled, reread = _recover(ws.root, target, provider, kinds, settle_guard)  # an apply cut short first
     store = store_for(provider, ws.root, target)
     snapshot, record = _read(provider, kinds, reread, store, target)
     missing = record.kinds - snapshot.kinds
     if snapshot.kinds and missing:  # the spec dropped every object of a kind crmconf manages: read those too
         snapshot = plan_extras.merge(snapshot, provider.fetch(frozenset(missing)))
     plan = plan_from(ws, target, provider.name, compiled, snapshot, record=record, store=store)
-    return replace(plan, diagnostics=(*settled, *plan.diagnostics)), compiled, snapshot
+    refused = tuple(pilots.unsupported(ws.spec, ws.sources, provider))  # never a pilot that reaches everyone
+    return replace(plan, diagnostics=(*settled, *plan.diagnostics, *refused)), compiled, snapshot
 
 
 def _read(
@@ -58,7 +63,7 @@ def _read(
 
 
 def _recover(
-    root: Path, target: str, provider: Provider, kinds: frozenset[str]
+    root: Path, target: str, provider: Provider, kinds: frozenset[str], guard: recovery.Guard | None = None
 ) -> tuple[list[Diagnostic], Snapshot | None]:
     """Settle unfinished runs; the read it needed (under the journal's lock) also serves the plan."""
     reads: list[Snapshot] = []
@@ -68,7 +73,7 @@ def _recover(
         return reads[-1]
 
     journal = root / ".crmconf" / "journal.jsonl"
-    notes = recovery.notes(recovery.recover(root, journal, target, read_live))
+    notes = recovery.notes(recovery.recover(root, journal, target, read_live, guard))
     return notes, reads[-1] if reads and reads[-1].kinds >= kinds else None
 
 
@@ -112,7 +117,11 @@ def plan_from(
         changes=result.changes,
         manual=compiled.manual,
         unmanaged=result.unmanaged,
-        diagnostics=(*ws.diagnostics, *compiled.diagnostics, *result.diagnostics, *checks, *tracked),
+        # validate already ran each target provider's offline checks, which may be its compile's own
+        # diagnostics (Salesforce): each is said once.
+        diagnostics=tuple(
+            dict.fromkeys((*ws.diagnostics, *compiled.diagnostics, *result.diagnostics, *checks, *tracked))
+        ),
         fingerprints=fingerprints,
         spec_digest=ws.digest,
         tool_version=__version__,

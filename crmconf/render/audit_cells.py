@@ -20,6 +20,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("live_status", "Live status"),
     ("updated_at", "Last modified"),
     ("updated_by", "Modified by"),
+    ("runs", "Runs"),
+    ("last_review", "Last decision"),
     ("verdicts", "Verdicts"),
     ("source", "Source"),
 )
@@ -52,9 +54,24 @@ def cells(row: AuditRow) -> dict[str, str]:
         "live_status": row.live_status.value,
         "updated_at": moment(row.updated_at),
         "updated_by": row.updated_by or "",
+        "runs": runs(row),
+        "last_review": last_review(row),
         "verdicts": ", ".join(v.value for v in row.verdicts),
         "source": str(row.source) if row.source else "",
     }
+
+
+def runs(row: AuditRow) -> str:
+    if row.runs is None:
+        return ""
+    return f"{row.runs}" + (f" ({row.failed_runs} failed)" if row.failed_runs else "")
+
+
+def last_review(row: AuditRow) -> str:
+    if row.last_review is None:
+        return ""
+    by, decision, note = row.last_review
+    return f"{decision} ({by})" + (f": {note}" if note else "")
 
 
 def title(report: AuditReport) -> str:

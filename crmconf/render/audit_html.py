@@ -16,6 +16,8 @@ COLORS = {
     Verdict.ORPHAN: "#862e9c",
     Verdict.MISSING: "#c92a2a",
     Verdict.CHANGED: "#1971c2",
+    Verdict.UNUSED: "#5c940d",
+    Verdict.FAILING: "#e03131",
 }
 
 CSS = """

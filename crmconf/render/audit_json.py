@@ -20,6 +20,11 @@ def row_dict(row: AuditRow) -> dict[str, Any]:
         "owner_active": row.owner_active,
         "team": row.team,
         "purpose": row.purpose,
+        "runs": row.runs,
+        "failed_runs": row.failed_runs,
+        "last_review": (
+            dict(zip(("by", "decision", "note"), row.last_review, strict=True)) if row.last_review else None
+        ),
         "reviewed": day(row.reviewed) or None,
         "next_review": day(row.next_review) or None,
         "live_address": row.live_address,

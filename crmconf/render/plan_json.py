@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from crmconf import files
 from crmconf.engine.changes import Action, Plan
 from crmconf.engine.plan import plan_to_dict
 
@@ -21,4 +20,6 @@ def render(plan: Plan) -> str:
         entry["actions"] = ACTIONS[change.action]
     data["has_changes"] = plan.has_changes
     data["needs_signoff"] = list(plan.signoff())
-    return json.dumps(data, indent=2, sort_keys=True, default=str)
+    # Through files.dumps: secrets masked, and a non-finite number from the live CRM (a vendor answer
+    # that Python's json read as NaN) is a plain error, never invalid JSON for the scripts that read this.
+    return files.dumps(data, indent=2)

@@ -8,14 +8,16 @@ from collections.abc import Iterator
 from crmconf.engine.changes import SYMBOLS, Action, Change, Plan
 from crmconf.engine.resource import JSON
 from crmconf.engine.steps import Status
+from crmconf.render.word_diff import is_text, word_diff
 
 UNMANAGED_SHOWN = 50  # a vendor org can hold thousands; the plan must stay readable
 COLORS = {Action.CREATE: "32", Action.UPDATE: "33", Action.DELETE: "31", Action.REPLACE: "35"}
 
 
 def value(v: JSON) -> str:
+    """A value as JSON; text is never cut (a cut definition would hide its change), structures may be."""
     text = json.dumps(v, ensure_ascii=False, default=str)
-    return text if len(text) <= 120 else text[:117] + "..."
+    return text if len(text) <= 120 or isinstance(v, str) else text[:117] + "..."
 
 
 def summary(plan: Plan) -> str:
@@ -64,6 +66,8 @@ def change_lines(c: Change, paint: bool = False, effects: tuple[str, ...] = ()) 
             continue
         elif isinstance(attr.before, list) and isinstance(attr.after, list):
             yield f"      ~ {attr.name}: {list_change(attr.before, attr.after)}"
+        elif isinstance(attr.before, str) and isinstance(attr.after, str) and (is_text(attr.before) or is_text(attr.after)):
+            yield f"      ~ {attr.name}: {word_diff(attr.before, attr.after)}"
         else:
             yield f"      ~ {attr.name}: {value(attr.before)} -> {value(attr.after)}"
 

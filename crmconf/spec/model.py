@@ -25,8 +25,8 @@ from pydantic import (
 from crmconf.spec.text import check_label, check_name
 
 OBJECTS = ("deal", "contact", "company", "ticket", "lead")
-SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions", "manual_steps")
-CONFIG_KEYS = ("version", "default_target", "targets", "policies", "unmanaged")
+SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions", "manual_steps", "teams", "reviews")
+CONFIG_KEYS = ("version", "default_target", "targets", "policies", "unmanaged", "promotion")
 KINDS = ("term", "field", "pipeline", "stage", "automation", "permission")
 
 ObjectName = Literal["deal", "contact", "company", "ticket", "lead"]
@@ -60,15 +60,22 @@ class Strict(BaseModel):
 # --- crmconf.yaml -------------------------------------------------------------------------------
 
 
+OverridableSection = Literal["terminology", "fields", "pipelines", "automations", "permissions"]
+
+
 class Target(Strict):
     """Where plans are applied: a provider and its settings (secrets only by environment variable name)."""
 
     provider: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
     settings: dict[str, Any] = Field(default_factory=dict)
     description: Text | None = None
+    # Values that must differ on this target: section -> item name (`<object>.<field>` for fields) -> keys.
+    overrides: dict[OverridableSection, dict[str, dict[Ident, Any]]] = Field(default_factory=dict)
 
 
-Verdict = Literal["ok", "due-soon", "overdue", "unowned", "orphan", "missing", "changed-since-review"]
+Verdict = Literal[
+    "ok", "due-soon", "overdue", "unowned", "orphan", "missing", "changed-since-review", "unused", "failing"
+]
 PrunableKind = Literal["field", "pipeline", "stage", "automation", "permission", "option"]
 
 
@@ -77,13 +84,21 @@ class Policies(Strict):
     require_automation_owner: bool = True
     review_due_soon: Interval = "14d"
     prune: tuple[PrunableKind, ...] = ()
+    # The team that signs off changes to crmconf.yaml and to the `teams` section (who may approve what).
+    council: Team | None = None
+    # How long a spec must have run, verified, on a target before the next one in `promotion` takes it.
+    promotion_soak: Interval | None = None
     audit_fail_on: tuple[Verdict, ...] = (
         "overdue",
         "unowned",
         "orphan",
         "missing",
         "changed-since-review",
+        "unused",
+        "failing",
     )
+    # A run count the vendor reports makes an automation `failing` when this share of its runs failed.
+    audit_failing_percent: Annotated[int, Field(strict=True, ge=1, le=100)] = 10
 
 
 def _no_bool(value: Any) -> Any:
@@ -128,6 +143,9 @@ class WorkspaceConfig(Strict):
         ],
         ...,
     ] = ()
+    # Targets in the order a spec goes through them (sandbox first): a later one takes only a spec that
+    # was applied and verified on the one before.
+    promotion: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")], ...] = ()
 
 
 # --- terminology --------------------------------------------------------------------------------
@@ -359,6 +377,19 @@ Action = Annotated[
 ]
 
 
+class Pilot(Strict):
+    """Who a change reaches first: declared teams (their members) and users, before everyone."""
+
+    teams: tuple[Team, ...] = ()
+    users: tuple[Email, ...] = ()
+
+    @model_validator(mode="after")
+    def _someone(self) -> Pilot:
+        if not self.teams and not self.users:
+            raise ValueError("a pilot names `teams`, `users` or both (remove `pilot:` to reach everyone)")
+        return self
+
+
 class Automation(Strict):
     name: Ident
     description: Text | None = None
@@ -377,6 +408,7 @@ class Automation(Strict):
     reviewed: date | None = None
     review_every: Interval | None = None
     status: Literal["active", "inactive"] = "active"
+    pilot: Pilot | None = None  # runs for these people only, where the vendor can scope it
 
     @model_validator(mode="after")
     def _compiled_or_bound(self) -> Automation:
@@ -411,6 +443,61 @@ class PermissionSet(Strict):
     description: Text | None = None
     objects: dict[ObjectName, tuple[ObjectAccess, ...]] = Field(default_factory=dict)
     fields: dict[FieldRef, FieldAccess] = Field(default_factory=dict)
+    owners: tuple[Team, ...] = ()
+
+
+# --- teams --------------------------------------------------------------------------------------
+
+# GitHub's rules for a login: letters, digits and single hyphens, not at either end, at most 39.
+GitHubLogin = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}$")]
+# A GitHub team as `org/slug`: the slug is the team name GitHub lower-cases and hyphenates.
+GitHubTeam = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}/[a-z0-9][a-z0-9_.-]{0,99}$")
+]
+
+
+def _member_from_scalar(value: Any) -> Any:
+    return {"email": value} if isinstance(value, str) else value
+
+
+class Member(Strict):
+    """A person of a team: how crmconf knows them (e-mail, as owners are written) and on GitHub."""
+
+    email: Email | None = None
+    github: GitHubLogin | None = None
+
+    @model_validator(mode="after")
+    def _someone(self) -> Member:
+        if self.email is None and self.github is None:
+            raise ValueError("a member needs `email`, `github` or both")
+        return self
+
+
+class TeamSpec(Strict):
+    """A team that owns parts of the spec and signs off their changes."""
+
+    name: Team
+    description: Text | None = None
+    members: tuple[
+        Annotated[Member, BeforeValidator(_member_from_scalar, json_schema_input_type=str | Member)], ...
+    ] = ()
+    # GitHub teams (`org/slug`) whose members also sign off for this team.
+    github_teams: tuple[GitHubTeam, ...] = ()
+
+
+# --- review history ------------------------------------------------------------------------------
+
+Decision = Literal["keep", "change", "retire"]
+
+
+class ReviewRecord(Strict):
+    """One review of an automation, kept in git (`crmconf review` appends these to reviews.yaml)."""
+
+    automation: Ident
+    by: Email
+    on: date
+    decision: Decision = "keep"
+    note: Text | None = None
 
 
 # --- manual steps done by people ---------------------------------------------------------------
@@ -431,6 +518,150 @@ class StepRecord(Strict):
     note: Text | None = None
 
 
+# --- health: whether the rollout works, measured on the live records ----------------------------
+
+
+
+def _share(value: Any) -> Any:
+    """0.95 or 95 for a share is a guess crmconf will not make: the spec says 95%."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"write a share of records with a percent sign, like 95% (not {value})")
+    return value
+
+
+# A share of records, written as people write it: "95%", "99.5%".
+Percent = Annotated[
+    str,
+    BeforeValidator(_share, json_schema_input_type=str),
+    StringConstraints(pattern=r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)%$"),
+]
+_SHARE = re.compile(r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)%$")
+
+
+def _goal(value: Any) -> Any:
+    """A count KPI's target: a number of records (`0`) or a share of them (`2%`)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100_000_000:
+        return value
+    if isinstance(value, str) and _SHARE.match(value):
+        return value
+    raise ValueError(f"a target is a number of records, like 0, or a share of them, like 2% (not {value!r})")
+
+
+# A count KPI's target: at most this many records, or at most this share of them.
+CountTarget = Annotated[
+    int | str,
+    BeforeValidator(_goal, json_schema_input_type=Annotated[int, Field(ge=0, le=100_000_000)]
+                    | Annotated[str, StringConstraints(pattern=_SHARE.pattern)]),
+]
+
+
+def _kpi_switch(value: Any) -> Any:
+    """`stale_deals: false` turns a KPI off; `true` keeps its defaults."""
+    if isinstance(value, bool):
+        return {} if value else {"enabled": False}
+    return value
+
+
+class Kpi(Strict):
+    """What every KPI of the `health` section takes besides its own keys."""
+
+    enabled: bool = True
+    escalate_after: Interval | None = None  # default: health.escalate_after
+    notify: tuple[Team, ...] = ()  # teams told when it escalates, besides the owners of what is below target
+
+
+class RequiredFieldCompletion(Kpi):
+    """The share of records in each stage that hold every field the stage `require`s."""
+
+    target: Percent = "95%"
+
+
+class StaleDeals(Kpi):
+    """Open deals sitting in one stage longer than `after` (default: the pipeline's stale_in_stage rule)."""
+
+    target: CountTarget = 0
+    after: Interval | None = None
+
+
+class OffListValues(Kpi):
+    """Records whose picklist value is not one of the field's `options`."""
+
+    target: CountTarget = 0
+    fields: tuple[FieldRef, ...] | None = None  # default: every picklist field of the spec
+
+
+class LeadSourceCoverage(Kpi):
+    """The share of records that say where they came from."""
+
+    target: Percent = "95%"
+    field: Ident = "lead_source"
+    objects: tuple[ObjectName, ...] | None = None  # default: every object whose spec declares `field`
+
+
+class OwnerCoverage(Kpi):
+    """The share of records owned by an active user."""
+
+    target: Percent = "100%"
+    objects: tuple[ObjectName, ...] | None = None  # default: every object the spec has fields or pipelines on
+
+
+class Duplicates(Kpi):
+    """Records that repeat an earlier record's dedup key (the same value, ignoring case)."""
+
+    target: CountTarget = 0
+    keys: tuple[FieldRef, ...] | None = None  # default: every `unique` field, contact.email, company.domain
+
+
+class ActivityPerUser(Kpi):
+    """Activities (calls, e-mails, meetings, tasks, notes) each owner logged in the last `per`."""
+
+    target: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 5
+    per: Interval = "1w"
+
+
+# Each KPI also takes `true` (its defaults) or `false` (off).
+RequiredFieldCompletionSetting = Annotated[
+    RequiredFieldCompletion, BeforeValidator(_kpi_switch, json_schema_input_type=bool | RequiredFieldCompletion)
+]
+StaleDealsSetting = Annotated[
+    StaleDeals, BeforeValidator(_kpi_switch, json_schema_input_type=bool | StaleDeals)
+]
+OffListValuesSetting = Annotated[
+    OffListValues, BeforeValidator(_kpi_switch, json_schema_input_type=bool | OffListValues)
+]
+LeadSourceCoverageSetting = Annotated[
+    LeadSourceCoverage, BeforeValidator(_kpi_switch, json_schema_input_type=bool | LeadSourceCoverage)
+]
+OwnerCoverageSetting = Annotated[
+    OwnerCoverage, BeforeValidator(_kpi_switch, json_schema_input_type=bool | OwnerCoverage)
+]
+DuplicatesSetting = Annotated[
+    Duplicates, BeforeValidator(_kpi_switch, json_schema_input_type=bool | Duplicates)
+]
+ActivityPerUserSetting = Annotated[
+    ActivityPerUser, BeforeValidator(_kpi_switch, json_schema_input_type=bool | ActivityPerUser)
+]
+
+
+class Health(Strict):
+    """How `crmconf health` measures the rollout: each KPI's target and when it escalates."""
+
+    escalate_after: Interval = "14d"
+    notify: tuple[Team, ...] = ()
+    by_owner: bool = True
+    required_field_completion: RequiredFieldCompletionSetting = Field(default_factory=RequiredFieldCompletion)
+    stale_deals: StaleDealsSetting = Field(default_factory=StaleDeals)
+    off_list_values: OffListValuesSetting = Field(default_factory=OffListValues)
+    lead_source_coverage: LeadSourceCoverageSetting = Field(default_factory=LeadSourceCoverage)
+    owner_coverage: OwnerCoverageSetting = Field(default_factory=OwnerCoverage)
+    duplicates: DuplicatesSetting = Field(default_factory=Duplicates)
+    activity_per_user: ActivityPerUserSetting = Field(default_factory=ActivityPerUser)
+
+
+# The health section, added here so the section list above stays as other work edits it.
+SECTIONS = (*SECTIONS, "health")  # type: ignore[assignment]
+
+
 # --- files and the merged workspace -------------------------------------------------------------
 
 
@@ -443,6 +674,9 @@ class SectionFile(Strict):
     automations: tuple[Automation, ...] = ()
     permissions: tuple[PermissionSet, ...] = ()
     manual_steps: tuple[StepRecord, ...] = ()
+    teams: tuple[TeamSpec, ...] = ()
+    reviews: tuple[ReviewRecord, ...] = ()
+    health: Health | None = None
 
 
 class ConfigFile(SectionFile, WorkspaceConfig):
@@ -459,9 +693,15 @@ class Spec(Strict):
     automations: tuple[Automation, ...] = ()
     permissions: tuple[PermissionSet, ...] = ()
     manual_steps: tuple[StepRecord, ...] = ()
+    teams: tuple[TeamSpec, ...] = ()
+    reviews: tuple[ReviewRecord, ...] = ()
+    health: Health = Field(default_factory=Health)
 
     def field(self, obj: str, name: str) -> FieldSpec | None:
         return next((f for f in self.fields.get(obj, ()) if f.name == name), None)  # type: ignore[call-overload]
 
     def pipeline(self, name: str) -> Pipeline | None:
         return next((p for p in self.pipelines if p.name == name), None)
+
+    def team(self, name: str) -> TeamSpec | None:
+        return next((t for t in self.teams if t.name == name), None)

@@ -252,6 +252,8 @@ def _hint(err: ErrorDetails, path: Path_) -> str | None:
         pattern = (err.get("ctx") or {}).get("pattern", "")
         if "[hdw]" in str(pattern):
             return "durations look like 90d, 2w or 12h"
+        if "%" in str(pattern):
+            return "a share of records is written like 95% or 99.5% (at most 100%)"
         if "@" in str(pattern):
             return "use an e-mail address, record_owner, or team:<name>"
         if "\\." in str(pattern):
@@ -278,6 +280,7 @@ _NAMED = {
     "pipelines": ("pipeline", "name"),
     "automations": ("automation", "name"),
     "permissions": ("permission", "name"),
+    "teams": ("team", "name"),
 }
 
 
@@ -287,6 +290,8 @@ def _merge(
     merged: dict[str, list[Any]] = {section: [] for section in _NAMED}
     fields: dict[str, list[Any]] = {}
     steps: list[Any] = []
+    reviews: list[Any] = []
+    health: Any = None
     config: WorkspaceConfig | None = None
     for source, model in parsed:
         if isinstance(model, ConfigFile):
@@ -300,6 +305,9 @@ def _merge(
                 if _claim(sources, diagnostics, address, source, (section, index), f"{kind} {key!r}"):
                     merged[section].append(item)
                     _register_children(sources, address, item, source.name, (section, index))
+        for index, review in enumerate(model.reviews):  # history: appended, never named, never unique
+            sources.origins[f"review.{len(reviews)}"] = (source.name, ("reviews", index))
+            reviews.append(review)
         for obj, specs in model.fields.items():
             for index, spec_field in enumerate(specs):
                 address = addr.field(obj, spec_field.name)
@@ -323,6 +331,8 @@ def _merge(
                 what,
             ):
                 steps.append(record)
+        if model.health is not None and _claim(sources, diagnostics, "health", source, ("health",), "the health section"):
+            health = model.health
     if diagnostics or config is None:
         return None
     return Spec.model_construct(
@@ -333,6 +343,9 @@ def _merge(
         automations=tuple(merged["automations"]),
         permissions=tuple(merged["permissions"]),
         manual_steps=tuple(steps),
+        teams=tuple(merged["teams"]),
+        reviews=tuple(reviews),
+        **({"health": health} if health is not None else {}),
     )
 
 

@@ -3,12 +3,16 @@
 Deal stage probabilities: HubSpot documents a deal stage's probability as 0.0 to 1.0 in steps of 0.1,
 where 0.0 means closed lost and 1.0 closed won. In the spec's 0-100 scale: a multiple of 10; a won
 stage is 100, a lost one 0, and an open stage lies in between (10-90). Salesforce keeps its own 0-100.
+
+Forecast categories: a HubSpot deal stage has none (HubSpot forecasts by each deal's own
+`hs_manual_forecast_category`), so a stage's `forecast_category` cannot reach a HubSpot target: said
+once (P404, a warning), never silently dropped.
 """
 
 from __future__ import annotations
 
 from crmconf import address as addr
-from crmconf.spec.diagnostics import Diagnostic, error
+from crmconf.spec.diagnostics import Diagnostic, error, warning
 from crmconf.spec.model import Pipeline, Spec
 from crmconf.spec.workspace import Sources
 
@@ -51,5 +55,15 @@ def pipeline_problems(p: Pipeline, sources: Sources, target: str) -> list[Diagno
     return found
 
 
+def forecast_ignored(p: Pipeline, sources: Sources) -> list[Diagnostic]:
+    return [
+        warning("P404", f"stage {p.name}.{s.name}: HubSpot deal stages have no forecast category; "
+                        f"forecast_category {s.forecast_category} is not sent to HubSpot targets",
+                sources.locate(addr.pipeline(p.name), "stages", index, "forecast_category"),
+                hint="HubSpot keeps a forecast category on each deal (hs_manual_forecast_category), not on stages")
+        for index, s in enumerate(p.stages) if s.forecast_category is not None
+    ]
+
+
 def check_spec(spec: Spec, sources: Sources, target: str) -> list[Diagnostic]:
-    return [d for p in spec.pipelines for d in pipeline_problems(p, sources, target)]
+    return [d for p in spec.pipelines for d in (*pipeline_problems(p, sources, target), *forecast_ignored(p, sources))]

@@ -68,6 +68,9 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                               "description": "CRM searches sent per second at most (HubSpot limits search on its own)"},
         "read_concurrency": {"type": "integer", "minimum": 1, "maximum": 10,
                              "description": "requests in flight at once at most while reading (1: one at a time)"},
+        "lock_settle": {"type": "number", "minimum": 0, "maximum": 60,
+                        "description": "seconds a new apply lock settles before it is read back (HubSpot has no "
+                                       "conditional write), default 2"},
         "retry": {
             "type": "object",
             "properties": {
@@ -109,6 +112,9 @@ class Settings:
     # 10-second burst window, by tier), which the gate keeps to from the headers; 5 at once keeps a
     # plan's ~20 reads to a few round trips without bursting a Free portal's window on large reads.
     read_concurrency: int = 5
+    # The apply lock (crmconf_hubspot.state): how long a freshly uploaded lock file is left before its path
+    # is read back to confirm this run's file is the one there (docs/provider-contract.md).
+    lock_settle: float = 2.0
 
 
 def parse_settings(target: str, raw: Mapping[str, Any]) -> Settings:
@@ -126,7 +132,8 @@ def parse_settings(target: str, raw: Mapping[str, Any]) -> Settings:
     return Settings(token_env=env, base_url=str(raw.get("base_url") or DEFAULT_BASE_URL).rstrip("/"),
                     timeout=float(raw.get("timeout", 30.0)), strict_decoding=bool(raw.get("strict_decoding")),
                     retry=retry, search_per_second=float(raw.get("search_per_second", 4.0)),
-                    read_concurrency=int(raw.get("read_concurrency", 5)))
+                    read_concurrency=int(raw.get("read_concurrency", 5)),
+                    lock_settle=float(raw.get("lock_settle", 2.0)))
 
 
 class Uncertain(ProviderError):

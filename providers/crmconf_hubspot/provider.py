@@ -7,18 +7,20 @@ Settings (crmconf.yaml, `targets.<name>.settings`):
     strict_decoding  decode answers with the client's validation on (tests), default false
     search_per_second  CRM searches a second at most, default 4 (HubSpot limits search on its own)
     retry            {max_attempts: 6, base_delay: 0.5, max_delay: 30} (keep delays tiny in tests)
+    lock_settle      seconds a new apply lock settles before it is read back, default 2 (see state.py)
 See docs/providers/hubspot.md for the name <-> id mapping and what becomes a manual step.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from crmconf.engine.changes import Action, Change
 from crmconf.engine.resource import Compiled, Snapshot
 from crmconf.errors import ProviderError
+from crmconf.health.query import Measured, Query
 from crmconf.providers import Access, ProviderContext, Support
 from crmconf.spec.diagnostics import Diagnostic
 from crmconf.spec.model import Spec
@@ -29,6 +31,7 @@ from crmconf_hubspot.client import SETTINGS_SCHEMA, Client, parse_settings
 from crmconf_hubspot.compile import Desired, compile_spec
 from crmconf_hubspot.export import export
 from crmconf_hubspot.fetch import BATCH, Fetcher, Registry
+from crmconf_hubspot.health import HealthReader
 from crmconf_hubspot.mapping import OBJECT_TYPES
 from crmconf_hubspot.state import HubSpotStateStore
 
@@ -99,10 +102,17 @@ class HubSpotProvider:
     def export(self, snapshot: Snapshot) -> dict[str, Any]:
         return export(snapshot, self.name)
 
+    def measure(self, queries: Sequence[Query]) -> Measured:
+        """`crmconf health`: search totals, paced and packed under HubSpot's limits (crmconf_hubspot/health.py)."""
+        return HealthReader(self.client, self._state.desired, self.settings.token_env).measure(queries)
+
     def access(self) -> list[Access]:
         """The scopes the compiled spec needs, and whether the token has each (one request)."""
         desired = self._state.desired
         needs = list(desired.needs) if desired.known else scopes.everything()
+        # What `crmconf health` reads for this spec: the records of the objects it uses, activities, owners.
+        used = sorted(desired.field_objects | desired.pipeline_objects | desired.lifecycle_objects)
+        needs += scopes.for_health(used, activity=True, keys=[])
         granted = self.client.token_scopes()
         rows: dict[tuple[str, str], list[str]] = {}
         for need in needs:
@@ -119,7 +129,7 @@ class HubSpotProvider:
 
     def state_store(self) -> HubSpotStateStore:
         """crmconf's own documents (the managed record) as private files in the portal's file manager."""
-        return HubSpotStateStore(self.client, self.ctx.target)
+        return HubSpotStateStore(self.client, self.ctx.target, settle=self.settings.lock_settle)
 
     def close(self) -> None:
         self.client.close()

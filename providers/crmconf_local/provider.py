@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import hashlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from crmconf import address as addr
+from crmconf.audit.compute import CRMCONF_WRITER
 from crmconf.engine.changes import Action, Change
 from crmconf.engine.diff import option_values
 from crmconf.engine.native import compile_spec
-from crmconf.engine.resource import Compiled, LiveObject, Snapshot
+from crmconf.engine.resource import Compiled, LiveObject, Snapshot, canonical
 from crmconf.errors import ProviderError
+from crmconf.health.query import Measured, Query
 from crmconf.providers import CONCERNS, ProviderContext, Support
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
-from crmconf_local import manual
+from crmconf_local import health, manual
 from crmconf_local import org as store
 from crmconf_local.export import export as export_sections
 from crmconf_local.manual import CONCERNS as MANUAL_CONCERNS
@@ -49,6 +52,7 @@ class LocalProvider:
     }
 
     batch_size: int = 500  # one atomic write per batch instead of one per change
+    pilots: ClassVar[bool] = True  # the org stores each automation's audience (crmconf.promotion.pilots)
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx
@@ -146,6 +150,10 @@ class LocalProvider:
     def export(self, snapshot: Snapshot) -> dict[str, Any]:
         return export_sections(snapshot)
 
+    def measure(self, queries: Sequence[Query]) -> Measured:
+        """`crmconf health`: the queries counted over the org's records (crmconf_local/health.py)."""
+        return health.measure(store.load(self.path), queries)
+
     # --- reading --------------------------------------------------------------------------------
 
     def _live(self, address: str, obj: Mapping[str, Any], held: _Usage) -> LiveObject:
@@ -155,7 +163,7 @@ class LocalProvider:
             obj["attrs"],
             version=str(obj.get("version", 0)),
             parent=obj.get("parent"),
-            meta={"updated_at": obj.get("updated_at"), "updated_by": obj.get("updated_by")},
+            meta={"updated_at": obj.get("updated_at"), "updated_by": _written_by(obj)},
             usage=held.of(address, obj),
             label=str(obj.get("label") or obj["attrs"].get("label") or ""),
         )
@@ -163,6 +171,8 @@ class LocalProvider:
     # --- writing --------------------------------------------------------------------------------
 
     def _stamp(self, obj: dict[str, Any]) -> dict[str, Any]:
+        if obj.get("kind") == "automation":  # crmconf's mark, for the audit: what it wrote (see _written_by)
+            obj["written"] = _digest(obj["attrs"])
         obj["version"] = int(obj.get("version", 0)) + 1
         obj["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         obj["updated_by"] = _user()
@@ -200,6 +210,18 @@ class LocalProvider:
         org.drop(change.address)
 
 
+def _digest(attrs: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical(dict(attrs)).encode()).hexdigest()[:12]  # a self-check, not a secret
+
+
+def _written_by(obj: Mapping[str, Any]) -> Any:
+    """`crmconf` while the object is exactly what crmconf last wrote (the audit does not count its own applies
+    as changes since review); whoever edited it otherwise. docs/provider-contract.md, automations."""
+    if obj.get("written") and obj["written"] == _digest(obj["attrs"]):
+        return CRMCONF_WRITER
+    return obj.get("updated_by")
+
+
 def _user() -> str:
     try:
         return getpass.getuser()
@@ -218,6 +240,7 @@ class _Usage:
 
     def __init__(self, org: Mapping[str, Any]) -> None:
         self.records: dict[str, list[dict[str, Any]]] = org["records"]
+        self.runs: Mapping[str, Mapping[str, Any]] = org.get("automation_runs", {})
         self.stages: dict[tuple[Any, Any], int] = {}
         for recs in self.records.values():
             for r in recs:
@@ -227,6 +250,9 @@ class _Usage:
     def of(self, address: str, obj: Mapping[str, Any]) -> dict[str, int]:
         if obj["kind"] == "stage" and (where := _stage_of(address)):
             return {"records": self.stages.get(where, 0)}
+        if obj["kind"] == "automation":  # runs counted by the org (a test or demo fixture), like a vendor's log
+            counted = self.runs.get(address)
+            return {k: int(counted[k]) for k in ("runs", "failed_runs") if k in counted} if counted else {}
         if obj["kind"] == "field":
             obj_name, field = addr.field_of(address) or ("", "")
             held = [r[field] for r in self.records.get(obj_name, []) if r.get(field) not in (None, "", [])]

@@ -60,6 +60,9 @@ T = TypeVar("T")
 def serialize(value: Any) -> Any:
     """A zeep object as plain dicts and lists."""
     return _serialize(value, dict)  # type: ignore[no-untyped-call]
+
+
+DEFAULT_API_VERSION = "59.0"  # simple-salesforce's own default
 MD_BATCH = 10  # Metadata API: components per create/read/update/upsert/delete call
 LIST_BATCH = 3  # listMetadata: queries per call
 COMPOSITE_BATCH = 25  # Composite Batch: subrequests per call (queries included, no cap on them)
@@ -116,7 +119,7 @@ class Settings:
     def parse(cls, raw: Mapping[str, Any]) -> Settings:
         return cls(
             instance_url=str(raw.get("instance_url", "")).rstrip("/"),
-            api_version=str(raw.get("api_version", "59.0")),
+            api_version=str(raw.get("api_version", DEFAULT_API_VERSION)),
             domain=str(raw.get("domain", "login")),
             timeout=float(raw.get("timeout_seconds", 120)),
             env={k: str(v) for k, v in raw.items() if k.endswith("_env")},

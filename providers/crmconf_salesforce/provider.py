@@ -9,19 +9,28 @@ docs/providers/salesforce.md explains the choices to users.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from crmconf.engine.changes import Change
 from crmconf.engine.resource import Compiled, Snapshot
+from crmconf.health.query import Measured, Query
 from crmconf.providers import ProviderContext, Support
+from crmconf.spec.diagnostics import Diagnostic
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
 from crmconf_salesforce import export as exporting
 from crmconf_salesforce.apply import Applier
-from crmconf_salesforce.client import MD_BATCH, SETTINGS_SCHEMA, SalesforceClient, Settings
+from crmconf_salesforce.client import (
+    DEFAULT_API_VERSION,
+    MD_BATCH,
+    SETTINGS_SCHEMA,
+    SalesforceClient,
+    Settings,
+)
 from crmconf_salesforce.compile import State, compile_spec
 from crmconf_salesforce.fetch import KINDS, Reader
+from crmconf_salesforce.health import HealthReader
 from crmconf_salesforce.state import SalesforceStateStore
 
 
@@ -59,6 +68,15 @@ class SalesforceProvider:
         """Requests a fetch sends at once at most: the engine reads the managed record alongside."""
         return self.settings.read_concurrency
 
+    @classmethod
+    def check_spec(cls, spec: Spec, sources: Sources, target: str) -> list[Diagnostic]:
+        """What an org would refuse, found offline by `crmconf validate`: compiling is pure, so its own
+        diagnostics (names Salesforce cannot take, cross-object permission dependencies V608/V609, ...)
+        are known before any plan."""
+        version = str(spec.config.targets[target].settings.get("api_version", DEFAULT_API_VERSION))
+        compiled, _ = compile_spec(spec, sources, version)
+        return list(compiled.diagnostics)
+
     # --- the protocol ---------------------------------------------------------------------------
 
     def compile(self, spec: Spec, sources: Sources) -> Compiled:
@@ -86,6 +104,10 @@ class SalesforceProvider:
         if snapshot.facts.get("salesforce_depth") != "all":
             snapshot = Reader(self.client, None).fetch(snapshot.kinds)
         return exporting.export(snapshot)
+
+    def measure(self, queries: Sequence[Query]) -> Measured:
+        """`crmconf health`: aggregate SOQL, 25 queries to a Composite Batch (crmconf_salesforce/health.py)."""
+        return HealthReader(self.client, self.state).measure(queries)
 
     def state_store(self) -> SalesforceStateStore:
         """crmconf's own documents (the managed record) as private static resources in the org."""

@@ -35,6 +35,7 @@ def snapshot_of(live: dict[str, Any]) -> Snapshot:
             "automation",
             {"status": o["status"]},
             meta={"updated_at": o["updated_at"], "updated_by": o["updated_by"]},
+            usage={k: o[k] for k in ("runs", "failed_runs") if k in o},
         )
         for address, o in (live.get("automations") or {}).items()
     }

@@ -128,6 +128,8 @@ def test_csv_header_row_and_empty_report() -> None:
             "Live status",
             "Last modified",
             "Modified by",
+            "Runs",
+            "Last decision",
             "Verdicts",
             "Source",
         ]
@@ -148,7 +150,9 @@ def test_json_is_versioned_and_complete() -> None:
         "orphan": 1,
         "missing": 1,
         "unowned": 1,
+        "failing": 0,
         "changed-since-review": 1,
+        "unused": 0,
         "overdue": 1,
         "due-soon": 1,
         "ok": 2,
@@ -166,7 +170,7 @@ def test_markdown_escapes_table_cells() -> None:
     assert md.index("| Verdict | Automations | Fails the audit |") < md.index("| Automation | Kind |")
     late = next(x for x in md.splitlines() if x.startswith("| **late**"))
     assert "\\| piped second line" in late and "&lt;b&gt;bold&lt;/b&gt;" in late
-    assert late.count(" | ") == 13  # 14 columns: no cell split by the hostile pipe
+    assert late.count(" | ") == 15  # 16 columns: no cell split by the hostile pipe
     assert "| due-soon | 1 | no |" in md and "| orphan | 1 | yes |" in md
 
 
@@ -186,3 +190,16 @@ def test_html_bars_scale_with_the_counts() -> None:
         segment = html[html.index(f">{verdict.value}</text>") :]
         widths[verdict] = int(segment.split('width="', 1)[1].split('"', 1)[0])
     assert widths[Verdict.OK] == 360 and widths[Verdict.ORPHAN] == 180
+
+
+def test_run_counts_and_the_last_decision_are_shown() -> None:
+    rows = (
+        row("idle", (Verdict.UNUSED,), runs=0, failed_runs=0, last_review=("jo@acme.example", "retire", "not used")),
+        row("broken", (Verdict.FAILING,), runs=20, failed_runs=5),
+    )
+    report = AuditReport(REPORT.as_of, False, "local", "local", 14, (Verdict.UNUSED, Verdict.FAILING), rows, True)
+    data = json.loads(audit_json.render(report))
+    assert [(r["runs"], r["failed_runs"]) for r in data["rows"]] == [(0, 0), (20, 5)]
+    assert data["rows"][0]["last_review"] == {"by": "jo@acme.example", "decision": "retire", "note": "not used"}
+    markdown = audit_markdown.render(report)
+    assert "| 20 (5 failed) |" in markdown and "retire (jo@acme.example): not used" in markdown

@@ -93,6 +93,7 @@ def audited(cli: CLI, workspace: Path) -> Path:
         "updated_at": "2026-11-20T16:30:00+00:00",
         "updated_by": "devon",
     }
+    org["objects"]["automation.stalled_alert"]["attrs"]["description"] = "edited by hand"
     org["objects"]["automation.shadow_router"] = {
         "kind": "automation",
         "attrs": {"status": "active", "description": "Routes deals nobody knows about"},
@@ -272,3 +273,55 @@ def test_a_broken_local_org_exits_1(cli: CLI, audited: Path) -> None:
     ran = cli("audit", audited)
     assert ran.code == 1 and "cannot read the local org" in ran.err
     assert cli("audit", audited, "--offline").code == 0  # offline never opens the provider
+
+
+def test_crmconfs_own_applies_are_not_changes_since_review(cli: CLI, audited: Path) -> None:
+    """Applying the reviewed spec (today, after the reviews) is not a change since review; a hand edit is."""
+    org = json.loads(org_path(audited).read_text())
+    del org["objects"]["automation.stalled_alert"]["written"]  # made by hand, before crmconf marked its writes
+    org["users"][1]["active"] = True  # the leaver is back: the plan has no error, so apply runs
+    org_path(audited).write_text(json.dumps(org))
+    path = audited / "automations.yaml"
+    path.write_text(path.read_text().replace("subject: Follow up on proposal", "subject: Call about the proposal"))
+    assert cli("apply", "--dir", audited, "--auto-approve").code == 0  # stamps the wall clock: after review
+    rows = {r["name"]: r for r in json.loads(cli("audit", audited, "--format", "json").out)["rows"]}
+    assert rows["proposal_follow_up"]["verdicts"] == ["ok"] and rows["proposal_follow_up"]["updated_by"] == "crmconf"
+    assert rows["stalled_alert"]["verdicts"] == ["ok"]  # crmconf put back what the spec says
+    org = json.loads(org_path(audited).read_text())
+    obj = org["objects"]["automation.proposal_follow_up"]
+    obj["attrs"]["description"], obj["updated_by"] = "tweaked in the CRM", "devon"
+    org_path(audited).write_text(json.dumps(org))
+    rows = {r["name"]: r for r in json.loads(cli("audit", audited, "--format", "json").out)["rows"]}
+    assert rows["proposal_follow_up"]["verdicts"] == ["changed-since-review"]
+    assert rows["proposal_follow_up"]["updated_by"] == "devon"
+
+
+def test_run_counts_give_unused_and_failing(cli: CLI, audited: Path) -> None:
+    org = json.loads(org_path(audited).read_text())
+    org["automation_runs"] = {
+        "automation.proposal_follow_up": {"runs": 0, "failed_runs": 0},
+        "automation.soon_due": {"runs": 50, "failed_runs": 10},
+        "automation.Legacy_Router": {"runs": 900, "failed_runs": 2},
+    }
+    org_path(audited).write_text(json.dumps(org))
+    ran = cli("audit", audited, "--format", "json")
+    rows = {r["name"]: r for r in json.loads(ran.out)["rows"]}
+    assert ran.code == 3
+    assert rows["proposal_follow_up"]["verdicts"] == ["unused"]
+    assert rows["soon_due"]["verdicts"] == ["failing", "due-soon"]
+    assert rows["legacy_router"]["verdicts"] == ["ok"] and rows["legacy_router"]["runs"] == 900
+    assert rows["leaver_flow"]["runs"] is None  # not counted: no verdict either way
+
+
+def test_by_owner_writes_one_report_per_owner(cli: CLI, audited: Path, tmp_path: Path) -> None:
+    out = tmp_path / "by-owner"
+    ran = cli("audit", audited, "--by-owner", "--out", out, "--format", "json")
+    assert ran.code == 3 and "one per owner" in ran.err
+    assert sorted(p.name for p in out.iterdir()) == ["leaver@acme.example.json", "maria@acme.example.json",
+                                                      "unowned.json"]
+    maria = json.loads((out / "maria@acme.example.json").read_text())
+    assert {r["name"] for r in maria["rows"]} == {"proposal_follow_up", "stalled_alert", "soon_due", "removed_live",
+                                                   "legacy_router"}
+    assert [r["name"] for r in json.loads((out / "unowned.json").read_text())["rows"]] == ["automation.shadow_router"]
+    assert cli("audit", audited, "--by-owner").code == 1  # where to?
+    assert "--by-owner" in cli("audit", audited, "--github-issues").err

@@ -84,13 +84,22 @@ def test_docs_ci_workflows_parse() -> None:
     ]
     workflows = [b for b in blocks if isinstance(b, dict) and "jobs" in b]
     council = next(w for w in workflows if "pull_request" in w["on"])
+    assert council["on"]["pull_request_review"]["types"] == ["submitted", "dismissed"]  # approvals re-check
     job = next(iter(council["jobs"].values()))
-    assert job["permissions"]["pull-requests"] == "write"
+    assert job["permissions"]["pull-requests"] == "write" and job["permissions"]["statuses"] == "write"
     checkout = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout"))
     assert checkout["with"]["fetch-depth"] == 0
     assert any("crmconf" in str(s.get("uses", "")) for s in job["steps"])
 
-    drift = next(w for w in workflows if "schedule" in w["on"])
+    audit = next(w for w in workflows if w["name"] == "crmconf audit")
+    job = next(iter(audit["jobs"].values()))
+    run = "\n".join(str(s.get("run", "")) for s in job["steps"])
+    assert "--by-owner" in run and "--github-issues" in run and audit["permissions"]["issues"] == "write"
+
+    apply = next(w for w in workflows if w["name"] == "crmconf apply")
+    assert "push" in apply["on"] and "crmconf apply" in str(apply["jobs"])
+
+    drift = next(w for w in workflows if w["name"] == "crmconf drift")
     job = next(iter(drift["jobs"].values()))
     run = "\n".join(str(s.get("run", "")) for s in job["steps"])
     assert "crmconf drift" in run and "--format markdown" in run and '"$code" -eq 1' in run
@@ -98,3 +107,11 @@ def test_docs_ci_workflows_parse() -> None:
 
     pre_commit = next(b for b in blocks if isinstance(b, dict) and "repos" in b)
     assert pre_commit["repos"][0]["hooks"][0]["id"] == "crmconf-validate"
+
+
+def test_docs_ci_tells_the_council_road_in_order() -> None:
+    text = (REPO / "docs" / "ci.md").read_text(encoding="utf-8")
+    road = ["Pull request", "Sign-off check", "Merge", "Apply to the sandbox", "Promote"]
+    at = [text.index(f"**{step}") for step in road]
+    assert at == sorted(at)
+    assert "crmconf/sign-off" in text and "--strict" in text

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from crmconf.spec.checks.teams import owner_references
+from crmconf.spec.workspace import load_workspace
 from tests.conftest import CLI
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,7 +25,13 @@ def test_import_then_plan_is_empty(cli: CLI, tmp_path: Path) -> None:
         "fields.yaml",
         "pipelines.yaml",
         "automations.yaml",
+        "teams.yaml",
     }  # no permissions.yaml: specs' local target leaves permission sets to people (settings.manual)
+    # The live CRM knows owning teams by name only: each is declared, its members left to add.
+    teams = load_workspace(out).spec
+    assert teams is not None
+    assert [t.name for t in teams.teams] == sorted({r[0] for r in owner_references(teams)})
+    assert all(not t.members for t in teams.teams)
     (out / ".crmconf").mkdir()
     shutil.copyfile(source / ".crmconf" / "local-org.json", out / ".crmconf" / "local-org.json")
     assert cli("validate", out).code == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
@@ -199,7 +198,7 @@ def test_unsafe_edits_are_refused_and_the_file_is_untouched(
     ran = cli("review", name, "--by", BY, "--on", "2026-11-20", "-w", root)
     assert ran.code == 1 and message in ran.err, ran.err
     assert (root / "automations.yaml").read_text() == text
-    assert not (root / ".crmconf" / "reviews.jsonl").exists()
+    assert not (root / "reviews.yaml").exists()
 
 
 def test_the_editor_refuses_what_it_cannot_splice_exactly() -> None:
@@ -212,32 +211,45 @@ def test_the_editor_refuses_what_it_cannot_splice_exactly() -> None:
         set_date("a: [", ("a",), "reviewed", date(2026, 11, 20))
 
 
-def test_the_review_log_is_appended(cli: CLI, tmp_path: Path) -> None:
+def test_the_review_history_is_kept_in_git_beside_the_automation(cli: CLI, tmp_path: Path) -> None:
     root = workspace_with(tmp_path, TRICKY)
-    assert (
-        cli(
-            "review",
-            "nudge",
-            "--by",
-            BY,
-            "--on",
-            "2026-11-20",
-            "--note",
-            "checked the task text",
-            "-w",
-            root,
-        ).code
-        == 0
-    )
+    ran = cli("review", "nudge", "--by", BY, "--on", "2026-11-20", "--decision", "change", "--note",
+              "checked the task text: say 'proposal'", "-w", root)
+    assert ran.code == 0, ran.err
+    assert "reviews.yaml:4: recorded the review (change)" in ran.err
+    history = root / "reviews.yaml"
+    # A person comments the history; the next review keeps the comment, the quotes and the entries.
+    history.write_text(history.read_text().replace("reviews:\n", "reviews:  # newest last\n") +
+                       "  # 2026-11-21: asked Jo about the nudge wording\n")
+    before = history.read_text()
     assert cli("review", "router", "--by", "maria@acme.example", "-w", root).code == 0  # --on: today
-    lines = (root / ".crmconf" / "reviews.jsonl").read_text().splitlines()
-    entries = [json.loads(x) for x in lines]
-    assert [(e["name"], e["by"], e["on"], e["note"]) for e in entries] == [
-        ("nudge", BY, "2026-11-20", "checked the task text"),
-        ("router", "maria@acme.example", "2026-11-23", None),
+    after = history.read_text()
+    assert after.startswith(before.rstrip("\n").rsplit("\n", 1)[0])  # every earlier line unchanged
+    assert "# newest last" in after and "# 2026-11-21: asked Jo about the nudge wording" in after
+    ws = load_workspace(root)
+    assert ws.spec is not None, [str(d) for d in ws.diagnostics]
+    assert [(r.automation, r.by, r.on, r.decision, r.note) for r in ws.spec.reviews] == [
+        ("nudge", BY, date(2026, 11, 20), "change", "checked the task text: say 'proposal'"),
+        ("router", "maria@acme.example", date(2026, 11, 23), "keep", None),
     ]
-    assert entries[0]["previous"] == "2026-09-01" and entries[0]["file"] == "automations.yaml"
-    assert all(e["time"].endswith("+00:00") for e in entries)
+    assert not (root / ".crmconf").exists()  # nothing in a git-ignored log
+
+
+def test_the_history_goes_beside_the_automation_file(cli: CLI, tmp_path: Path) -> None:
+    root = workspace_with(tmp_path, "automations: []\n")
+    (root / "ops").mkdir()
+    (root / "ops" / "routing.yaml").write_text(
+        "automations:\n  - {name: router, binds: {x: '1'}, owner: m@acme.example, purpose: P}\n")
+    assert cli("review", "router", "--by", BY, "--dir", root).code == 0
+    assert (root / "ops" / "reviews.yaml").exists() and not (root / "reviews.yaml").exists()
+
+
+def test_a_history_that_cannot_take_the_entry_leaves_everything_untouched(cli: CLI, tmp_path: Path) -> None:
+    root = workspace_with(tmp_path, TRICKY)
+    (root / "reviews.yaml").write_text("# odd\nreviews: {}\n")
+    ran = cli("review", "nudge", "--by", BY, "--dir", root)
+    assert ran.code == 1 and "reviews" in ran.err
+    assert (root / "automations.yaml").read_text() == TRICKY
 
 
 def test_a_review_clears_the_overdue_audit_finding(cli: CLI, workspace: Path) -> None:

@@ -40,8 +40,8 @@ from tests.emulators.hubspot_seed import seed_default_portal, seed_minimal_porta
 from tests.emulators.hubspot_state import (
     JSON,
     LIFECYCLE_OBJECTS,
-    OBJECT_TYPE_IDS,
     PIPELINE_OBJECTS,
+    RECORD_TYPE_IDS,
     HubSpotError,
     Portal,
 )
@@ -159,7 +159,7 @@ def readable_pipeline_object(call: Call) -> str:
 
 
 def crm_object(call: Call) -> str:
-    return Portal.object_type(call.params["obj"], OBJECT_TYPE_IDS)
+    return Portal.object_type(call.params["obj"], RECORD_TYPE_IDS)
 
 
 # ---- pipelines and stages ----------------------------------------------------------------------

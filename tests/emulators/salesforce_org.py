@@ -27,6 +27,8 @@ PREFIX = {
     "Opportunity": "006",
     "Lead": "00Q",
     "Case": "500",
+    "Task": "00T",
+    "Event": "00U",
     "User": "005",
     "Profile": "00e",
     "PermissionSet": "0PS",

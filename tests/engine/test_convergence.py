@@ -126,6 +126,7 @@ def _write(root: Path, sections: dict[str, Any]) -> None:
         if p.name != "crmconf.yaml":
             p.unlink()
     (root / "spec.yaml").write_text(json.dumps({k: v for k, v in sections.items() if v}) or "{}")
+    (root / "teams.yaml").write_text(json.dumps({"teams": [{"name": "sales"}, {"name": "revops"}]}))
 
 
 def _apply_and_replan(root: Path) -> int:

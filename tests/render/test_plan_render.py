@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from crmconf.engine.changes import Action, AttrChange, Change, Plan
-from crmconf.render import plan_markdown, plan_text
+from crmconf.errors import UsageError
+from crmconf.render import plan_json, plan_markdown, plan_text
 
 
 def change(i: int, action: Action = Action.UPDATE, owners: tuple[str, ...] = ("sales",)) -> Change:
@@ -63,3 +68,12 @@ def test_a_long_unmanaged_list_is_cut_in_text() -> None:
     text = plan_text.render(p)
     assert text.count("  ? field.deal.u") == plan_text.UNMANAGED_SHOWN
     assert "... and 70 more (all of them: --format json)" in text
+
+
+def test_json_is_strict_json_and_refuses_a_live_number_that_is_not_finite() -> None:
+    data = json.loads(plan_json.render(plan([change(1)])))  # parses: a script can read it
+    assert data["changes"][0]["actions"] == ["update"]
+    odd = Change(address="pipeline.p.stage.s", kind="stage", action=Action.UPDATE, before={"probability": float("nan")},
+                 after={"probability": 10}, attrs=(AttrChange("probability", float("nan"), 10),))
+    with pytest.raises(UsageError, match="not a finite number"):
+        plan_json.render(plan([odd]))

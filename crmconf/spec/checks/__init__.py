@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from crmconf.spec.checks import inventory, pipelines, references, terminology, text
+from crmconf.spec.checks import health, inventory, pipelines, promotion, references, teams, terminology, text
 from crmconf.spec.checks.context import CheckContext
 from crmconf.spec.diagnostics import Diagnostic
 from crmconf.spec.model import Spec
@@ -18,6 +18,9 @@ CHECKS: tuple[Check, ...] = (
     terminology.check,
     inventory.check,
     text.check,
+    teams.check,
+    promotion.check,
+    health.check,
 )
 
 

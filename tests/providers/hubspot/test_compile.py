@@ -261,3 +261,21 @@ def test_the_provider_needs_no_network_to_compile(tmp_path: Path) -> None:
     ws = require_valid(REPO / "specs", TODAY)
     assert provider.compile(ws.spec, ws.sources).resources
     assert provider.client.requests == 0
+
+
+def test_a_forecast_category_is_said_to_go_nowhere_on_hubspot(tmp_path: Path) -> None:
+    from crmconf_hubspot.checks import check_spec
+
+    from crmconf.spec.workspace import load_workspace
+
+    (tmp_path / "crmconf.yaml").write_text("version: 1\ndefault_target: hs\ntargets:\n  hs: {provider: hubspot, "
+                                           "settings: {token_env: HUBSPOT_TOKEN}}\n")
+    (tmp_path / "p.yaml").write_text(
+        "pipelines:\n  - name: nb\n    object: deal\n    label: NB\n    stages:\n"
+        "      - {name: open, label: Open, probability: 50, forecast_category: best_case}\n"
+        "      - {name: won, label: Won, probability: 100, outcome: won}\n")
+    ws = load_workspace(tmp_path)
+    assert ws.spec is not None, ws.diagnostics
+    [said] = check_spec(ws.spec, ws.sources, "hs")
+    assert said.code == "P404" and not said.is_error and "nb.open" in said.message
+    assert said.location is not None and (said.location.file, said.location.line) == ("p.yaml", 6)

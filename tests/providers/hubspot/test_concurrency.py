@@ -1,101 +1,71 @@
-"""Reads sent concurrently: the same snapshot and requests as one at a time, within the rate budget the
-X-HubSpot-RateLimit-* headers announce, and a verifying re-read of only what the apply touched."""
+"""Two applies of one workspace against one HubSpot portal at the same moment (the reported failure: the
+same workflow created twice, both enabled, both runs exiting 0). Each race: one run applies, the other
+exits 1 naming the run that holds the apply lock and nothing is created twice; after the first race the
+losing machine plans empty (it reads the one managed record in the portal). See tests/providers/race.py."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from crmconf.engine.apply import Outcome, apply_plan, reread
-from crmconf.engine.journal import Journal
-from crmconf.engine.plan import kinds_of, make_plan
-from crmconf.engine.resource import Snapshot
-from crmconf.errors import LimitExceededError
-from crmconf.validation import require_valid
+from tests.conftest import CLI
 from tests.emulators.hubspot import HubSpotEmulator
-from tests.providers.hubspot.conftest import TARGET, TODAY, provider_for
+from tests.emulators.hubspot_files import files_of
+from tests.providers.hubspot.conftest import FAST_SEARCH, TARGET, duplicates
+from tests.providers.race import LATENCY_S, RUNS, check, machines, race
+
+SPEC = """\
+fields:
+  deal:
+    - {name: seats, label: Seats, type: number}
+pipelines:
+  - name: partner
+    object: deal
+    label: Partner
+    stages:
+      - {name: sourced, label: Sourced, probability: 10}
+      - {name: closed_won, label: Closed Won, probability: 100, outcome: won}
+      - {name: closed_lost, label: Closed Lost, probability: 0, outcome: lost}
+automations:
+  - name: partner_follow_up
+    description: Call the partner when a deal is sourced
+    object: deal
+    trigger: {stage_entered: partner.sourced}
+    actions: [{create_task: {subject: Call the partner, due_in: 2d, assign_to: record_owner}}]
+    purpose: Keep partner deals moving
+    reviewed: 2026-11-01
+"""
 
 
-def _read(root: Path, emu: HubSpotEmulator, concurrency: int) -> tuple[Snapshot, dict[Any, int], int]:
-    ws = require_valid(root, TODAY)
-    provider = provider_for(root, emu, read_concurrency=concurrency)
-    provider.compile(ws.spec, ws.sources)
-    emu.requests.reset()
-    snapshot = provider.fetch(provider.kinds)
-    return snapshot, dict(emu.requests.counts), provider.client.gate.peak
-
-
-def test_concurrent_reads_give_the_same_snapshot_in_the_same_requests(emu: HubSpotEmulator, ws: Path) -> None:
-    emu.faults.latency_s = 0.02  # requests take long enough to overlap
-    alone, alone_requests, alone_peak = _read(ws, emu, 1)
-    together, together_requests, together_peak = _read(ws, emu, 5)
-    assert alone_peak == 1 and 1 < together_peak <= 5
-    assert together_requests == alone_requests
-    assert list(together.objects.items()) == list(alone.objects.items())  # same objects, same order
-    assert together.facts == alone.facts and together.kinds == alone.kinds
-
-
-class _Announcing:
-    """The portal's rate-limit headers on every answer, as a test sets them (the emulator counts none)."""
-
-    def __init__(self, *, remaining: int = 150, interval_ms: int = 10_000, daily: int = 500_000) -> None:
-        self.headers = {"X-HubSpot-RateLimit-Max": "190", "X-HubSpot-RateLimit-Remaining": str(remaining),
-                        "X-HubSpot-RateLimit-Interval-Milliseconds": str(interval_ms),
-                        "X-HubSpot-RateLimit-Daily": "500000", "X-HubSpot-RateLimit-Daily-Remaining": str(daily)}
-
-    def hit(self) -> dict[str, str]:
-        return dict(self.headers)
-
-
-def test_a_burst_window_said_used_up_is_waited_out_before_the_next_request(emu: HubSpotEmulator, ws: Path) -> None:
-    emu.rate = _Announcing(remaining=0, interval_ms=3_000)  # type: ignore[assignment]
-    client = provider_for(ws, emu).client
-    client.call("list pipelines", client.api("pipelines").get_all, "deals", idempotent=True)
-    started = time.monotonic()
-    client.call("list pipelines", client.api("pipelines").get_all, "deals", idempotent=True)
-    assert time.monotonic() - started >= 0.29  # a tenth of the window rolled first, as a 429 would have said
-    assert emu.requests.total == 2 and not emu.faults.pending()
-
-
-def test_a_daily_allowance_said_used_up_stops_the_run_before_sending(emu: HubSpotEmulator, ws: Path) -> None:
-    emu.rate = _Announcing(daily=0)  # type: ignore[assignment]
-    client = provider_for(ws, emu).client
-    client.call("list pipelines", client.api("pipelines").get_all, "deals", idempotent=True)
-    with pytest.raises(LimitExceededError, match=r"HubSpot.s daily limit .* is used up .*; nothing more was sent"):
-        client.call("list pipelines", client.api("pipelines").get_all, "deals", idempotent=True)
-    assert emu.requests.total == 1
-
-
-def test_a_429_makes_every_concurrent_read_wait_and_the_plan_still_reads_everything(
-    emu: HubSpotEmulator, ws: Path
-) -> None:
-    calm, calm_requests, _ = _read(ws, emu, 1)
-    emu.faults.inject("rate_limit", times=3, methods=("GET",), path="/crm/v3/properties/")
-    stormy, stormy_requests, _ = _read(ws, emu, 5)
-    assert list(stormy.objects.items()) == list(calm.objects.items())
-    assert sum(stormy_requests.values()) == sum(calm_requests.values()) + 3  # each refusal retried once
-    assert not emu.faults.pending()
-
-
-def test_the_confirming_read_reads_the_properties_and_nothing_else(emu: HubSpotEmulator, tmp_path: Path) -> None:
-    root = tmp_path / "ws"
-    root.mkdir()
+def workspace(root: Path, emu: HubSpotEmulator) -> Path:
+    root.mkdir(parents=True)
     (root / "crmconf.yaml").write_text(
-        f"version: 1\ndefault_target: {TARGET}\ntargets:\n  {TARGET}:\n    provider: hubspot\n"
-        f"    settings: {{token_env: HUBSPOT_TOKEN, base_url: \"{emu.base_url}\", strict_decoding: true}}\n"
-        "policies: {require_automation_owner: false}\n")
-    (root / "fields.yaml").write_text("fields:\n  deal:\n    - {name: seats, label: Seats, type: number}\n"
-                                      "  company:\n    - {name: tier, label: Tier, type: text}\n")
-    ws = require_valid(root, TODAY)
-    provider = provider_for(root, emu)
-    plan, compiled, _ = make_plan(ws, TARGET, provider)
-    report = apply_plan(plan, provider, Journal(root / ".crmconf" / "journal.jsonl"))
-    assert report.count(Outcome.APPLIED) == 2
-    emu.requests.reset()
-    verified = reread(report, provider, kinds_of(compiled, provider))
-    assert verified.verified and not verified.unverified
-    assert dict(emu.requests.counts) == {("GET", "/crm/v3/properties/deals"): 1,
-                                         ("GET", "/crm/v3/properties/companies"): 1}
+        f"version: 1\ndefault_target: {TARGET}\ntargets:\n  {TARGET}:\n    provider: hubspot\n    settings:\n"
+        f"      token_env: HUBSPOT_TOKEN\n      base_url: {emu.base_url}\n      strict_decoding: true\n"
+        f"      timeout: 10\n      search_per_second: {FAST_SEARCH}\n      lock_settle: 0.3\n"
+        "      retry: {base_delay: 0.01, max_delay: 0.05}\npolicies: {require_automation_owner: false}\n")
+    (root / "spec.yaml").write_text(SPEC)
+    return root
+
+
+def test_concurrent_applies_one_wins_the_other_names_it_nothing_twice(emu: HubSpotEmulator, tmp_path: Path,
+                                                                      cli: CLI) -> None:
+    problems: list[str] = []
+    for run in range(RUNS):
+        emu.reset()
+        emu.faults.latency_s = LATENCY_S
+        emu.faults.gather(2, methods=("POST",), path=r"^/files/v3/files$")  # both lock uploads at once
+        template = workspace(tmp_path / f"race-{run}" / "template", emu)
+        finished = race(machines(template, tmp_path / f"race-{run}"), TARGET, {"HUBSPOT_TOKEN": emu.token})
+        found = check(finished)
+        emu.faults.latency_s = 0
+        if dup := duplicates(emu):
+            found.append(f"created twice: {dup}")
+        if len([f for f in emu.flows() if f["name"] == "[crmconf] partner_follow_up"]) != 1:
+            found.append("the workflow is not there exactly once")
+        if found_lock := [f.path for f in files_of(emu.portal).by_id.values() if not f.archived and "-lock" in f.name]:
+            found.append(f"a lock was left behind: {found_lock}")
+        loser = finished[-1].root  # it never applied, yet reads the one record in the CRM: nothing left to do
+        if run == 0 and (code := cli("plan", "-w", loser, "-t", TARGET, "--detailed-exitcode").code) != 0:
+            found.append(f"a plan from the losing machine after the race exits {code}")
+        problems += [f"race {run}: {p}" for p in found]
+    assert not problems, "\n".join(problems)

@@ -300,6 +300,7 @@ def write_workspace(root: Path, emu: HubSpotEmulator, spec: dict[str, Any]) -> N
         f"{settings_block(emulator_settings(emu))}\npolicies:\n  prune: {json.dumps(spec['prune'])}\n")
     sections = {k: spec[k] for k in ("fields", "pipelines", "automations") if spec[k]}
     (root / "spec.yaml").write_text(json.dumps(sections, indent=1) if sections else "{}\n")
+    (root / "teams.yaml").write_text('teams: [{name: sales}]\n')
 
 
 # ---- the property ----------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Environments in order: what each target runs, and whether a later one may get a spec (sandbox first)."""
