@@ -302,6 +302,7 @@ class Client:
         self._apis: dict[str, Any] = {}
         self._session: requests.Session | None = None
         self._scopes: object = _UNKNOWN
+        self._asking = threading.Lock()  # one token-info request however many reads start at once
         self._clock: Callable[[], float] = time.monotonic
         self._last_search: float | None = None
         self._searching = threading.Lock()
@@ -423,6 +424,10 @@ class Client:
     def token_scopes(self) -> frozenset[str] | None:
         """The scopes HubSpot granted this private-app token (one request, cached); None when HubSpot
         cannot say (another kind of token): callers then learn of a missing scope from its 403."""
+        with self._asking:
+            return self._token_scopes()
+
+    def _token_scopes(self) -> frozenset[str] | None:
         if self._scopes is _UNKNOWN:
             try:
                 info = self.raw("POST", "/oauth/v2/private-apps/get/access-token-info",

@@ -80,7 +80,12 @@ class HubSpotStateStore:
     # --- the calls ----------------------------------------------------------------------------------
 
     def _scoped(self, concern: str, run: Callable[[], T]) -> T:
-        """A token without `files` gets the one plain message naming the scope and what needs it."""
+        """A token without `files` gets the one plain message naming the scope and what needs it, before
+        any request when HubSpot said what the token holds (a plan reads the record alongside its fetch)."""
+        granted = self.client.token_scopes()
+        if granted is not None and "files" not in granted:
+            raise AuthError(scopes.message([scopes.Need("files", concern)], self.client.settings.token_env,
+                                           "crmconf needs here"), context="hubspot")
         try:
             return run()
         except MissingScopes as exc:
