@@ -8,13 +8,14 @@ from pathlib import Path
 import click
 
 from crmconf import files, redact
-from crmconf.audit.compute import compute
+from crmconf.audit.compute import compute, spec_automations
 from crmconf.audit.model import AuditReport
+from crmconf.audit.runs import Window, counted
 from crmconf.commands import audit_owners
 from crmconf.errors import UsageError
 from crmconf.providers import Support, opened
 from crmconf.render import audit_csv, audit_html, audit_json, audit_markdown, audit_text
-from crmconf.spec.model import Spec
+from crmconf.spec.model import Spec, parse_duration
 from crmconf.ui import Console, safe
 from crmconf.validation import Validated, require_valid
 
@@ -42,8 +43,12 @@ def _report(ws: Validated, root: Path, *, target: str | None, offline: bool, as_
                 f"provider {provider.name} cannot read automations; audit with --offline instead"
             )
         snapshot = provider.fetch(frozenset({"automation"}))
+        # Runs over the review interval: what an automation did since it was last due for review.
+        window = Window.ending(as_of, parse_duration(ws.spec.config.policies.automation_review_every))
+        runs = counted(provider, spec_automations(ws.spec, snapshot, provider.name), window)
         return compute(
-            ws.spec, as_of=as_of, snapshot=snapshot, provider=provider.name, target=name, sources=ws.sources
+            ws.spec, as_of=as_of, snapshot=snapshot, provider=provider.name, target=name, sources=ws.sources,
+            runs=runs, runs_days=window.days,
         )
 
 
