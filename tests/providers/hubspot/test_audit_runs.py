@@ -53,7 +53,7 @@ def test_a_refused_performance_read_leaves_runs_unknown_and_the_audit_goes_on(
         cli: CLI, emu: HubSpotEmulator, ws: Path) -> None:
     # HubSpot keeps failing the performance read (every retry): that workflow's runs are unknown, said plainly.
     emu.faults.inject("server_error", times=50, path=r"/automation/v3/performance/workflow/")
-    code, report, rows = audit(cli, ws)
+    code, _, rows = audit(cli, ws)
     row = rows["welcome_sequence"]
     assert row["runs"] is None and "did not report the performance of workflow" in row["runs_unknown"]
     assert "unused" not in row["verdicts"] and code in (0, 3)
