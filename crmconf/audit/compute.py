@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from crmconf import address as addr
 from crmconf.audit.model import VERDICT_ORDER, AuditReport, AuditRow, LiveStatus, Verdict
@@ -28,6 +28,7 @@ class _Live:
     users: Mapping[str, bool] | None  # e-mail (lower case) -> active; None when the provider knows no users
     automations: Mapping[str, LiveObject]
     runs: RunCounts | None = None  # what the provider's `run_counts` hook counted (crmconf/audit/runs.py)
+    verified_until: datetime | None = None  # when crmconf's latest verified apply to the target ended
 
 
 def compute(
@@ -40,11 +41,12 @@ def compute(
     sources: Sources | None = None,
     runs: RunCounts | None = None,
     runs_days: int | None = None,
+    verified_until: datetime | None = None,
 ) -> AuditReport:
     """Offline when `snapshot` is None: nothing is known live, so no missing/orphan/changed/owner verdicts."""
     policies = spec.config.policies
     soon = parse_duration(policies.review_due_soon)
-    live = _Live(snapshot, provider, _users(snapshot), _live_automations(snapshot), runs)
+    live = _Live(snapshot, provider, _users(snapshot), _live_automations(snapshot), runs, verified_until)
     rows: list[AuditRow] = []
     claimed: set[str] = set()
     latest = {r.automation: (r.by, r.decision, r.note) for r in sorted(spec.reviews, key=lambda r: r.on)}
@@ -134,7 +136,7 @@ def _inventory_row(
             # an automation that is exactly what crmconf last wrote from the (reviewed) spec was not
             # changed outside it (providers say so with `updated_by: crmconf`, docs/provider-contract.md).
             if (updated_at is not None and a.reviewed is not None and updated_at.date() > a.reviewed
-                    and updated_by != CRMCONF_WRITER):
+                    and updated_by != CRMCONF_WRITER and not _left_by_crmconf(a, updated_at, live.verified_until)):
                 found.add(Verdict.CHANGED)
     return AuditRow(
         name=a.name,
@@ -157,6 +159,17 @@ def _inventory_row(
         runs_unknown=runs_unknown,
         last_review=last_review,
     )
+
+
+def _left_by_crmconf(a: Automation, updated_at: datetime, verified_until: datetime | None) -> bool:
+    """Last changed no later than a verified apply: that apply read the automation back exactly as the (reviewed)
+    spec compiles it, so whatever changed it before was brought to the spec, by crmconf. Only for automations
+    crmconf compiles: a bound one is compared on status and description alone, so a hand edit of the rest
+    would survive a verified apply. The vendor's clock and the applier's are compared, to the second."""
+    if a.binds is not None or verified_until is None:
+        return False
+    at = updated_at if updated_at.tzinfo else updated_at.replace(tzinfo=UTC)
+    return at.replace(microsecond=0) <= verified_until
 
 
 def _orphan_row(obj: LiveObject) -> AuditRow:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
@@ -12,7 +12,9 @@ from crmconf.audit.compute import compute, spec_automations
 from crmconf.audit.model import AuditReport
 from crmconf.audit.runs import Window, counted
 from crmconf.commands import audit_owners
-from crmconf.errors import UsageError
+from crmconf.errors import CrmconfError, UsageError
+from crmconf.promotion import releases
+from crmconf.promotion.store import store_of
 from crmconf.providers import Support, opened
 from crmconf.render import audit_csv, audit_html, audit_json, audit_markdown, audit_text
 from crmconf.spec.model import Spec, parse_duration
@@ -48,8 +50,26 @@ def _report(ws: Validated, root: Path, *, target: str | None, offline: bool, as_
         runs = counted(provider, spec_automations(ws.spec, snapshot, provider.name), window)
         return compute(
             ws.spec, as_of=as_of, snapshot=snapshot, provider=provider.name, target=name, sources=ws.sources,
-            runs=runs, runs_days=window.days,
+            runs=runs, runs_days=window.days, verified_until=last_verified_apply(provider, root, name),
         )
+
+
+def last_verified_apply(provider: object, root: Path, target: str) -> datetime | None:
+    """When crmconf's latest verified apply to the target ended, from the release log in the target's state
+    store (crmconf.promotion.releases); None when there is none or it cannot be read (then nothing is excused)."""
+    try:
+        log = releases.read(store_of(provider, root, target))
+    except CrmconfError:
+        return None
+    times = []
+    for r in log:
+        try:
+            at = datetime.fromisoformat(r.applied_at) if r.verified else None
+        except ValueError:
+            at = None
+        if at is not None:
+            times.append(at if at.tzinfo else at.replace(tzinfo=UTC))
+    return max(times, default=None)
 
 
 def render(report: AuditReport, fmt: str, *, color: bool) -> bytes:

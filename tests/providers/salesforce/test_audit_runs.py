@@ -4,6 +4,7 @@ client (one Composite Batch) from the emulated org, whose logs each case writes.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +89,20 @@ def test_a_workflow_rule_has_no_run_log(cli: CLI, emu: SalesforceEmulator, tmp_p
     _, rows = audit(cli, ws)
     assert rows["welcome_sequence"]["runs"] is None
     assert rows["welcome_sequence"]["runs_unknown"] == "Salesforce keeps no run log of workflow rules"
+
+
+def test_crmconf_own_apply_is_not_a_change_since_review_and_a_later_hand_edit_is(
+        cli: CLI, emu: SalesforceEmulator, tmp_path: Path) -> None:
+    ws = converging_specs(tmp_path / "ws", emu)
+    applied = cli("apply", "-w", ws, "--target", TARGET, "--auto-approve", "--allow-destroy")
+    assert applied.code == 0, applied.err
+    _, rows = audit(cli, ws)
+    built = rows["proposal_follow_up"]  # compiled and deployed by this apply, after its review date
+    assert built["live_status"] == "active" and built["updated_at"][:10] > built["reviewed"]
+    assert "changed-since-review" not in built["verdicts"]
+    # A person switches it off in Setup a minute later: that is a change outside crmconf.
+    person = next(uid for uid, u in emu.org.table("User").items() if u["Email"].startswith("devon.price@"))
+    emu.org.activate_flow("crmconf_proposal_follow_up", 0, when=datetime.now(UTC) + timedelta(minutes=1), by=person)
+    _, rows = audit(cli, ws)
+    assert "changed-since-review" in rows["proposal_follow_up"]["verdicts"]
+    assert rows["proposal_follow_up"]["updated_by"] == "Devon Price"
