@@ -50,7 +50,10 @@ def _report(ws: Validated, root: Path, *, target: str | None, offline: bool, as_
         runs = counted(provider, spec_automations(ws.spec, snapshot, provider.name), window)
         return compute(
             ws.spec, as_of=as_of, snapshot=snapshot, provider=provider.name, target=name, sources=ws.sources,
-            runs=runs, runs_days=window.days, verified_until=last_verified_apply(provider, root, name),
+            runs=runs, runs_days=window.days,
+            # Only where the automations cannot say crmconf wrote them (docs/provider-contract.md, Automations).
+            verified_until=last_verified_apply(provider, root, name) if getattr(provider, "writes_unmarked", False)
+            else None,
         )
 
 
