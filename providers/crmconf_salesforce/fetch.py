@@ -27,7 +27,7 @@ from typing import Any
 
 from crmconf import address as addr
 from crmconf.engine.resource import LiveObject, Snapshot
-from crmconf_salesforce import flows
+from crmconf_salesforce import flows, pilots
 from crmconf_salesforce.client import SalesforceClient
 from crmconf_salesforce.compile import State
 from crmconf_salesforce.fetch_pipelines import iso, read_pipelines, read_rules
@@ -138,6 +138,8 @@ class Reader:
                 "SELECT DurableId, ApiName, Label, Description, IsActive, ProcessType, TriggerType, "
                 "ActiveVersionId, LatestVersionId, VersionNumber, NamespacePrefix, LastModifiedDate, LastModifiedBy "
                 "FROM FlowDefinitionView")
+            if self.state is not None and self.state.pilots:  # who each pilot reaches (crmconf_salesforce/pilots.py)
+                gets["pilot_assignments"] = c.query_url(pilots.assignments_soql())
         if "permission" in kinds:
             gets["permission_sets"] = c.query_url(
                 "SELECT Id, Name, Label, Description, NamespacePrefix, IsCustom, LastModifiedDate FROM PermissionSet "
@@ -245,6 +247,9 @@ class Reader:
             if body is not None:
                 attrs["description"] = body.get("description")
                 attrs.update(flows.attrs_of(flows.body_of(body)))
+                if "pilot_assignments" in results and pilots.is_piloted(body):
+                    reached = pilots.audience(results["pilot_assignments"]["records"])
+                    attrs["pilot"] = {"users": reached.get(pilots.permission_of(api).lower(), [])}
             # `compiled`: crmconf built it (its name says so), so crmconf may also retire it under `prune`.
             meta: dict[str, Any] = {
                 "kind": "flow", "compiled": api.lower().startswith(FLOW_PREFIX), "api_name": api,

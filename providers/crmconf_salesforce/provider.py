@@ -54,6 +54,8 @@ class SalesforceProvider:
     # A flow's LastModifiedBy is whoever the API session belongs to, so the audit cannot tell crmconf's writes
     # from a person's by name: it excuses what a verified apply left instead (docs/provider-contract.md).
     writes_unmarked: ClassVar[bool] = True
+    # A compiled flow reaches only a pilot's users through permission set assignment (crmconf_salesforce/pilots.py).
+    pilots: ClassVar[bool] = True
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx
