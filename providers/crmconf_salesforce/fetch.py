@@ -305,6 +305,8 @@ class Reader:
             elif row.get("PermissionsRead"):
                 attrs[f"fields.{obj}.{name}"] = "read"
         for r in sets:
+            if str(r["Name"]).lower().startswith(pilots.PREFIX) and not r.get("NamespacePrefix"):
+                continue  # a pilot's audience: part of its automation (crmconf_salesforce/pilots.py), never a spec's
             namespace = r.get("NamespacePrefix")
             api = f"{namespace}__{r['Name']}" if namespace else str(r["Name"])
             meta: dict[str, Any] = {"api_name": api, "id": r["Id"], "updated_at": iso(r.get("LastModifiedDate"))}

@@ -51,6 +51,9 @@ def test_a_pilot_reaches_its_users_then_everyone(cli: CLI, emu: SalesforceEmulat
     assert emu.metadata("CustomPermission")[PERMISSION]["label"] == "Pilot: proposal_follow_up"
     assert emu.metadata("PermissionSet")[PERMISSION]["customPermissions"] == [{"name": PERMISSION, "enabled": True}]
     assert assignees(emu) == ["maria.lopez@acme.example", "sam.okafor@acme.example"]
+    # Its permission set belongs to the automation: never listed as an unmanaged permission set of the org.
+    unmanaged = json.loads(cli("plan", "-w", ws, "--target", TARGET, "--format", "json").out)["unmanaged"]
+    assert not [u for u in unmanaged if "crmconf_pilot" in json.dumps(u)], unmanaged
 
     # Who is in the pilot changes: assignments only, the flow is not redeployed.
     versions = len(emu.org.flows[FLOW].versions)
