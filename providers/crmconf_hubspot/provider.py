@@ -17,15 +17,16 @@ import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
+from crmconf.audit.runs import RunCounts, Window
 from crmconf.engine.changes import Action, Change
-from crmconf.engine.resource import Compiled, Snapshot
+from crmconf.engine.resource import Compiled, LiveObject, Snapshot
 from crmconf.errors import ProviderError
 from crmconf.health.query import Measured, Query
 from crmconf.providers import Access, ProviderContext, Support
 from crmconf.spec.diagnostics import Diagnostic
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
-from crmconf_hubspot import checks, scopes
+from crmconf_hubspot import checks, runs, scopes
 from crmconf_hubspot.apply import Applier, State
 from crmconf_hubspot.client import SETTINGS_SCHEMA, Client, parse_settings
 from crmconf_hubspot.compile import Desired, compile_spec
@@ -105,6 +106,10 @@ class HubSpotProvider:
     def measure(self, queries: Sequence[Query]) -> Measured:
         """`crmconf health`: search totals, paced and packed under HubSpot's limits (crmconf_hubspot/health.py)."""
         return HealthReader(self.client, self._state.desired, self.settings.token_env).measure(queries)
+
+    def run_counts(self, automations: Sequence[LiveObject], window: Window) -> RunCounts:
+        """`crmconf audit`: enrolments per workflow from HubSpot's workflow performance (crmconf_hubspot/runs.py)."""
+        return runs.run_counts(self.client, automations, window)
 
     def access(self) -> list[Access]:
         """The scopes the compiled spec needs, and whether the token has each (one request)."""

@@ -393,6 +393,26 @@ class SalesforceClient:
             results.extend(reply or [])
         return results
 
+    def create_records(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """sObject Collections POST (each record carries `attributes.type`), 200 a call, each alone."""
+        results: list[dict[str, Any]] = []
+        for i in range(0, len(records), COLLECTION_BATCH):
+            body = {"allOrNone": False, "records": records[i : i + COLLECTION_BATCH]}
+            reply: Any = self._call("record create", lambda b=body: self.sf.restful(  # type: ignore[misc]
+                "composite/sobjects", method="POST", json=b), read=False)
+            results.extend(reply or [])
+        return results
+
+    def delete_records(self, ids: list[str]) -> list[dict[str, Any]]:
+        """sObject Collections DELETE, 200 ids a call, each alone."""
+        results: list[dict[str, Any]] = []
+        for i in range(0, len(ids), COLLECTION_BATCH):
+            params = {"ids": ",".join(ids[i : i + COLLECTION_BATCH]), "allOrNone": "false"}
+            reply: Any = self._call("record delete", lambda p=params: self.sf.restful(  # type: ignore[misc]
+                "composite/sobjects", method="DELETE", params=p), read=False)
+            results.extend(reply or [])
+        return results
+
     def tooling_patch(self, path: str, body: Mapping[str, Any], what: str) -> None:
         self._call(what, lambda: self.sf.toolingexecute(path, method="PATCH", data=dict(body)), read=False)
 

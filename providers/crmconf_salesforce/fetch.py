@@ -32,7 +32,7 @@ from typing import Any
 from crmconf import address as addr
 from crmconf.engine import pool
 from crmconf.engine.resource import LiveObject, Snapshot
-from crmconf_salesforce import flows
+from crmconf_salesforce import flows, pilots
 from crmconf_salesforce.client import COMPOSITE_BATCH, SalesforceClient
 from crmconf_salesforce.compile import State
 from crmconf_salesforce.fetch_pipelines import iso
@@ -134,6 +134,8 @@ class Reader:
                 "SELECT DurableId, ApiName, Label, Description, IsActive, ProcessType, TriggerType, "
                 "ActiveVersionId, LatestVersionId, VersionNumber, NamespacePrefix, LastModifiedDate, LastModifiedBy "
                 "FROM FlowDefinitionView")
+            if self.state is not None and self.state.pilots:  # who each pilot reaches (crmconf_salesforce/pilots.py)
+                gets["pilot_assignments"] = c.query_url(pilots.assignments_soql())
         if "permission" in kinds:
             gets["permission_sets"] = c.query_url(
                 "SELECT Id, Name, Label, Description, NamespacePrefix, IsCustom, LastModifiedDate FROM PermissionSet "
@@ -274,6 +276,9 @@ class Reader:
             if body is not None:
                 attrs["description"] = body.get("description")
                 attrs.update(flows.attrs_of(flows.body_of(body)))
+                if "pilot_assignments" in results and pilots.is_piloted(body):
+                    reached = pilots.audience(results["pilot_assignments"]["records"])
+                    attrs["pilot"] = {"users": reached.get(pilots.permission_of(api).lower(), [])}
             # `compiled`: crmconf built it (its name says so), so crmconf may also retire it under `prune`.
             meta: dict[str, Any] = {
                 "kind": "flow", "compiled": api.lower().startswith(FLOW_PREFIX), "api_name": api,
@@ -329,6 +334,8 @@ class Reader:
             elif row.get("PermissionsRead"):
                 attrs[f"fields.{obj}.{name}"] = "read"
         for r in sets:
+            if str(r["Name"]).lower().startswith(pilots.PREFIX) and not r.get("NamespacePrefix"):
+                continue  # a pilot's audience: part of its automation (crmconf_salesforce/pilots.py), never a spec's
             namespace = r.get("NamespacePrefix")
             api = f"{namespace}__{r['Name']}" if namespace else str(r["Name"])
             meta: dict[str, Any] = {"api_name": api, "id": r["Id"], "updated_at": iso(r.get("LastModifiedDate"))}

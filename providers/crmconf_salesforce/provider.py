@@ -12,14 +12,16 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from crmconf.audit.runs import RunCounts, Window
 from crmconf.engine.changes import Change
-from crmconf.engine.resource import Compiled, Snapshot
+from crmconf.engine.resource import Compiled, LiveObject, Snapshot
 from crmconf.health.query import Measured, Query
 from crmconf.providers import ProviderContext, Support
 from crmconf.spec.diagnostics import Diagnostic
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
 from crmconf_salesforce import export as exporting
+from crmconf_salesforce import runs
 from crmconf_salesforce.apply import Applier
 from crmconf_salesforce.client import (
     DEFAULT_API_VERSION,
@@ -53,6 +55,11 @@ class SalesforceProvider:
     read_depends: ClassVar[Mapping[str, frozenset[str]]] = {
         "stage": frozenset({"pipeline"}), "validation_rule": frozenset({"pipeline", "stage"})}
     batch_size: ClassVar[int] = MD_BATCH  # the Metadata API takes 10 components a call
+    # A flow's LastModifiedBy is whoever the API session belongs to, so the audit cannot tell crmconf's writes
+    # from a person's by name: it excuses what a verified apply left instead (docs/provider-contract.md).
+    writes_unmarked: ClassVar[bool] = True
+    # A compiled flow reaches only a pilot's users through permission set assignment (crmconf_salesforce/pilots.py).
+    pilots: ClassVar[bool] = True
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx
@@ -104,6 +111,10 @@ class SalesforceProvider:
         if snapshot.facts.get("salesforce_depth") != "all":
             snapshot = Reader(self.client, None).fetch(snapshot.kinds)
         return exporting.export(snapshot)
+
+    def run_counts(self, automations: Sequence[LiveObject], window: Window) -> RunCounts:
+        """`crmconf audit`: interviews per flow from FlowInterviewLog, in one round trip (crmconf_salesforce/runs.py)."""
+        return runs.run_counts(self.client, automations, window)
 
     def measure(self, queries: Sequence[Query]) -> Measured:
         """`crmconf health`: aggregate SOQL, 25 queries to a Composite Batch (crmconf_salesforce/health.py)."""

@@ -32,6 +32,7 @@ from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.emulators import hubspot_performance as performance
 from tests.emulators.faults import Fault, Faults, RequestLog, Rule
 from tests.emulators.hubspot_scopes import ALL_SCOPES, missing_scopes_body
 from tests.emulators.hubspot_scopes import required as required_scopes
@@ -396,6 +397,18 @@ def _delete_flow(p: Portal, c: Call) -> Reply:
     return Reply(204)
 
 
+# ---- workflow performance (legacy v3, keyed by the v3 workflow id; hubspot_performance) ----------
+
+@route("POST", "/automation/v4/workflow-id-mappings/batch/read")
+def _workflow_id_mappings(p: Portal, c: Call) -> Reply:
+    return Reply(*performance.id_mappings(p, c.body))
+
+
+@route("GET", "/automation/v3/performance/workflow/{wid}")
+def _workflow_performance(p: Portal, c: Call) -> Reply:
+    return ok(performance.performance(p, c.params["wid"], c.arg("start"), c.arg("end"), c.arg("bucket")))
+
+
 # ---- users, roles, teams, owners ----------------------------------------------------------------
 
 @route("GET", "/settings/v3/users")
@@ -431,7 +444,7 @@ def _get_owner(p: Portal, c: Call) -> Reply:
 
 # ---- effects (for tests: what a write did to the portal) --------------------------------------------
 
-_READS = {"_search", "_batch_read_properties", "_batch_read_flows", "_token_info"}  # POSTs that change nothing
+_READS = {"_search", "_batch_read_properties", "_batch_read_flows", "_token_info", "_workflow_id_mappings"}  # POSTs that change nothing
 
 
 def _pipeline_keys(obj: str, pipeline: JSON) -> list[str]:

@@ -151,6 +151,8 @@ class Portal:
         self.groups: dict[str, dict[str, JSON]] = {o: {} for o in RECORD_TYPE_IDS}
         self.records: dict[str, dict[str, JSON]] = {o: {} for o in RECORD_TYPE_IDS}
         self.flows: dict[str, JSON] = {}
+        # Run counts per flow id and day (hubspot_performance): {"1500003": {"2026-11-02": {"ENROLLED": 4}}}.
+        self.performance: dict[str, dict[str, dict[str, int]]] = {}
         self.users: dict[str, JSON] = {}
         self.roles: dict[str, JSON] = {}
         self.teams: dict[str, JSON] = {}

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.emulators import salesforce_interviews as interviews
 from tests.emulators.salesforce_org import Org, rest_datetime
 from tests.emulators.salesforce_rules import dependency_rows, namespace_of, readable_fields
 from tests.emulators.salesforce_soql import Relation, SObjectSchema
@@ -708,6 +709,13 @@ CATALOG.update(
         ),
     }
 )
+# Flow interview logs and the session user's permissions (salesforce_interviews).
+CATALOG["FlowInterviewLog"] = SObjectDef(
+    "FlowInterviewLog", _view(interviews.INTERVIEW_LOG_FIELDS + _STD_AUDIT),
+    lambda org, _d: interviews.interview_log_rows(org), relations=_rels(Owner="User:OwnerId"))
+CATALOG["UserPermissionAccess"] = SObjectDef(
+    "UserPermissionAccess", _view(interviews.USER_PERMISSION_FIELDS),
+    lambda org, _d: interviews.user_permission_rows(org))
 CATALOG["MetadataComponentDependency"] = SObjectDef(
     "MetadataComponentDependency",
     _view(
