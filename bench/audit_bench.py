@@ -57,11 +57,19 @@ def automations_yaml(count: int, today: date) -> str:
     return "".join(lines)
 
 
+def teams_yaml() -> str:
+    """The team every automation names, its owners as members (a team must be declared: G601)."""
+    members = "".join(f"      - {{email: owner{i}@acme.example}}\n" for i in range(17))
+    return f"teams:\n  - name: sales\n    members:\n{members}"
+
+
 def workspace(root: Path, count: int = AUTOMATIONS) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "crmconf.yaml").write_text(CONFIG)
     (root / "pipelines.yaml").write_text(PIPELINE)
-    (root / "automations.yaml").write_text(automations_yaml(count, date.today()))
+    (root / "teams.yaml").write_text(teams_yaml())
+    # Reviews relative to the audit's date, so the mix of due and overdue is the same on any day.
+    (root / "automations.yaml").write_text(automations_yaml(count, AS_OF))
     return root
 
 
