@@ -29,6 +29,7 @@ from crmconf.engine.plan import make_plan
 from crmconf.providers import opened
 from crmconf.validation import require_valid
 from tests.emulators.hubspot import HubSpotEmulator
+from tests.emulators.hubspot_flows import stored
 from tests.emulators.hubspot_seed import seed_flows
 from tests.providers.hubspot.conftest import (
     FAST_SEARCH,
@@ -69,7 +70,7 @@ STANDARD_OPTIONS = {  # standard picklists whose options crmconf manages: (spec 
     "industry": ("company", ("ACCOUNTING", "COMPUTER_SOFTWARE", "RETAIL", "fintech")),
     "priority": ("ticket", ("LOW", "MEDIUM", "HIGH", "URGENT", "blocker")),
 }
-SEED_FLOWS = {f["id"]: f for f in seed_flows()}
+SEED_FLOWS = {f["id"]: stored(f) for f in seed_flows()}  # as HubSpot keeps them, defaults filled in, as the seed does
 
 
 # ---- the portal ----------------------------------------------------------------------------------
