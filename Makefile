@@ -2,6 +2,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LINT_STAMP := $(VENV)/.lint-installed
 
 .PHONY: setup demo test lint bench fuzz clean
 
@@ -12,6 +13,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The CI linters (zizmor, check-jsonschema with SchemaStore's schemas, shellcheck), pinned in the lint extra.
+$(LINT_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,lint]'
+	@touch $(LINT_STAMP)
+
 setup: $(STAMP)
 
 demo: $(STAMP)
@@ -20,9 +26,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
-lint: $(STAMP)
-	$(BIN)/ruff check crmconf providers tests bench
+lint: $(LINT_STAMP)
+	$(BIN)/ruff check crmconf providers tests bench tools
 	$(BIN)/mypy
+	$(BIN)/python tools/ci_lint.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

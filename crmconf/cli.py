@@ -231,6 +231,7 @@ def _register_extensions() -> None:
         "crmconf.commands.import_cli",
         "crmconf.commands.tracking_cli",
         "crmconf.commands.council_cli",
+        "crmconf.commands.ci_cli",
     ):
         try:
             module = importlib.import_module(name)

@@ -15,8 +15,9 @@ COLORS = {Action.CREATE: "32", Action.UPDATE: "33", Action.DELETE: "31", Action.
 
 
 def value(v: JSON) -> str:
-    """A value as JSON; text is never cut (a cut definition would hide its change), structures may be."""
-    text = json.dumps(v, ensure_ascii=False, default=str)
+    """A value as JSON; text is never cut (a cut definition would hide its change), structures may be.
+    Keys sorted, so a plan reads the same fresh and saved (`crmconf show`: saved plans sort their keys)."""
+    text = json.dumps(v, ensure_ascii=False, default=str, sort_keys=True)
     return text if len(text) <= 120 or isinstance(v, str) else text[:117] + "..."
 
 
