@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_STAMP := $(VENV)/.lint-installed
 
-.PHONY: setup demo test lint bench fuzz clean
+.PHONY: setup demo test lint lock bench fuzz clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; set PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -30,6 +30,11 @@ lint: $(LINT_STAMP)
 	$(BIN)/ruff check crmconf providers tests bench tools
 	$(BIN)/mypy
 	$(BIN)/python tools/ci_lint.py
+
+# The Action's lock: every runtime dependency and the build backend, pinned with hashes for every platform.
+lock: $(LINT_STAMP)
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --generate-hashes --universal \
+		--python-version 3.11 -o requirements/ci.txt -q
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
