@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_STAMP := $(VENV)/.lint-installed
 
-.PHONY: setup demo test lint lock bench fuzz clean
+.PHONY: setup demo test lint lock screenshots bench fuzz clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; set PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -35,6 +35,11 @@ lint: $(LINT_STAMP)
 lock: $(LINT_STAMP)
 	$(BIN)/uv pip compile pyproject.toml requirements/build.in --generate-hashes --universal \
 		--python-version 3.11 -o requirements/ci.txt -q
+
+# The pictures in docs/pictures/ (handbook process maps, audit report), checked to fit 1,280 px and to print.
+screenshots: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,screenshots]'
+	$(BIN)/python tools/screenshots.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
