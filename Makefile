@@ -3,6 +3,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_STAMP := $(VENV)/.lint-installed
+YAML_LS := yaml-language-server@2.0.0
+NODE_STAMP := $(VENV)/node/.installed-$(YAML_LS)
 
 .PHONY: setup demo test lint lock screenshots bench fuzz clean
 
@@ -23,7 +25,12 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m crmconf.demo
 
-test: $(STAMP)
+# The editor test asks the real yaml-language-server (npm), run by the Node.js of the dev extra.
+$(NODE_STAMP): $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/npm install --prefix $(VENV)/node --no-audit --no-fund --silent $(YAML_LS)
+	@touch $(NODE_STAMP)
+
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(LINT_STAMP)
