@@ -68,10 +68,11 @@ def validate(
 @cli.command()
 @click.option(
     "--kind",
-    type=click.Choice(["config", "spec"]),
+    type=click.Choice(["config", "spec", "plan", "plan-json", "journal"]),
     default="spec",
     show_default=True,
-    help="config: crmconf.yaml; spec: the section files.",
+    help="config: crmconf.yaml; spec: the section files; plan: a saved plan; plan-json: plan --format json; "
+    "journal: a line of .crmconf/journal.jsonl.",
 )
 @click.option(
     "--out", type=DIR, default=None, help="Write both schemas into this folder instead of printing."

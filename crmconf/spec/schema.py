@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from crmconf.engine.formats import FORMATS
 from crmconf.spec import keydocs
 from crmconf.spec.model import ConfigFile, SectionFile
 
-KINDS: dict[str, type[SectionFile]] = {"config": ConfigFile, "spec": SectionFile}
+KINDS: dict[str, type[SectionFile]] = {"config": ConfigFile, "spec": SectionFile}  # what editors use
+ALL = (*KINDS, *FORMATS)  # and the files crmconf writes for other programs
 
 
 def schema(kind: str) -> dict[str, Any]:
+    if kind in FORMATS:
+        return format_schema(kind)
     model = KINDS[kind]
     generated = model.model_json_schema(mode="validation")
     title = "crmconf workspace settings (crmconf.yaml)" if kind == "config" else "crmconf spec file"
@@ -24,6 +28,19 @@ def schema(kind: str) -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         **{k: v for k, v in generated.items() if k != "title"},
         "title": title,
+    }
+
+
+def format_schema(kind: str) -> dict[str, Any]:
+    """The schema of a file crmconf writes for programs: a saved plan, `plan --format json`, a journal line."""
+    model = FORMATS[kind]
+    generated = model.model_json_schema(mode="validation")
+    titles = {"plan": "crmconf saved plan (crmconf plan --out)", "plan-json": "crmconf plan --format json",
+              "journal": "one line of crmconf's apply journal (.crmconf/journal.jsonl)"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **{k: v for k, v in generated.items() if k != "title"},
+        "title": titles[kind],
     }
 
 
