@@ -232,6 +232,7 @@ def _register_extensions() -> None:
         "crmconf.commands.import_cli",
         "crmconf.commands.tracking_cli",
         "crmconf.commands.council_cli",
+        "crmconf.commands.lock_cli",
         "crmconf.commands.ci_cli",
     ):
         try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from crmconf.commands import interrupts, record
+from crmconf.commands import interrupts, locking, record
 from crmconf.engine.apply import Outcome, Report, Result, apply_plan, refuse_destroy, verify_by_reading
 from crmconf.engine.changes import Plan
 from crmconf.engine.journal import Journal
@@ -35,6 +35,7 @@ def run(
     today: date,
     console: Console,
 ) -> int:
+    saved: Plan | None = None
     if planfile is not None:
         root = root or _workspace_of(load_plan(planfile))  # a saved plan names its workspace: apply from anywhere
         saved = load_plan(planfile, root=root)
@@ -43,25 +44,46 @@ def run(
     ws = require_valid(root, today)
     with opened(ws.spec, ws.sources, root, target) as (name, provider):
         hooks.require_promotable(ws, root, name)  # a later target takes only what the one before runs
-        plan, compiled, snapshot = make_plan(ws, name, provider)
-        if planfile is not None:
-            _say_recovered(plan, console)
-            assert_fresh(saved, ws, name, provider.name, snapshot)
-            check_changes(saved, plan, change_to_dict)  # then apply what crmconf computed, not the file
-            record.assert_same_record(saved, plan)  # and what it knew crmconf manages
-        else:
-            console.err(plan_text.render(plan, color=console.color))
-        if plan.errors:
-            console.err("the plan has errors; nothing was applied")
-            return 1
-        if not plan.changes:  # nothing to change in the CRM; what crmconf manages may still change
-            console.err("nothing to apply")
-            hooks.record(ws, root, name, provider, verified=True, changes=0, console=console)  # the plan read it
-            return 0 if record.write(ws, plan, provider, compiled, (), console) else 1
-        refuse_destroy(plan, allow_destroy, snapshot)
-        if planfile is None and not auto_approve:
-            _confirm(console)
-        return _execute(ws, plan, provider, console, kinds_of(compiled, provider), compiled)
+        # One apply at a time per target: the lock is taken before the plan reads the CRM, so a plan
+        # is never made from a state another apply is changing, and held until the record is written.
+        run_id = locking.new_run_id()
+        with locking.held(provider, ws.root, name, run=run_id, console=console) as lease:
+            code = _locked(ws, name, provider, saved, auto_approve=auto_approve, allow_destroy=allow_destroy,
+                           console=console, lease=lease)
+        return locking.exit_code(code, lease)
+
+
+def _locked(
+    ws: Validated,
+    name: str,
+    provider: Provider,
+    saved: Plan | None,
+    *,
+    auto_approve: bool,
+    allow_destroy: bool,
+    console: Console,
+    lease: locking.Lease,
+) -> int:
+    """Plan and apply while holding the target's lock (the plan is made again: a saved one must match it)."""
+    plan, compiled, snapshot = make_plan(ws, name, provider)
+    if saved is not None:
+        _say_recovered(plan, console)
+        assert_fresh(saved, ws, name, provider.name, snapshot)
+        check_changes(saved, plan, change_to_dict)  # then apply what crmconf computed, not the file
+        record.assert_same_record(saved, plan)  # and what it knew crmconf manages
+    else:
+        console.err(plan_text.render(plan, color=console.color))
+    if plan.errors:
+        console.err("the plan has errors; nothing was applied")
+        return 1
+    if not plan.changes:  # nothing to change in the CRM; what crmconf manages may still change
+        console.err("nothing to apply")
+        hooks.record(ws, ws.root, name, provider, verified=True, changes=0, console=console)  # the plan read it
+        return 0 if record.write(ws, plan, provider, compiled, (), console) else 1
+    refuse_destroy(plan, allow_destroy, snapshot)
+    if saved is None and not auto_approve:
+        _confirm(console)
+    return _execute(ws, plan, provider, console, kinds_of(compiled, provider), compiled, lease)
 
 
 def _workspace_of(saved: Plan) -> Path:
@@ -92,8 +114,11 @@ def _execute(
     console: Console,
     kinds: frozenset[str],
     compiled: Compiled | None = None,
+    lease: locking.Lease | None = None,
 ) -> int:
-    journal = Journal(ws.root / ".crmconf" / "journal.jsonl", root=ws.root)
+    path = ws.root / ".crmconf" / "journal.jsonl"
+    # The run id the lock shows a second runner is the one this journal records.
+    journal = Journal(path, root=ws.root) if lease is None else Journal(path, run_id=lease.run, root=ws.root)
 
     def progress(result: Result) -> None:
         mark = {"applied": "ok", "failed": "FAILED", "skipped": "skipped", "not-attempted": "not attempted"}
@@ -103,7 +128,12 @@ def _execute(
         )
 
     with interrupts.stop_requests(console) as stop:
-        report = apply_plan(plan, provider, journal, progress=progress, stop=stop)
+
+        def stop_or_lost() -> str:
+            """Between batches: a signal asks to stop; a lock removed from under the run stops it too."""
+            return stop() or (lease.renew() if lease is not None else "")
+
+        report = apply_plan(plan, provider, journal, progress=progress, stop=stop_or_lost)
         if stop() and not report.interrupted:  # the signal came after the last change: skip the re-read
             report = replace(report, interrupted=stop())
         if report.interrupted:  # the user wants out: no confirming read, say where things stand

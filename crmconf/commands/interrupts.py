@@ -41,3 +41,52 @@ def stop_requests(console: Console) -> Iterator[Callable[[], str]]:
     finally:
         for s, old in previous.items():
             signal.signal(s, old)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM outside the apply loop: unwinds like Ctrl-C, so every `finally` (the apply lock) runs."""
+
+
+@contextlib.contextmanager
+def terminations_unwind() -> Iterator[None]:
+    """Turn SIGTERM into an exception while held. Python's default for SIGTERM ends the process at once,
+    skipping `finally` blocks, and a lock held in the target would stay behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Terminated(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def deferred(console: Console | None, doing: str, *, then_stop: bool) -> Iterator[None]:
+    """Let a short step that must not be cut in half (taking or releasing the apply lock) finish
+    whatever signal comes. `then_stop`: a signal received meanwhile stops the run right after the step
+    (taking the lock); otherwise the step is the run's last and the run ends as it would have
+    (releasing it: the work is done by then, and cutting the step short would only leave a lock)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[str] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        received.append(signal.Signals(signum).name)
+        after = "then stopping" if then_stop else "the last step; the run ends right after"
+        if console is not None:
+            console.err(f"\n{received[-1]}: {doing} first, {after}")
+
+    previous: dict[int, Any] = {s: signal.signal(s, handler) for s in SIGNALS}
+    try:
+        yield
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+    if received and then_stop:
+        raise Terminated(received[0]) if received[0] == "SIGTERM" else KeyboardInterrupt(received[0])

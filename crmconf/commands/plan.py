@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from crmconf.commands import locking
 from crmconf.engine.changes import Plan
 from crmconf.engine.plan import make_plan, save_plan
 from crmconf.providers import opened
@@ -18,7 +19,7 @@ EXIT_CHANGES = 2
 def build(root: Path, target: str | None, today: date) -> Plan:
     ws = require_valid(root, today)
     with opened(ws.spec, ws.sources, root, target) as (name, provider):
-        plan, _, _ = make_plan(ws, name, provider)
+        plan, _, _ = make_plan(ws, name, provider, settle_guard=locking.settling(provider, ws.root, name))
     return plan
 
 

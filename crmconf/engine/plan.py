@@ -39,11 +39,14 @@ def kinds_of(compiled: Compiled, provider: Provider) -> frozenset[str]:
     return frozenset(declared) if declared else frozenset(r.kind for r in compiled.resources)
 
 
-def make_plan(ws: Validated, target: str, provider: Provider) -> tuple[Plan, Compiled, Snapshot]:
+def make_plan(ws: Validated, target: str, provider: Provider, *,
+              settle_guard: recovery.Guard | None = None) -> tuple[Plan, Compiled, Snapshot]:
+    """`settle_guard`: held while an apply cut short is re-read (the target's lock); None when the
+    caller holds that lock already (apply) or runs alone (tests)."""
     compiled = provider.compile(overrides.effective(ws.spec, target), ws.sources)  # as this target gets it
     kinds = kinds_of(compiled, provider)
     kinds = kinds | steps.check_kinds(compiled.manual) if kinds else kinds  # what the steps' checks read
-    settled, reread = _recover(ws.root, target, provider, kinds)  # an apply cut short is settled first
+    settled, reread = _recover(ws.root, target, provider, kinds, settle_guard)  # an apply cut short first
     snapshot = reread if reread is not None else provider.fetch(kinds)
     store = store_for(provider, ws.root, target)
     record = managed.read(store, target)
@@ -56,7 +59,7 @@ def make_plan(ws: Validated, target: str, provider: Provider) -> tuple[Plan, Com
 
 
 def _recover(
-    root: Path, target: str, provider: Provider, kinds: frozenset[str]
+    root: Path, target: str, provider: Provider, kinds: frozenset[str], guard: recovery.Guard | None = None
 ) -> tuple[list[Diagnostic], Snapshot | None]:
     """Settle unfinished runs; the read it needed (under the journal's lock) also serves the plan."""
     reads: list[Snapshot] = []
@@ -66,7 +69,7 @@ def _recover(
         return reads[-1]
 
     journal = root / ".crmconf" / "journal.jsonl"
-    notes = recovery.notes(recovery.recover(root, journal, target, read_live))
+    notes = recovery.notes(recovery.recover(root, journal, target, read_live, guard))
     return notes, reads[-1] if reads and reads[-1].kinds >= kinds else None
 
 

@@ -7,8 +7,10 @@ whether each change in doubt landed; `recover` appends the outcomes, then the ru
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,12 +109,21 @@ class Outcome:
     recovered: tuple[Recovered, ...] = ()
     elsewhere: tuple[Unfinished, ...] = ()  # unfinished runs on other targets: left for them
     busy: str = ""  # an apply is running right now: nothing was touched
+    waiting: str = ""  # another run holds the target's apply lock: the re-read waits for a later plan
     unreadable: tuple[int, ...] = ()  # journal lines that are not records (torn by power loss)
     failed: str = ""  # the re-read failed: the run stays unfinished, the next run tries again
 
 
-def recover(root: Path, path: Path, target: str, read_live: Callable[[frozenset[str]], Snapshot]) -> Outcome:
-    """Settle every unfinished run of `target`; `read_live(kinds)` re-reads the CRM."""
+Guard = Callable[[], AbstractContextManager[object]]
+
+
+def recover(root: Path, path: Path, target: str, read_live: Callable[[frozenset[str]], Snapshot],
+            guard: Guard | None = None) -> Outcome:
+    """Settle every unfinished run of `target`; `read_live(kinds)` re-reads the CRM.
+
+    `guard()` is held around the re-read (the target's apply lock, crmconf.engine.lock), so an apply
+    running now on another machine is never mistaken for what the dead run had in flight; None when
+    the caller already holds it."""
     if not path.exists():
         return Outcome()
     journal = Journal(path, root=root)
@@ -127,11 +138,15 @@ def recover(root: Path, path: Path, target: str, read_live: Callable[[frozenset[
         others = tuple(u for u in runs if u.target != target)
         if not mine:
             return Outcome(elsewhere=others, unreadable=tuple(bad))
+        doubt = any(u.in_doubt for u in mine)
         try:
-            snapshot = read_live(kinds_in_doubt(mine)) if any(u.in_doubt for u in mine) else None
+            with guard() if guard is not None and doubt else contextlib.nullcontext():
+                snapshot = read_live(kinds_in_doubt(mine)) if doubt else None
+                done = tuple(_close(journal, u, snapshot) for u in mine)
+        except LockedError as exc:
+            return Outcome(elsewhere=others, unreadable=tuple(bad), waiting=str(exc))
         except ProviderError as exc:
             return Outcome(elsewhere=others, unreadable=tuple(bad), failed=str(exc))
-        done = tuple(_close(journal, u, snapshot) for u in mine)
     return Outcome(done, others, unreadable=tuple(bad))
 
 
@@ -163,6 +178,10 @@ def notes(outcome: Outcome) -> list[Diagnostic]:
     ]
     if outcome.busy:
         found.append(warning("J003", f"not checking the journal for unfinished applies: {outcome.busy}", where))
+    if outcome.waiting:
+        found.append(warning("J003", "an apply that did not finish is not settled yet: re-reading what it had in "
+                             f"flight waits for the target's apply lock ({outcome.waiting}); a later plan settles it",
+                             where))
     if outcome.failed:
         found.append(warning("J004", "an apply that did not finish could not be settled: re-reading the CRM "
                              f"failed ({outcome.failed}); the next run tries again", where))

@@ -61,7 +61,11 @@ class WorkspaceStore:
     def __init__(self, folder: Path, shown: str, root: Path | None = None) -> None:
         self.folder = folder
         self.root = root
+        self.shown = shown
         self.location = f"{shown} on this machine only"
+
+    def place(self, key: str) -> str:
+        return f"{self.shown}{check_key(key)}.json on this machine only"
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{check_key(key)}.json"

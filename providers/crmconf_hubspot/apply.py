@@ -4,6 +4,10 @@
 - POST creates and PATCHes go through `Client.write`: when their answer is lost, the object is read
   back (property by name, pipeline by label, stage by label, flow by its `[crmconf] <name>` name) and
   sent again only if the first attempt did not land. A 409 "already exists" is adopted, then updated.
+- Creates are idempotent across runs too (two applies, a run cut short): a workflow, whose name HubSpot
+  does not keep unique, is looked up by its `[crmconf] <name>` before it is created and adopted when
+  found; a pipeline, stage, property or group HubSpot refuses as a duplicate is adopted and written to
+  the spec (apply_flows, apply_pipelines).
 - Batch answers (207) are handled per item: transient item errors are retried, "already archived"
   counts as done, anything else fails that change alone.
 """

@@ -38,16 +38,33 @@ class FlowWrites:
                 return None
 
     def create_flow(self, change: Change) -> None:
+        """Check, then create. HubSpot lets any number of flows share a name, so nothing at HubSpot stops a
+        second `[crmconf] <name>`: a flow of that name made since the plan read the portal (another apply,
+        a run cut short after its POST landed) is adopted and brought to the spec, never duplicated."""
         name = addr.name_of(change.address)
         if "trigger" not in (change.after or {}):
             raise ProviderError(f"HubSpot has no workflow {name}: correct `binds.hubspot` (crmconf never creates "
                                 "the workflows it only inventories)", context=context(change))
         body = flows.to_flow(name, change.after or {}, self.registry.lookups())
+        existing = self._find_flow(flow_name(name))
+        if existing is not None:
+            self._adopt_flow(change, existing, body)
+            return
         created = self.client.write(
             f"create workflow {flow_name(name)}",
             lambda: self.client.flows("POST", body=body, idempotent=False),
             lambda: self._find_flow(flow_name(name)))
         self.registry.workflows[str(created["id"])] = created
+
+    def _adopt_flow(self, change: Change, flow: Mapping[str, Any], body: Mapping[str, Any]) -> None:
+        fid = str(flow["id"])
+        if str(flow.get("objectTypeId")) != str(body.get("objectTypeId")):
+            raise ProviderError(f"HubSpot already has a workflow named {flow['name']!r} (id {fid}) on another object "
+                                "type, made since the plan: crmconf does not make a second one of that name; run "
+                                "`crmconf plan` again", context=context(change))
+        self.registry.workflows[fid] = dict(flow)
+        if not self._flow_matches(change, flow):
+            self._put_flow(change, fid)
 
     def _flow_id(self, change: Change) -> str:
         fid = change.meta.get("id") or addr.name_of(change.address)
@@ -73,7 +90,9 @@ class FlowWrites:
         return flows.for_put(body, str(current["revisionId"]))
 
     def update_flow(self, change: Change) -> None:
-        fid = self._flow_id(change)
+        self._put_flow(change, self._flow_id(change))
+
+    def _put_flow(self, change: Change, fid: str) -> None:
         for _ in range(3):
             current = self._current_flow(fid)
             try:

@@ -61,6 +61,7 @@ class PipelineWrites:
         body = PipelineInput(label=label, display_order=order,
                              stages=[self._stage_input(obj, s.attrs) for s in stages])
         api = self.client.api("pipelines")
+        adopted = False
         try:
             created = self.client.write(
                 f"create pipeline {label}",
@@ -70,7 +71,9 @@ class PipelineWrites:
         except Refused as exc:
             if exc.status != 409:
                 raise
-            created = self._find_pipeline(obj, label)  # a pipeline of that label is the one we mean
+            # HubSpot refuses a second pipeline of one label: the one there (made since the plan, by another
+            # apply) is the one we mean. Adopted, its stages are then each written (PUT) to the spec.
+            created, adopted = self._find_pipeline(obj, label), True
             if created is None:
                 raise
         self.registry.pipelines[change.address] = PipelineRef(created.id, obj, label)
@@ -78,7 +81,7 @@ class PipelineWrites:
         for stage in stages:
             if stage.attrs["label"] in by_label:
                 self.registry.stages[stage.address] = StageRef(by_label[stage.attrs["label"]], change.address, obj,
-                                                               str(stage.attrs["label"]), fresh=True)
+                                                               str(stage.attrs["label"]), fresh=not adopted)
 
     def update_pipeline(self, change: Change) -> None:
         ref = self._pipeline_ref(change.address, change)
@@ -125,11 +128,22 @@ class PipelineWrites:
                                       pipeline.id, idempotent=True).results
             return next((s for s in stages if s.label == attrs["label"]), None)
 
-        created = self.client.write(
-            f"create stage {attrs['label']}",
-            lambda: self.client.call(f"create stage {attrs['label']}", api.create, OBJECT_TYPES[pipeline.obj],
-                                     pipeline.id, body, idempotent=False),
-            landed)
+        try:
+            created = self.client.write(
+                f"create stage {attrs['label']}",
+                lambda: self.client.call(f"create stage {attrs['label']}", api.create, OBJECT_TYPES[pipeline.obj],
+                                         pipeline.id, body, idempotent=False),
+                landed)
+        except Refused:
+            # Stage labels are unique within a pipeline: a stage of this label made since the plan (another
+            # apply) is the one we mean; it is adopted and written (PUT) to the spec below.
+            created = landed()
+            if created is None:
+                raise
+            self.registry.stages[change.address] = StageRef(created.id, str(change.parent), pipeline.obj,
+                                                            str(attrs["label"]))
+            self.put_stage(change)
+            return
         self.registry.stages[change.address] = StageRef(created.id, str(change.parent), pipeline.obj,
                                                         str(attrs["label"]))
 

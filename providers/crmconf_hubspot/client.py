@@ -58,6 +58,9 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                             "description": "decode responses with the client's validation on (tests)"},
         "search_per_second": {"type": "number", "exclusiveMinimum": 0,
                               "description": "CRM searches sent per second at most (HubSpot limits search on its own)"},
+        "lock_settle": {"type": "number", "minimum": 0, "maximum": 60,
+                        "description": "seconds a new apply lock settles before it is read back (HubSpot has no "
+                                       "conditional write), default 2"},
         "retry": {
             "type": "object",
             "properties": {
@@ -95,6 +98,9 @@ class Settings:
     # HubSpot's search endpoints have their own per-second limit (4 a second per token when it was raised;
     # 5 in later docs): crmconf paces its searches under it instead of meeting 429s.
     search_per_second: float = 4.0
+    # The apply lock (crmconf_hubspot.state): how long a freshly uploaded lock file is left before its path
+    # is read back to confirm this run's file is the one there (docs/provider-contract.md).
+    lock_settle: float = 2.0
 
 
 def parse_settings(target: str, raw: Mapping[str, Any]) -> Settings:
@@ -111,7 +117,8 @@ def parse_settings(target: str, raw: Mapping[str, Any]) -> Settings:
                            if k in raw.get("retry", {})})
     return Settings(token_env=env, base_url=str(raw.get("base_url") or DEFAULT_BASE_URL).rstrip("/"),
                     timeout=float(raw.get("timeout", 30.0)), strict_decoding=bool(raw.get("strict_decoding")),
-                    retry=retry, search_per_second=float(raw.get("search_per_second", 4.0)))
+                    retry=retry, search_per_second=float(raw.get("search_per_second", 4.0)),
+                    lock_settle=float(raw.get("lock_settle", 2.0)))
 
 
 class Uncertain(ProviderError):

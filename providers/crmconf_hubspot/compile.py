@@ -181,6 +181,7 @@ def reads(spec: Spec, sources: Sources, desired: Desired) -> Desired:
     automations = desired.automations or "automation" in prune
     if automations and not spec.automations:
         needs += scopes.for_automations(None, teams=False)
+    needs += scopes.for_record()  # every plan reads the managed record; every apply writes it and the lock
     return replace(desired, field_objects=frozenset(fields), pipeline_objects=frozenset(pipelines),
                    lifecycle_objects=frozenset(lifecycles), automations=automations, needs=tuple(needs))
 

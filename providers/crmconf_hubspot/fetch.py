@@ -83,6 +83,8 @@ class Fetcher(FieldReader):
             found += scopes.for_automations(None, self.desired.teams)
         if reading["roles"]:
             found += scopes.for_permissions(None)
+        if self.desired.known:  # a plan (or an import) also reads crmconf's managed record from the portal
+            found += scopes.for_record()
         # Say where the spec asks for each (the first item of that concern).
         where = {(n.scope, n.concern): n.where for n in self.desired.needs if n.where is not None}
         return [Need(n.scope, n.concern, where.get((n.scope, n.concern)), n.when, n.optional) for n in found]

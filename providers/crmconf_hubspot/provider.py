@@ -7,6 +7,7 @@ Settings (crmconf.yaml, `targets.<name>.settings`):
     strict_decoding  decode answers with the client's validation on (tests), default false
     search_per_second  CRM searches a second at most, default 4 (HubSpot limits search on its own)
     retry            {max_attempts: 6, base_delay: 0.5, max_delay: 30} (keep delays tiny in tests)
+    lock_settle      seconds a new apply lock settles before it is read back, default 2 (see state.py)
 See docs/providers/hubspot.md for the name <-> id mapping and what becomes a manual step.
 """
 
@@ -110,7 +111,7 @@ class HubSpotProvider:
 
     def state_store(self) -> HubSpotStateStore:
         """crmconf's own documents (the managed record) as private files in the portal's file manager."""
-        return HubSpotStateStore(self.client, self.ctx.target)
+        return HubSpotStateStore(self.client, self.ctx.target, settle=self.settings.lock_settle)
 
     def close(self) -> None:
         self.client.close()

@@ -74,18 +74,28 @@ def for_permissions(where: Location | None) -> list[Need]:
     return [Need("settings.users.read", "checking the roles of permission sets exist", where)]
 
 
+RECORD_READ = "reading crmconf's managed record, a private file in the file manager every plan reads"
+RECORD_WRITE = "writing the managed record and the apply lock"
+
+
+def for_record() -> list[Need]:
+    """crmconf's own documents in the portal (crmconf_hubspot.state): every plan reads the managed record,
+    every apply takes the lock and writes the record; all of it through the Files API ([docs] `files`)."""
+    return [Need("files", RECORD_READ), Need("files", RECORD_WRITE, when=APPLY)]
+
+
 def everything() -> list[Need]:
     """What reading the whole portal needs (import, audit of everything)."""
     needs = [n for obj in OBJECT_TYPES for n in for_fields(obj, None)]
     needs += [n for obj in ("deal", "ticket") for n in for_pipelines(obj, None)]
-    return needs + for_automations(None, teams=False) + for_permissions(None)
+    return needs + for_automations(None, teams=False) + for_permissions(None) + for_record()
 
 
 def missing(needs: Iterable[Need], granted: frozenset[str], when: str = PLAN) -> list[Need]:
     return [n for n in needs if n.when == when and not n.optional and n.scope not in granted]
 
 
-def message(lacking: list[Need], token_env: str) -> str:
+def message(lacking: list[Need], token_env: str, needed_by: str = "this plan needs") -> str:
     """One plain sentence: each missing scope, the concerns that need it and where the spec asks for them."""
     by_scope: dict[str, list[str]] = {}
     for need in lacking:
@@ -94,5 +104,5 @@ def message(lacking: list[Need], token_env: str) -> str:
             by_scope[need.scope].append(said)
     parts = [f"`{scope}` ({'; '.join(concerns)})" for scope, concerns in by_scope.items()]
     plural = "s" if len(parts) > 1 else ""
-    return (f"the private app's token (${token_env}) lacks the scope{plural} this plan needs: {'; '.join(parts)}. "
+    return (f"the private app's token (${token_env}) lacks the scope{plural} {needed_by}: {'; '.join(parts)}. "
             f"Grant {'them' if plural else 'it'} in HubSpot ({APP_SCOPES_PATH}) and use the app's new token")

@@ -43,6 +43,9 @@ class LocalStateStore:
             shown = str(provider.path)
         self.location = f"the local org file {Path(shown).as_posix()}"
 
+    def place(self, key: str) -> str:
+        return f"{self.location} (its `state.{check_key(key)}`)"
+
     def read(self, key: str) -> bytes | None:
         org = self.provider._org if self.provider._org is not None else store.load(self.provider.path)
         text = org.get("state", {}).get(check_key(key))
@@ -72,16 +75,25 @@ class LocalStateStore:
             if self.provider.holds_lock and self.provider._org is not None:
                 org = self.provider._org
                 result = change(org.setdefault("state", {}))
-                store.save(path, org)
+                self._save(path, org)
                 return result
             with store.locked(path, wait=LOCK_WAIT):
                 org = store.load(path)
                 result = change(org.setdefault("state", {}))
-                store.save(path, org)
+                self._save(path, org)
                 self.provider._org = org
                 return result
         except OSError as exc:
             raise ProviderError(f"cannot write {path}: {exc.strerror}", context="local") from exc
+
+    @staticmethod
+    def _save(path: Path, org: dict[str, Any]) -> None:
+        """An org left with nothing in it (an apply lock taken and released by a run that was refused) is
+        no file at all: a refused apply leaves the workspace as it found it."""
+        if org == store.empty_org():
+            path.unlink(missing_ok=True)
+        else:
+            store.save(path, org)
 
 
 def _text(data: bytes) -> str:

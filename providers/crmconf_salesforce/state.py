@@ -37,6 +37,9 @@ class SalesforceStateStore:
         self.target = target
         self.location = f"the Salesforce static resource {resource_name(target, 'managed')}"
 
+    def place(self, key: str) -> str:
+        return f"the Salesforce static resource {resource_name(self.target, key)}"
+
     def _component(self, key: str, data: bytes) -> dict[str, object]:
         return {
             "fullName": resource_name(self.target, key),

@@ -3,10 +3,12 @@
 An emulator asks `Faults.take(method, path)` before serving each request; a rule that matches
 answers with a fault kind the emulator turns into the vendor's own error shape. Rules are
 consumed in order, so a test can say "the 3rd POST to /crm/v3/pipelines fails with a 5xx".
+`gather(n)` holds the first n matching requests until all have arrived: a race, run for real.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -39,11 +41,39 @@ class Rule:
 
 
 @dataclass
+class _Gathering:
+    """The first `barrier.parties` requests matching `rule` wait for each other (see Faults.gather)."""
+
+    rule: Rule
+    barrier: threading.Barrier
+    slots: int
+
+
+@dataclass
 class Faults:
     latency_s: float = 0.0
     timeout_stall_s: float = 2.0
     rules: list[Rule] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _gathering: _Gathering | None = field(default=None, repr=False)
+
+    def gather(self, count: int, *, methods: tuple[str, ...] = (), path: str | None = None,
+               timeout: float = 30.0) -> None:
+        """Hold the first `count` requests matching until all of them have arrived (or `timeout` passed), then
+        let them through together: requests from several clients become truly simultaneous, so a race (two
+        applies taking one lock) is run, not left to how fast each process happened to start."""
+        rule = Rule(Fault.DROP, count, 0, frozenset(m.upper() for m in methods), re.compile(path) if path else None)
+        with self._lock:
+            self._gathering = _Gathering(rule, threading.Barrier(count, timeout=timeout), count)
+
+    def _wait_for_the_others(self, method: str, path: str) -> None:
+        with self._lock:
+            gathering = self._gathering
+            if gathering is None or gathering.slots <= 0 or not gathering.rule.matches(method, path):
+                return
+            gathering.slots -= 1
+        with contextlib.suppress(threading.BrokenBarrierError):
+            gathering.barrier.wait()
 
     def inject(
         self,
@@ -70,9 +100,12 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self.rules.clear()
+            self._gathering = None
 
     def take(self, method: str, path: str) -> Rule | None:
-        """The fault to answer this request with, if any; also applies the configured latency."""
+        """The fault to answer this request with, if any; also applies the configured latency (and waits
+        at a `gather` point)."""
+        self._wait_for_the_others(method, path)
         if self.latency_s:
             time.sleep(self.latency_s)
         with self._lock:

@@ -9,11 +9,15 @@ SDK's models ([sdk]); listed in tests/emulators/RULES-hubspot.md under "Managed 
 - create answers 201 with the File (`id`, `access`, `archived`, `createdAt`, `updatedAt` required) [docs][sdk];
 - a PRIVATE file's content is readable only through a signed URL, which expires [docs];
 - `GET /files/v3/files/stat/{path}` finds a file by its path; 404 when there is none [sdk];
-- archive (DELETE) answers 204; an archived file is gone for the API [docs][sdk].
+- archive (DELETE) answers 204; an archived file is gone for the API [docs][sdk];
+- uploading where a file of that name already is [spec]: with `overwrite: true` the old file is deleted and
+  the new one takes its place under a new id; otherwise (false or unset) the NEW file's name is changed so
+  the two do not collide, and the answer says which name it got. The new name's exact form is not
+  documented: here `<name>-1`, `-2`... (a representative choice; crmconf relies only on the name differing);
+- every endpoint but the signed download needs the `files` scope [docs] (tests/emulators/hubspot_scopes.py).
 
-Not modelled, and refused rather than guessed: uploading over an existing path (HubSpot's duplicate
-handling is not documented precisely enough to emulate; a provider should replace by id instead), and
-duplicate validation other than NONE.
+Not modelled, and refused rather than guessed: duplicate validation other than NONE (HubSpot does not
+say what makes two files duplicates).
 """
 
 from __future__ import annotations
@@ -147,8 +151,13 @@ def _upload_file(p: Portal, c: Call) -> Reply:
     now = datetime.now(UTC)
     candidate = Stored(str(next(store.ids)), "/" + folder.strip("/"), stem, extension, options["access"],
                        content, now, now)
-    if store.at(candidate.path) is not None:
-        raise HubSpotError(409, "CONFLICT", f"A file already exists at {candidate.path}; replace it by id")
+    taken = store.at(candidate.path)
+    if taken is not None and options.get("overwrite") is True:
+        taken.archived = True  # deleted; the upload takes its place under a new id
+    elif taken is not None:
+        candidate.name = next(f"{stem}-{n}" for n in itertools.count(1)
+                              if store.at(Stored("", candidate.folder, f"{stem}-{n}", extension, "", b"", now,
+                                                 now).path) is None)
     store.by_id[candidate.id] = candidate
     return Reply(201, file_json(candidate, c.link.split("/files/v3")[0]))
 

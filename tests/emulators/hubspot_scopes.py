@@ -4,8 +4,8 @@ HubSpot answers 403 MISSING_SCOPES when a private app's token lacks every scope 
 call; the body lists the acceptable scopes under `errors[].context.requiredGranularScopes`. The
 mapping below follows HubSpot's scope reference: CRM schema scopes for properties and their
 validation rules, object scopes for records and pipelines (`tickets` for tickets), `automation` for
-flows, settings scopes for users and teams, and the `.sensitive.read.v2` scopes for properties
-listed with `dataSensitivity=sensitive`.
+flows, settings scopes for users and teams, `files` for the file manager, and the `.sensitive.read.v2`
+scopes for properties listed with `dataSensitivity=sensitive`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _sensitive(obj: str, level: str) -> tuple[str, ...]:
 
 
 ALL_SCOPES: frozenset[str] = frozenset(
-    {"automation", "tickets", "settings.users.read", "settings.users.teams.read", "crm.objects.owners.read"}
+    {"automation", "tickets", "settings.users.read", "settings.users.teams.read", "crm.objects.owners.read", "files"}
     | {f"crm.schemas.{o}.{a}" for o in OBJECTS[:3] for a in ("read", "write")}
     | {f"crm.objects.{o}.{a}" for o in OBJECTS[:3] for a in ("read", "write")}
     | {f"crm.objects.{o}.{s}.{a}.v2" for o in OBJECTS[:3] for s in ("sensitive", "highly_sensitive")
@@ -38,6 +38,9 @@ ALL_SCOPES: frozenset[str] = frozenset(
 )
 
 _READ_ONLY = {"GET"}
+# The Files API (hubspot_files), where crmconf keeps its own documents: the `files` scope. A signed URL's
+# download is not an API call (it carries its own authority), so it needs none.
+_FILES = {"_upload_file", "_stat_file", "_signed_url", "_get_file", "_replace_file", "_archive_file"}
 _READS_BY_POST = {"_search", "_batch_read_properties", "_batch_read_flows"}
 
 
@@ -47,6 +50,8 @@ def required(handler: str, method: str, obj: str | None, query: dict[str, list[s
     access = "read" if reading else "write"
     if handler in ("_token_info",):
         return ()
+    if handler in _FILES:
+        return ("files",)
     if "flow" in handler:
         return ("automation",)
     if handler in ("_list_users", "_get_user", "_list_roles"):

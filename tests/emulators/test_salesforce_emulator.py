@@ -1081,3 +1081,20 @@ def test_strict_wsdl_accepts_every_reply(emu: SalesforceEmulator, sf: Salesforce
     } <= operations
     assert len(emu.soap_exchanges) >= 25
     check_exchanges(emu)  # also runs at teardown; here to fail inside the acceptance test itself
+
+
+def test_an_unchanged_flow_upserted_again_adds_no_version(emu: SalesforceEmulator, sf: Salesforce) -> None:
+    """upsertMetadata keys on the full name: the same flow sent twice (two applies) stays one flow, one version."""
+    md = sf.mdapi
+    start = md.FlowStart(locationX=0, locationY=0, object="Opportunity", triggerType="RecordAfterSave",
+                         recordTriggerType="Update", connector={"targetReference": "Notify"})
+    action = md.FlowActionCall(name="Notify", label="Notify", locationX=0, locationY=100, actionName="emailSimple",
+                               actionType="emailSimple")
+    flow = md.Flow(fullName="Twice_Sent", label="Twice Sent", processType="AutoLaunchedFlow", status="Draft",
+                   start=start, actionCalls=[action], description="Sent by two applies")
+    md.Flow.upsert([flow])
+    md.Flow.upsert([flow])
+    versions = sf.restful("tooling/query/", params={
+        "q": "SELECT VersionNumber FROM Flow WHERE Definition.DeveloperName = 'Twice_Sent'"})["records"]
+    assert [r["VersionNumber"] for r in versions] == [1]
+    assert list(emu.metadata("Flow")).count("Twice_Sent") == 1

@@ -105,11 +105,15 @@ def test_interrupted_at_a_write(cli: CLI, template: Template, tmp_path: Path, si
     _, err = run.communicate(timeout=300)
     if sig == "SIGKILL":
         assert run.returncode == -signal.SIGKILL
-    elif run.returncode == 130:  # stopped between batches: it says where things stand and how to go on
+    elif run.returncode == 130 and "Interrupted (" in err:  # stopped between batches: where things stand
         assert f"Interrupted ({sig})" in err and "Applied (" in err and "Not applied (" in err
         assert "To continue: `crmconf plan`" in err
+    elif run.returncode == 130:  # outside the apply loop (taking the lock, writing the record): unwound
+        assert "interrupted; if an apply was running" in err
     else:  # the signal came with the last write: the run had finished
         assert run.returncode == 0, err[-2000:]
+    if sig != "SIGKILL":  # every way out but kill -9 releases the apply lock
+        assert _lock_left(root) is None
     _check_truth(cli, root, template)
 
 
@@ -128,8 +132,28 @@ def test_killed_after_a_seeded_delay(cli: CLI, template: Template, tmp_path: Pat
     _check_truth(cli, root, template)
 
 
+def _lock_left(root: Path) -> str | None:
+    """The id of the apply lock a run left in the local org (kept in the org file, under `state`)."""
+    path = root / ".crmconf" / "local-org.json"
+    left = json.loads(path.read_text()).get("state", {}).get("lock") if path.exists() else None
+    return json.loads(left)["id"] if left else None
+
+
+def _unlock_what_kill_left(cli: CLI, root: Path) -> None:
+    """kill -9 leaves the apply lock behind: the next apply is refused naming it, a person removes it."""
+    left = _lock_left(root)
+    if left is None:  # killed before the lock was taken, or after it was released
+        return
+    refused = cli("apply", "-w", root, "--auto-approve")
+    assert refused.code == 1 and "error E402" in refused.err and f"lock {left}, held by" in refused.err
+    assert "no longer runs on this host" in refused.err and f"crmconf unlock {left}" in refused.err
+    assert cli("unlock", left, "-w", root).code == 1  # no terminal to confirm: it stays without --force
+    assert cli("unlock", left, "-w", root, "--force").code == 0 and _lock_left(root) is None
+
+
 def _check_truth(cli: CLI, root: Path, template: Template) -> None:
     state = root / ".crmconf"
+    _unlock_what_kill_left(cli, root)
     records, bad = journal.read_checked(state / "journal.jsonl")
     assert bad == [], f"torn journal lines {bad}"
     org_path = state / "local-org.json"

@@ -32,6 +32,8 @@ TODAY = date(2026, 11, 23)
 # Searches a second on both sides: the emulator enforces it, the provider paces under it. HubSpot's own
 # limit (4-5 a second) is exercised by the tests that are about it; the others need not wait for it.
 FAST_SEARCH = 400
+# The emulator answers consistently at once: the apply lock's read-back needs no settling time here.
+LOCK_SETTLE = 0.01
 # The owners specs/automations.yaml names: active HubSpot users on the test portal.
 SPEC_OWNERS = ("devon.price@acme.example", "maria.lopez@acme.example", "sam.okafor@acme.example",
                "lena.fischer@acme.example",
@@ -42,7 +44,7 @@ SPEC_OWNERS = ("devon.price@acme.example", "maria.lopez@acme.example", "sam.okaf
 def emulator_settings(emu: HubSpotEmulator, **extra: Any) -> dict[str, Any]:
     return {"token_env": "HUBSPOT_TOKEN", "base_url": emu.base_url, "strict_decoding": True, "timeout": 0.4,
             "retry": {"base_delay": 0.001, "max_delay": 0.01, "max_attempts": 6},
-            "search_per_second": FAST_SEARCH, **extra}
+            "search_per_second": FAST_SEARCH, "lock_settle": LOCK_SETTLE, **extra}
 
 
 @pytest.fixture
@@ -60,7 +62,8 @@ def settings_block(settings: dict[str, Any]) -> str:
     lines = [f"      token_env: {settings['token_env']}", f"      base_url: {settings['base_url']}",
              f"      strict_decoding: {str(settings.get('strict_decoding', True)).lower()}",
              f"      timeout: {settings.get('timeout', 0.4)}",
-             f"      search_per_second: {settings.get('search_per_second', FAST_SEARCH)}"]
+             f"      search_per_second: {settings.get('search_per_second', FAST_SEARCH)}",
+             f"      lock_settle: {settings.get('lock_settle', LOCK_SETTLE)}"]
     if retry:
         lines.append("      retry: {" + ", ".join(f"{k}: {v}" for k, v in retry.items()) + "}")
     return "\n".join(lines)

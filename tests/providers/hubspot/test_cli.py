@@ -15,12 +15,14 @@ WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
 
 def writes(emu: HubSpotEmulator) -> int:
-    """Write requests (record searches, batch reads and the token's scopes are POSTs that change nothing)."""
+    """Write requests to the CRM (record searches, batch reads and the token's scopes are POSTs that change
+    nothing; the apply lock, taken and released by every apply, is crmconf's own file, not the CRM)."""
     reads = emu.requests.matching("POST", "/automation/v4/flows/batch/read") + emu.requests.matching(
         "POST", "/oauth/v2/private-apps/get/access-token-info") + sum(
         emu.requests.matching("POST", f"/crm/v3/objects/{o}/search") for o in ("contacts", "companies", "deals",
                                                                                 "tickets"))
-    return sum(emu.requests.matching(m) for m in WRITES) - reads
+    own = sum(emu.requests.matching(m, "/files/v3/files") for m in WRITES)
+    return sum(emu.requests.matching(m) for m in WRITES) - reads - own
 
 
 def storm(emu: HubSpotEmulator, kind: str, every: int, rules: int, **kw: object) -> None:

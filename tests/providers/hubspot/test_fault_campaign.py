@@ -39,6 +39,7 @@ from crmconf.providers import opened
 from crmconf.validation import require_valid
 from tests.conftest import CLI
 from tests.emulators.hubspot import HubSpotEmulator, Mutation
+from tests.emulators.hubspot_files import files_of
 from tests.providers.hubspot.conftest import SPEC_OWNERS, TARGET, TODAY, edit, failures, make_workspace
 
 GENERATED = 200  # generated custom properties, on top of specs/ and its drift against the seeded portal
@@ -141,6 +142,10 @@ def twice(mutations: list[Mutation]) -> list[str]:
     return sorted(f"{k} x{n}" for k, n in made.items() if n > 1)
 
 
+def lock_files(emu: HubSpotEmulator) -> list[str]:
+    return [f.path for f in files_of(emu.portal).by_id.values() if not f.archived and "-lock" in f.name]
+
+
 def live_names(emu: HubSpotEmulator, obj: str) -> set[str]:
     return {p["name"] for p in emu.properties(obj)}
 
@@ -185,8 +190,11 @@ def refused_apply(cli: CLI, emu: HubSpotEmulator, root: Path) -> list[str]:
     problems = []
     if ran.code != 1 or "destructive change(s); nothing was applied" not in ran.err:
         problems.append(f"apply without --allow-destroy was not refused (exit {ran.code}): {ran.err[-400:]}")
-    if emu.mutations():
-        problems.append(f"the refused apply wrote: {[m.path for m in emu.mutations()]}")
+    # The apply lock is crmconf's own document (a private file): taken and released again, never the CRM.
+    if crm := [m.path for m in emu.mutations() if not m.path.startswith("/files/")]:
+        problems.append(f"the refused apply wrote: {crm}")
+    if lock_files(emu):
+        problems.append(f"the refused apply left its lock behind: {lock_files(emu)}")
     for obj, names in TO_ARCHIVE.items():
         if missing := set(names) - live_names(emu, obj):
             problems.append(f"archived without --allow-destroy: {obj} {sorted(missing)}")
@@ -251,7 +259,8 @@ def allowed_step(cli: CLI, emu: HubSpotEmulator, root: Path, base: Baseline) -> 
         problems.append("the armed fault never fired: the request sequence changed")
     faulted = emu.mutations()
     effects = touched(faulted)
-    destroyed = {a for m in faulted if m.method == "DELETE" or m.path.endswith("/batch/archive") for a in m.touched}
+    destroyed = {a for m in faulted if m.method == "DELETE" or m.path.endswith("/batch/archive") for a in m.touched
+                 if not a[0].startswith("file ")}  # the apply lock released: crmconf's own file, not the CRM
     if unlisted := {a for a in destroyed if not set(a) & base.destructive}:
         problems.append(f"destroyed without being planned as destructive: {sorted(unlisted)}")
     plan, report, final = follow_up(root)
@@ -262,6 +271,8 @@ def allowed_step(cli: CLI, emu: HubSpotEmulator, root: Path, base: Baseline) -> 
         problems.append(f"no convergence, still planned: {[c.address for c in final.changes]}")
     if dup := twice(emu.mutations()):
         problems.append(f"created more than once: {dup}")
+    if lock_files(emu):
+        problems.append(f"the apply left its lock behind: {lock_files(emu)}")
     return problems
 
 

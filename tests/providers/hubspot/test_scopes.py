@@ -79,3 +79,41 @@ def test_the_access_report_says_what_the_token_has_and_lacks(emu: HubSpotEmulato
     assert rows[("crm.objects.contacts.sensitive.read.v2", "optional")]["granted"] is True
     monkeypatch.setenv("HUBSPOT_TOKEN", emu.token)
     assert cli("providers", "-w", ws, "--target", TARGET).code == 0
+
+
+def test_a_token_without_files_is_told_every_plan_reads_the_managed_record(
+        emu: HubSpotEmulator, ws: Path, monkeypatch: pytest.MonkeyPatch, cli: CLI) -> None:
+    use_token(emu, monkeypatch, "no-files", ALL_SCOPES - {"files"})
+    ran = cli("plan", "-w", ws, "-t", TARGET)
+    assert ran.code == 1 and ran.err.count("\n") == 1 and "error E302" in ran.err
+    assert ("lacks the scope this plan needs: `files` (reading crmconf's managed record, a private file in the file "
+            "manager every plan reads)") in ran.err
+    assert emu.requests.matching(prefix="/crm/") == 0 and emu.requests.matching(prefix="/files/") == 0
+    ran = cli("apply", "-w", ws, "-t", TARGET, "--auto-approve")  # the apply lock is the first thing it writes
+    assert ran.code == 1 and ran.err.count("\n") == 1 and "error E302" in ran.err
+    assert "lacks the scope crmconf needs here: `files` (writing the managed record and the apply lock)" in ran.err
+    assert emu.requests.matching(prefix="/crm/") == 0 and emu.token not in ran.err
+
+
+def test_without_token_introspection_a_files_403_names_the_scope_and_what_needs_it(
+        emu: HubSpotEmulator, ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_token(emu, monkeypatch, "no-files", ALL_SCOPES - {"files"})
+    emu.faults.inject("server_error", times=6, path="/access-token-info")  # HubSpot cannot say: learn from a 403
+    with pytest.raises(AuthError) as refused:
+        Engine(ws).plan()
+    assert "lacks the scope crmconf needs here: `files` (reading crmconf's managed record" in str(refused.value)
+    assert emu.requests.matching("GET", "/files/v3/files/stat/crmconf%2Fcrmconf-hubspot-prod-managed.json") == 1
+
+
+def test_the_access_report_lists_files_for_plan_and_apply(emu: HubSpotEmulator, ws: Path,
+                                                          monkeypatch: pytest.MonkeyPatch, cli: CLI) -> None:
+    use_token(emu, monkeypatch, "no-files", ALL_SCOPES - {"files"})
+    ran = cli("providers", "-w", ws, "--target", TARGET, "--format", "json")
+    assert ran.code == 1
+    rows = {(r["permission"], r["needed_for"]): r for r in json.loads(ran.out)["access"]}
+    assert rows[("files", "plan")] == {"permission": "files", "needed_for": "plan", "granted": False,
+                                       "concern": "reading crmconf's managed record, a private file in the file "
+                                                  "manager every plan reads"}
+    assert rows[("files", "apply")]["concern"] == "writing the managed record and the apply lock"
+    text = cli("providers", "-w", ws, "--target", TARGET)
+    assert "files" in text.out and "writing the managed record and the apply lock" in text.out
