@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import tempfile
@@ -12,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from crmconf import oslock
 from crmconf.errors import LockedError, ProviderError
 
 FORMAT_VERSION = 1
@@ -54,11 +54,7 @@ def save(path: Path, org: dict[str, Any]) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    oslock.fsync_folder(path.parent)
 
 
 @contextlib.contextmanager
@@ -67,21 +63,15 @@ def locked(path: Path, wait: float = 0.0) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     lock_path = path.with_name(path.name + ".lock")
     try:  # never through a link: the lock file is ours, and a link could point anywhere
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        fd = oslock.open_lock_file(path)
     except OSError as exc:
         raise ProviderError(f"cannot open the lock {lock_path}: {exc.strerror}", context="local") from exc
     deadline = time.monotonic() + wait
     try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError as exc:
-                if time.monotonic() >= deadline:
-                    raise LockedError(
-                        f"another crmconf apply holds the lock on {path}; try again when it ends"
-                    ) from exc
-                time.sleep(0.05)
+        while not oslock.try_lock(fd):
+            if time.monotonic() >= deadline:
+                raise LockedError(f"another crmconf apply holds the lock on {path}; try again when it ends")
+            time.sleep(0.05)
         yield
     finally:
         os.close(fd)
