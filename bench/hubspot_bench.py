@@ -12,6 +12,8 @@ existing portal). The plan runs in-process through the engine (validate, compile
   pipeline (the spec has a contact pipeline), the flow pages (100 a page), one batch read for the flow
   details the spec needs (100 a call), the user pages (100), active and archived owner pages (500),
   teams (a workflow names one), roles, and one look for crmconf's managed record (a private file; none yet);
+- critical path: the token's scopes, then the flow pages one after another and the flow details (a
+  portal of 506 flows: 1 + 6 + 1 requests), everything else read alongside;
 - one per resource: a naive reader RUN through hubspot-api-client, one GET per live property, pipeline,
   flow, user and owner, and the roles list (ids taken from the emulator's state, so discovering them
   costs it nothing), counted by the emulator.
@@ -42,7 +44,7 @@ from hubspot import HubSpot
 from hubspot.crm.properties import OptionInput, PropertyCreate
 
 from bench.measure import REPEAT, ApplyRuns, Runs, apply_once, measure_reads, progress, timed
-from bench.report import Table, apply_rows, megabytes, met, pct_over, seconds, times_fewer
+from bench.report import Table, apply_rows, megabytes, met, pct_over, ratio_rows, seconds, times_fewer
 from bench.workspace_gen import new_fields
 from crmconf.engine.changes import Plan
 from crmconf.engine.plan import make_plan
@@ -184,6 +186,21 @@ def plan_minimum(emu: HubSpotEmulator, root: Path) -> int:
             + math.ceil(owners_archived / 500) + teams + roles + RECORD_PLAN)
 
 
+def plan_chain(emu: HubSpotEmulator, root: Path) -> int:
+    """The longest chain of requests that each need an earlier answer: the token's scopes first (nothing
+    is read before they are checked), then the flow pages one after another (an opaque cursor) and the
+    details of the flows the spec needs (ids from the pages); the user and owner pages and each object's
+    properties (then its sensitive ones) are shorter chains beside it. crmconf's record is looked for
+    alongside, from the start."""
+    portal = emu.portal
+    owners_active = sum(1 for o in portal.owners.values() if not o["archived"])
+    flows = math.ceil(len(portal.flows) / 100) + 1
+    people = max(math.ceil(len(portal.users) / 100), math.ceil(owners_active / 500),
+                 math.ceil((len(portal.owners) - owners_active) / 500))
+    properties = 1 + bool(_lacking_objects(emu, root))
+    return max(1 + max(flows, people, properties), RECORD_PLAN)
+
+
 def read_one_by_one(emu: HubSpotEmulator) -> None:
     """The naive reader: one GET per live resource through hubspot-api-client."""
     client = _sdk(emu)
@@ -281,13 +298,16 @@ def run(*, baseline_latencies: tuple[float, ...] = LATENCIES) -> Table:
         try:
             root = _workspace(tmp / "ws", emu)
             minimum = plan_minimum(emu, root)
+            chain = plan_chain(emu, root)
             live = (sum(len(emu.properties(o)) for o in OBJECTS), len(emu.pipelines("deals"))
                     + len(emu.pipelines("tickets")), len(emu.portal.flows))
             result = PlanResult()
             with _token(emu):
+                # Each plan on its own: HubSpot's 10-second burst window (190 requests) is not spent by the
+                # one-by-one reader or the plan before it, which a real portal would have let roll over.
                 reads = measure_reads("hubspot", emu.faults, emu.requests, lambda: _plan(root, result),
                                       lambda: read_one_by_one(emu), baseline_latencies=baseline_latencies,
-                                      latencies=LATENCIES, runs=runs_n)
+                                      latencies=LATENCIES, runs=runs_n, fresh=emu.roll_rate_window)
         finally:
             emu.stop()
         baseline, heap = reads.baseline, reads.heap_mb
@@ -321,6 +341,7 @@ def run(*, baseline_latencies: tuple[float, ...] = LATENCIES) -> Table:
             naive[latency] = write_one_by_one(latency)
         apply_rows(table, f"apply {NEW_PROPERTIES} new properties", NEW_PROPERTIES, apply_runs, naive,
                    (apply_min, verify_min, RECORD_WRITE), apply_heap)
+    ratio_rows(table, "HubSpot", reads, chain, minimum, apply_runs, verify_min, f"{NEW_PROPERTIES} properties")
     props, pipes, flows = live
     table.notes = [
         f"Portal: {props:,} properties over 4 objects, {pipes} pipelines, {flows} flows (issue 4: 2,000 / 20 / 500 "

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from crmconf.commands import record
-from crmconf.engine.apply import Outcome, Report, apply_plan, verify
+from crmconf.engine.apply import Outcome, Report, apply_plan, reread
 from crmconf.engine.changes import Change
 from crmconf.engine.journal import Journal
 from crmconf.engine.plan import kinds_of, make_plan
@@ -36,6 +36,7 @@ class Figure:
     peak_mb: float  # median peak resident memory of the whole process
     extra: dict[str, float]
     runs: int = 1
+    cpu_s: float = 0.0  # median CPU time (user + system) of the whole process: what load does not stretch
 
 
 # Defines peak_kb() for snippets: the process's resident high-water mark (VmHWM). Not ru_maxrss: Linux
@@ -57,6 +58,7 @@ def run_snippet(code: str, *, repeat: int | None = None, env: dict[str, str] | N
     runs = repeat if repeat is not None else REPEAT
     times: list[float] = []
     peaks: list[float] = []
+    cpus: list[float] = []
     extra: dict[str, float] = {}
     for _ in range(runs):
         with tempfile.TemporaryFile() as errors:
@@ -78,8 +80,9 @@ def run_snippet(code: str, *, repeat: int | None = None, env: dict[str, str] | N
         times.append(float(result.pop("seconds")))
         peak_kb = result.pop("peak_kb", None)
         peaks.append((float(peak_kb) if peak_kb is not None else usage.ru_maxrss) / 1024)  # kilobytes on Linux
+        cpus.append(usage.ru_utime + usage.ru_stime)
         extra = result
-    return Figure(statistics.median(times), statistics.median(peaks), extra, runs)
+    return Figure(statistics.median(times), statistics.median(peaks), extra, runs, statistics.median(cpus))
 
 
 class Counter(Protocol):
@@ -155,22 +158,33 @@ class ReadFigures:
     plans: dict[float, Runs]
     heap_mb: float  # median tracemalloc peak of the plan at 0 ms
 
+    def waiting(self, latency: float) -> float:
+        """What the latency adds to a plan: the median, over the runs, of a run at `latency` minus the run
+        at 0 ms made just before it (paired, so a change in the machine's load between runs cancels)."""
+        return statistics.median(slow - fast for slow, fast in zip(self.plans[latency].seconds,
+                                                                    self.plans[0.0].seconds, strict=True))
+
 
 def measure_reads(vendor: str, faults: Latency, counter: Counter, plan: Callable[[], object],
                   one_by_one: Callable[[], object], *, baseline_latencies: tuple[float, ...],
-                  latencies: tuple[float, ...], runs: int) -> ReadFigures:
+                  latencies: tuple[float, ...], runs: int,
+                  fresh: Callable[[], None] = lambda: None) -> ReadFigures:
+    """`fresh()` runs before each timed plan: the vendor's rate windows as a plan run on its own finds
+    them, not spent by the runs before it."""
     baseline: dict[float, tuple[float, int]] = {}
     for latency in baseline_latencies:
         progress(f"{vendor}: one-by-one read at {latency * 1000:.0f} ms")
         faults.latency_s = latency
         baseline[latency] = timed(one_by_one, counter)
-    plans: dict[float, Runs] = {}
-    for latency in latencies:
-        progress(f"{vendor}: plan at {latency * 1000:.0f} ms x{runs}")
-        faults.latency_s = latency
-        plans[latency] = Runs()
-        for _ in range(runs):
+    plans: dict[float, Runs] = {latency: Runs() for latency in latencies}
+    progress(f"{vendor}: plan at {', '.join(f'{latency * 1000:.0f}' for latency in latencies)} ms in turn x{runs}")
+    for _ in range(runs):  # the latencies in turn: a pair of runs sees the same load (ReadFigures.waiting)
+        for latency in latencies:
+            faults.latency_s = latency
+            fresh()
             plans[latency].record(*timed(plan, counter))
+    for latency, runs_at in plans.items():
+        progress(f"{vendor}: plan at {latency * 1000:.0f} ms took {', '.join(f'{t:.2f}' for t in runs_at.seconds)} s")
     progress(f"{vendor}: plan heap (tracemalloc) x{runs}")
     faults.latency_s = 0.0
     heap = statistics.median(heap_peak_mb(plan) for _ in range(runs))
@@ -204,8 +218,8 @@ def apply_once(root: Path, target: str, faults: Latency, counter: Counter, laten
         def do_apply() -> None:
             reports.append(apply_plan(plan, provider, journal))
 
-        def do_verify() -> None:
-            reports.append(verify(reports[-1], provider.fetch(kinds_of(compiled, provider))))
+        def do_verify() -> None:  # as `crmconf apply` does: what the applied changes touch
+            reports.append(reread(reports[-1], provider, kinds_of(compiled, provider)))
 
         def do_record() -> None:
             done = [r.change for r in reports[-1].results if r.outcome is Outcome.APPLIED]

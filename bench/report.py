@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bench.measure import ApplyRuns
+    from bench.measure import ApplyRuns, ReadFigures
+
+WAITING_GOAL = 1.5  # the plan's waiting at 50 ms, at most this many times the critical path
+REQUESTS_GOAL = 1.10  # requests, at most this many times the minimum
 
 
 @dataclass
@@ -16,6 +19,12 @@ class Table:
     columns: list[str]
     rows: list[list[str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # markdown paragraphs written under the table
+    # Acceptance ratios this section measured (figure, ratio, goal, met), gathered into one table at the end.
+    ratios: list[list[str]] = field(default_factory=list)
+
+    def ratio(self, figure: str, value: str, goal: str, ok: bool | None) -> None:
+        """A ratio row; `ok` None: shown to explain the others, no goal of its own."""
+        self.ratios.append([figure, value, goal, "—" if ok is None else met(ok)])
 
     def add(self, *cells: object) -> None:
         if len(cells) != len(self.columns):
@@ -78,3 +87,24 @@ def apply_rows(table: Table, label: str, expected: int, runs: Mapping[float, App
     for latency, (secs, reqs) in naive.items():
         table.add("one-by-one writes (baseline, 1 run)", f"{latency * 1000:.0f} ms", seconds(secs), reqs,
                   apply_min, pct_over(reqs, apply_min), reqs, "1x", "", "", "")
+
+
+def ratio_rows(table: Table, vendor: str, reads: ReadFigures, chain: int, minimum: int,
+               applies: Mapping[float, ApplyRuns], verify_minimum: int, applied: str) -> None:
+    """A vendor's acceptance ratios: the plan's waiting against the critical path at each latency, its
+    requests against the minimum, the verifying re-read's requests against its minimum."""
+    for latency, runs in reads.plans.items():
+        if not latency:
+            continue
+        waiting, critical = reads.waiting(latency), chain * latency
+        table.ratio(f"{vendor} plan at {latency * 1000:.0f} ms: waiting ÷ critical path",
+                    f"{waiting:.2f} s ÷ {critical:.2f} s ({chain} dependent requests) = {waiting / critical:.2f}",
+                    f"≤ {WAITING_GOAL:g}", waiting <= WAITING_GOAL * critical)
+        reqs = runs.median_requests
+        table.ratio(f"{vendor} plan at {latency * 1000:.0f} ms: requests ÷ minimum",
+                    f"{reqs} ÷ {minimum} = {reqs / minimum:.2f}", f"≤ {REQUESTS_GOAL:.2f}",
+                    reqs <= REQUESTS_GOAL * minimum)
+    for latency, ar in applies.items():
+        reqs = ar.verify.median_requests
+        table.ratio(f"{vendor} verify after applying {applied} ({latency * 1000:.0f} ms): requests ÷ minimum",
+                    f"{reqs} ÷ {verify_minimum} = {reqs / verify_minimum:.2f}", "1.00", reqs <= verify_minimum)

@@ -14,6 +14,9 @@ plan runs in-process through the engine (validate, compile, fetch, diff).
   (custom fields, which field-level security hides from describe; validation and workflow rules), and
   one Tooling query for who uses the fields the spec retypes (the org refuses a retype while a rule or
   flow uses the field), and one readMetadata of crmconf's managed record (a private static resource);
+- critical path: the first round (Composite Batch requests, listMetadata, the record, at once), the
+  managed fields read in depth (listMetadata names them), who uses the retyped field (its live type
+  comes from that read): 3 requests one after another; everything else is read alongside;
 - one per resource: a naive reader RUN through simple-salesforce: readMetadata one component per call
   (every custom field, flow, validation rule, workflow rule, business process, record type, and the
   three stage value sets), one FieldPermissions and one ObjectPermissions query per permission set, the
@@ -41,11 +44,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from crmconf_salesforce.mapping import FAMILIES, SPEC_TYPES, custom_api_name, is_standard
+from crmconf_salesforce.mapping import FAMILIES, FLOW_PREFIX, SPEC_TYPES, custom_api_name, is_standard
 from crmconf_salesforce.mapping import OBJECTS as SF_OBJECTS
 
 from bench.measure import REPEAT, ApplyRuns, Runs, apply_once, measure_reads, progress, timed
-from bench.report import Table, apply_rows, megabytes, met, pct_over, seconds, times_fewer
+from bench.report import Table, apply_rows, megabytes, met, pct_over, ratio_rows, seconds, times_fewer
 from bench.workspace_gen import new_fields
 from crmconf.engine.changes import Plan
 from crmconf.engine.plan import make_plan
@@ -148,7 +151,16 @@ def _minimum(emu: SalesforceEmulator, root: Path) -> dict[str, int]:
             + _pages(len(emu.records("FieldPermissions"))) + _pages(len(emu.records("ObjectPermissions")))
             + sum(_pages(rows) for k, rows in queries.items() if "permissions" not in k))
     one_by_one = components + 3 + len(sets) + len(queries) + len(OBJECTS)
-    return {"minimum": bundled, "composite_only": composite_only + extra + metadata + uses,
+    # The critical path: the first round (the Composite Batch requests, listMetadata, the record: at once),
+    # then what needs its answers: a query's further pages; the managed fields read in depth (named by
+    # listMetadata), then the global value sets they name and who uses the fields the spec retypes (the
+    # live type comes from the read); the processes' stage lists (named by the first query); the flows
+    # crmconf compiled (named by FlowDefinitionView); the workflow rules (named by listMetadata).
+    global_sets = any((live[n].get("valueSet") or {}).get("valueSetName") for n in managed_fields)
+    compiled_flows = any(str(n).lower().startswith(FLOW_PREFIX.lower()) for n in emu.metadata("Flow"))
+    chain = max(max(_pages(rows) for rows in queries.values()),
+                2 + int(global_sets) + int(bool(retyped)), 2, 1 + int(compiled_flows), 1 + int(workflow_rules > 0))
+    return {"minimum": bundled, "chain": chain, "composite_only": composite_only + extra + metadata + uses,
             "unbundled": first + extra + metadata + uses, "full": full, "one_by_one": one_by_one,
             "retyped": len(retyped), "managed_fields": len(managed_fields)}
 
@@ -320,6 +332,8 @@ def run(*, baseline_latencies: tuple[float, ...] = LATENCIES) -> Table:
             naive[latency] = write_one_by_one(emu, changes, latency)
         apply_rows(table, f"apply {NEW_FIELDS} new custom fields", NEW_FIELDS, apply_runs, naive,
                    (apply_min, verify_min, RECORD_WRITE), apply_heap)
+        ratio_rows(table, "Salesforce", reads, figures["chain"], minimum, apply_runs, verify_min,
+                   f"{NEW_FIELDS} custom fields")
         counts = {t: len(emu.metadata(t)) for t in ("CustomField", "Flow", "PermissionSet")}
         field_permissions = len(emu.records("FieldPermissions"))
     table.notes = [

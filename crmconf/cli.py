@@ -229,6 +229,7 @@ def _register_extensions() -> None:
 
     for name in (
         "crmconf.commands.governance_cli",
+        "crmconf.commands.health_cli",
         "crmconf.commands.import_cli",
         "crmconf.commands.tracking_cli",
         "crmconf.commands.council_cli",

@@ -18,7 +18,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from crmconf.cli import run
@@ -26,6 +26,9 @@ from crmconf.cli import run
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = ".demo"
 DEMO_DATE = date(2026, 11, 23)  # the example's clock (README, "A five-minute tour")
+# When demo/seed-org.json was recorded: health measures the seed org as of then, so the story (and its
+# stale deals and weekly activity) does not drift with the calendar.
+DEMO_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 STAGE_STEPS = [
     f"pipeline.{p}:stage-requirements" for p in ("new_business", "renewals", "support", "lifecycle")
 ]
@@ -85,6 +88,16 @@ STEPS: list[Step] = [
     ),
     ("Drift again: none", ["drift", "-w", "specs"], {0}),
     ("The quarterly automation audit against the org", ["audit", "-w", "specs"], {0, 3}),
+    (
+        "Health, as a page for the RevOps lead: trends drawn from the runs kept in health/local.jsonl",
+        ["health", "-w", "specs", "--format", "html", "--out", "specs/health.html", "--no-history", "--fail-on", "never"],
+        {0},
+    ),
+    (
+        "Health: does the rollout work? Each KPI from the spec, counted on the org's records (exit 5: escalated)",
+        ["health", "-w", "specs"],
+        {0, 5},
+    ),
 ]
 
 
@@ -95,18 +108,21 @@ def prepare(root: Path) -> Path:
     state = scratch / "specs" / ".crmconf"
     state.mkdir()
     shutil.copyfile(root / "demo" / "seed-org.json", state / "local-org.json")
+    kept = scratch / "specs" / "health"
+    kept.mkdir()
+    shutil.copyfile(root / "demo" / "health-history.jsonl", kept / "local.jsonl")  # what the nightly job kept
     return scratch
 
 
 def main(root: Path = ROOT) -> int:
-    pinned = "CRMCONF_TODAY" not in os.environ
-    if pinned:
-        os.environ["CRMCONF_TODAY"] = DEMO_DATE.isoformat()
+    clocks = {"CRMCONF_TODAY": DEMO_DATE.isoformat(), "CRMCONF_NOW": DEMO_NOW.isoformat()}
+    pinned = [name for name in clocks if name not in os.environ]  # a clock already set wins
+    os.environ.update({name: clocks[name] for name in pinned})
     try:
         return _tour(root)
     finally:
-        if pinned:
-            del os.environ["CRMCONF_TODAY"]
+        for name in pinned:
+            del os.environ[name]
 
 
 def _tour(root: Path) -> int:
@@ -129,6 +145,7 @@ def _tour(root: Path) -> int:
                 file=sys.stderr,
             )
             return 1
+    print(f"\nThe health page is {SCRATCH}/specs/health.html; the runs are kept in {SCRATCH}/specs/health/local.jsonl.")
     print(f"\nDone. The journal of what was applied is in {SCRATCH}/specs/.crmconf/journal.jsonl.")
     return 0
 

@@ -97,7 +97,7 @@ class Access:
 
     permission: str
     concern: str  # what in the spec needs it
-    needed_for: str  # "plan", "apply", "destroy" (removing data), or "optional"
+    needed_for: str  # "plan", "apply", "destroy" (removing data), "health" (counting records), or "optional"
     granted: bool | None  # None: the vendor cannot say
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from crmconf.errors import SpecError
+from crmconf.memory import no_cycle_collection
 from crmconf.providers import spec_checks
 from crmconf.spec.checks import run_checks
 from crmconf.spec.diagnostics import Diagnostic
@@ -25,11 +26,12 @@ class Validated:
 
 def validate(root: Path, today: date) -> tuple[Validated | None, list[Diagnostic], Sources]:
     """(result, every diagnostic, sources); result is None when any error was found."""
-    workspace = load_workspace(root)
-    diagnostics = list(workspace.diagnostics)
-    if workspace.spec is not None:
-        diagnostics.extend(run_checks(workspace.spec, workspace.sources, today))
-        diagnostics.extend(spec_checks(workspace.spec, workspace.sources))
+    with no_cycle_collection():  # millions of objects for a large workspace, none of them cyclic
+        workspace = load_workspace(root)
+        diagnostics = list(workspace.diagnostics)
+        if workspace.spec is not None:
+            diagnostics.extend(run_checks(workspace.spec, workspace.sources, today))
+            diagnostics.extend(spec_checks(workspace.spec, workspace.sources))
     if workspace.spec is None or any(d.is_error for d in diagnostics):
         return None, diagnostics, workspace.sources
     result = Validated(root, workspace.spec, workspace.sources, tuple(diagnostics), workspace.digest)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from crmconf import address as addr
 from crmconf.audit.model import VERDICT_ORDER, AuditReport, AuditRow, LiveStatus, Verdict
+from crmconf.audit.runs import RunCounts
 from crmconf.engine.native import automation_address
 from crmconf.engine.resource import LiveObject, Snapshot
 from crmconf.spec.checks.inventory import next_review
@@ -26,6 +27,8 @@ class _Live:
     provider: str | None
     users: Mapping[str, bool] | None  # e-mail (lower case) -> active; None when the provider knows no users
     automations: Mapping[str, LiveObject]
+    runs: RunCounts | None = None  # what the provider's `run_counts` hook counted (crmconf/audit/runs.py)
+    verified_until: datetime | None = None  # when crmconf's latest verified apply to the target ended
 
 
 def compute(
@@ -36,11 +39,14 @@ def compute(
     provider: str | None = None,
     target: str | None = None,
     sources: Sources | None = None,
+    runs: RunCounts | None = None,
+    runs_days: int | None = None,
+    verified_until: datetime | None = None,
 ) -> AuditReport:
     """Offline when `snapshot` is None: nothing is known live, so no missing/orphan/changed/owner verdicts."""
     policies = spec.config.policies
     soon = parse_duration(policies.review_due_soon)
-    live = _Live(snapshot, provider, _users(snapshot), _live_automations(snapshot))
+    live = _Live(snapshot, provider, _users(snapshot), _live_automations(snapshot), runs, verified_until)
     rows: list[AuditRow] = []
     claimed: set[str] = set()
     latest = {r.automation: (r.by, r.decision, r.note) for r in sorted(spec.reviews, key=lambda r: r.on)}
@@ -68,7 +74,16 @@ def compute(
         fail_on=tuple(Verdict(v) for v in policies.audit_fail_on),
         rows=tuple(rows),
         users_known=live.users is not None,
+        runs_note=runs.note if runs is not None else None,
+        runs_days=runs_days if runs is not None else None,
     )
+
+
+def spec_automations(spec: Spec, snapshot: Snapshot, provider: str) -> list[LiveObject]:
+    """The live automations the spec names (compiled or bound): the only ones whose runs are asked for."""
+    live = _live_automations(snapshot)
+    addresses = (automation_address(a, provider) for a in spec.automations)
+    return [live[a] for a in dict.fromkeys(addresses) if a is not None and a in live]
 
 
 def _users(snapshot: Snapshot | None) -> Mapping[str, bool] | None:
@@ -107,7 +122,7 @@ def _inventory_row(
     if a.owner is None or owner_active is False:
         found.add(Verdict.UNOWNED)
     obj = live.automations.get(address) if address is not None else None
-    runs, failed = _runs(obj)
+    runs, failed, runs_unknown = _runs(obj, live.runs)
     found |= _run_verdicts(obj, runs, failed, failing_percent)
     status = LiveStatus.UNKNOWN
     updated_at, updated_by = None, None
@@ -121,7 +136,7 @@ def _inventory_row(
             # an automation that is exactly what crmconf last wrote from the (reviewed) spec was not
             # changed outside it (providers say so with `updated_by: crmconf`, docs/provider-contract.md).
             if (updated_at is not None and a.reviewed is not None and updated_at.date() > a.reviewed
-                    and updated_by != CRMCONF_WRITER):
+                    and updated_by != CRMCONF_WRITER and not _left_by_crmconf(a, updated_at, live.verified_until)):
                 found.add(Verdict.CHANGED)
     return AuditRow(
         name=a.name,
@@ -141,8 +156,20 @@ def _inventory_row(
         source=location,
         runs=runs,
         failed_runs=failed,
+        runs_unknown=runs_unknown,
         last_review=last_review,
     )
+
+
+def _left_by_crmconf(a: Automation, updated_at: datetime, verified_until: datetime | None) -> bool:
+    """Last changed no later than a verified apply: that apply read the automation back exactly as the (reviewed)
+    spec compiles it, so whatever changed it before was brought to the spec, by crmconf. Only for automations
+    crmconf compiles: a bound one is compared on status and description alone, so a hand edit of the rest
+    would survive a verified apply. The vendor's clock and the applier's are compared, to the second."""
+    if a.binds is not None or verified_until is None:
+        return False
+    at = updated_at if updated_at.tzinfo else updated_at.replace(tzinfo=UTC)
+    return at.replace(microsecond=0) <= verified_until
 
 
 def _orphan_row(obj: LiveObject) -> AuditRow:
@@ -194,11 +221,22 @@ def _str(value: object) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def _runs(obj: LiveObject | None) -> tuple[int | None, int | None]:
-    """What the vendor counted (docs/provider-contract.md: usage `runs` and `failed_runs`), or None."""
-    if obj is None or "runs" not in obj.usage:
-        return None, None
-    return int(obj.usage["runs"]), int(obj.usage.get("failed_runs", 0))
+def _runs(obj: LiveObject | None, counted: RunCounts | None) -> tuple[int | None, int | None, str | None]:
+    """(runs, failed, why unknown): from the provider's run_counts hook, else what `fetch` reported as
+    usage `runs` / `failed_runs` (docs/provider-contract.md), else unknown. A count of failures the vendor
+    does not keep stays None: it is never read as zero."""
+    if obj is None:
+        return None, None, None
+    if counted is not None:
+        if obj.address in counted.counts:
+            c = counted.counts[obj.address]
+            return c.runs, c.failed, None
+        if obj.address in counted.unknown:
+            return None, None, counted.unknown[obj.address]
+    if "runs" not in obj.usage:
+        return None, None, counted.note if counted is not None else None
+    failed = obj.usage.get("failed_runs")
+    return int(obj.usage["runs"]), None if failed is None else int(failed), None
 
 
 def _run_verdicts(obj: LiveObject | None, runs: int | None, failed: int | None, percent: int) -> set[Verdict]:

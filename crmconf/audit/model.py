@@ -66,7 +66,8 @@ class AuditRow:
     verdicts: tuple[Verdict, ...]  # never empty: (Verdict.OK,) when there is nothing to say
     source: Location | None = None  # where the inventory entry is written
     runs: int | None = None  # runs the vendor counted in its window (None: it does not count them)
-    failed_runs: int | None = None
+    failed_runs: int | None = None  # None: not counted (the vendor keeps no failures, or runs are unknown)
+    runs_unknown: str | None = None  # why runs could not be counted, where the provider said so
     last_review: tuple[str, str, str | None] | None = None  # (by, decision, note) of the latest in reviews
 
     @property
@@ -84,6 +85,8 @@ class AuditReport:
     fail_on: tuple[Verdict, ...]
     rows: tuple[AuditRow, ...]
     users_known: bool  # whether owner_active could be decided at all
+    runs_note: str | None = None  # why runs are unknown for the whole target (a permission the credentials lack)
+    runs_days: int | None = None  # the window runs were counted over, when a provider counted them
 
     @property
     def counts(self) -> dict[Verdict, int]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from crmconf.commands import interrupts, locking, record
-from crmconf.engine.apply import Outcome, Report, Result, apply_plan, refuse_destroy, verify_by_reading
+from crmconf.engine.apply import Outcome, Report, Result, apply_plan, refuse_destroy, reread
 from crmconf.engine.changes import Plan
 from crmconf.engine.journal import Journal
 from crmconf.engine.plan import assert_fresh, change_to_dict, kinds_of, load_plan, make_plan
@@ -140,14 +140,15 @@ def _execute(
             journal.end(_counts(report), verified=False, interrupted=report.interrupted)
             console.err(_interrupted(report))
             return EXIT_INTERRUPTED
-        report = verify_by_reading(report, lambda: provider.fetch(kinds))
+        report = reread(report, provider, kinds)  # what the applied changes touch, of what the plan read
         journal.end(_counts(report), verified=report.verified)
-    console.err(_summary(report))
-    applied = [r.change for r in report.results if r.outcome is Outcome.APPLIED]
-    recorded = compiled is None or record.write(ws, plan, provider, compiled, applied, console)
-    if compiled is not None:  # the command's own run (callers without a compile keep no records)
-        hooks.record(ws, ws.root, plan.target, provider, verified=report.ok,
-                     changes=report.count(Outcome.APPLIED), console=console)
+        console.err(_summary(report))
+        applied = [r.change for r in report.results if r.outcome is Outcome.APPLIED]
+        # Still within the signal handlers: the record is part of the run, a signal now waits for it.
+        recorded = compiled is None or record.write(ws, plan, provider, compiled, applied, console)
+        if compiled is not None:  # the command's own run (callers without a compile keep no records)
+            hooks.record(ws, ws.root, plan.target, provider, verified=report.ok,
+                         changes=report.count(Outcome.APPLIED), console=console)
     return 0 if report.ok and recorded else 1
 
 

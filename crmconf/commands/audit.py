@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
 
 from crmconf import files, redact
-from crmconf.audit.compute import compute
+from crmconf.audit.compute import compute, spec_automations
 from crmconf.audit.model import AuditReport
+from crmconf.audit.runs import Window, counted
 from crmconf.commands import audit_owners
-from crmconf.errors import UsageError
+from crmconf.errors import CrmconfError, UsageError
+from crmconf.promotion import releases
+from crmconf.promotion.store import store_of
 from crmconf.providers import Support, opened
 from crmconf.render import audit_csv, audit_html, audit_json, audit_markdown, audit_text
-from crmconf.spec.model import Spec
+from crmconf.spec.model import Spec, parse_duration
 from crmconf.ui import Console, safe
 from crmconf.validation import Validated, require_valid
 
@@ -42,9 +45,34 @@ def _report(ws: Validated, root: Path, *, target: str | None, offline: bool, as_
                 f"provider {provider.name} cannot read automations; audit with --offline instead"
             )
         snapshot = provider.fetch(frozenset({"automation"}))
+        # Runs over the review interval: what an automation did since it was last due for review.
+        window = Window.ending(as_of, parse_duration(ws.spec.config.policies.automation_review_every))
+        runs = counted(provider, spec_automations(ws.spec, snapshot, provider.name), window)
         return compute(
-            ws.spec, as_of=as_of, snapshot=snapshot, provider=provider.name, target=name, sources=ws.sources
+            ws.spec, as_of=as_of, snapshot=snapshot, provider=provider.name, target=name, sources=ws.sources,
+            runs=runs, runs_days=window.days,
+            # Only where the automations cannot say crmconf wrote them (docs/provider-contract.md, Automations).
+            verified_until=last_verified_apply(provider, root, name) if getattr(provider, "writes_unmarked", False)
+            else None,
         )
+
+
+def last_verified_apply(provider: object, root: Path, target: str) -> datetime | None:
+    """When crmconf's latest verified apply to the target ended, from the release log in the target's state
+    store (crmconf.promotion.releases); None when there is none or it cannot be read (then nothing is excused)."""
+    try:
+        log = releases.read(store_of(provider, root, target))
+    except CrmconfError:
+        return None
+    times = []
+    for r in log:
+        try:
+            at = datetime.fromisoformat(r.applied_at) if r.verified else None
+        except ValueError:
+            at = None
+        if at is not None:
+            times.append(at if at.tzinfo else at.replace(tzinfo=UTC))
+    return max(times, default=None)
 
 
 def render(report: AuditReport, fmt: str, *, color: bool) -> bytes:

@@ -7,7 +7,7 @@ what was not sent is journaled not-attempted and the report says the run was int
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -249,6 +249,28 @@ def verify(report: Report, snapshot: Snapshot) -> Report:
         elif live is None or any(not same(live.attrs.get(k), v) for k, v in (r.change.after or {}).items()):
             unverified.append(r.change.address)
     return Report(report.results, tuple(unverified), report.stopped)
+
+
+def reread_kinds(report: Report, provider: Provider) -> frozenset[str]:
+    """What a verifying re-read reads: the kinds of the applied changes, and the kinds their reading
+    depends on, as the provider says (its optional `read_depends`: kind -> kinds; a HubSpot workflow names
+    stages and properties, so it is read with them). Empty when nothing was applied: nothing to re-read."""
+    depends: Mapping[str, Iterable[str]] = getattr(provider, "read_depends", {})
+    kinds = {r.change.kind for r in report.results if r.outcome is Outcome.APPLIED}
+    todo = list(kinds)
+    while todo:
+        for kind in depends.get(todo.pop(), ()):
+            if kind not in kinds:
+                kinds.add(kind)
+                todo.append(kind)
+    return frozenset(kinds)
+
+
+def reread(report: Report, provider: Provider, within: frozenset[str] = frozenset()) -> Report:
+    """`verify_by_reading` of what the applied changes touch (reread_kinds), not of every kind the plan
+    read (`within`, when given, bounds it)."""
+    kinds = reread_kinds(report, provider) & within if within else reread_kinds(report, provider)
+    return verify_by_reading(report, lambda: provider.fetch(kinds)) if kinds else report
 
 
 def verify_by_reading(report: Report, read: Callable[[], Snapshot]) -> Report:

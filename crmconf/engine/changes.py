@@ -22,14 +22,14 @@ class Action(StrEnum):
 SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.REPLACE: "-/+"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AttrChange:
     name: str
     before: JSON
     after: JSON
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     address: str
     kind: str
@@ -55,7 +55,7 @@ class Change:
             object.__setattr__(self, "after", freeze(self.after))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unmanaged:
     address: str
     kind: str

@@ -16,6 +16,7 @@ from crmconf.engine import (
     live_checks,
     managed,
     plan_extras,
+    pool,
     recovery,
     saved,
     steps,
@@ -26,6 +27,7 @@ from crmconf.engine.diff import diff
 from crmconf.engine.resource import Compiled, ManualStep, Snapshot
 from crmconf.engine.state import StateStore, store_for
 from crmconf.errors import StalePlanError, UsageError
+from crmconf.memory import no_cycle_collection
 from crmconf.promotion import overrides, pilots
 from crmconf.providers import Provider
 from crmconf.spec.diagnostics import Diagnostic, Location, Severity
@@ -39,6 +41,7 @@ def kinds_of(compiled: Compiled, provider: Provider) -> frozenset[str]:
     return frozenset(declared) if declared else frozenset(r.kind for r in compiled.resources)
 
 
+@no_cycle_collection()  # a large plan builds as many objects as its workspace (crmconf.memory)
 def make_plan(ws: Validated, target: str, provider: Provider, *,
               settle_guard: recovery.Guard | None = None) -> tuple[Plan, Compiled, Snapshot]:
     """`settle_guard`: held while an apply cut short is re-read (the target's lock); None when the
@@ -47,15 +50,27 @@ def make_plan(ws: Validated, target: str, provider: Provider, *,
     kinds = kinds_of(compiled, provider)
     kinds = kinds | steps.check_kinds(compiled.manual) if kinds else kinds  # what the steps' checks read
     settled, reread = _recover(ws.root, target, provider, kinds, settle_guard)  # an apply cut short first
-    snapshot = reread if reread is not None else provider.fetch(kinds)
     store = store_for(provider, ws.root, target)
-    record = managed.read(store, target)
+    snapshot, record = _read(provider, kinds, reread, store, target)
     missing = record.kinds - snapshot.kinds
     if snapshot.kinds and missing:  # the spec dropped every object of a kind crmconf manages: read those too
         snapshot = plan_extras.merge(snapshot, provider.fetch(frozenset(missing)))
     plan = plan_from(ws, target, provider.name, compiled, snapshot, record=record, store=store)
     refused = tuple(pilots.unsupported(ws.spec, ws.sources, provider))  # never a pilot that reaches everyone
     return replace(plan, diagnostics=(*settled, *plan.diagnostics, *refused)), compiled, snapshot
+
+
+def _read(
+    provider: Provider, kinds: frozenset[str], reread: Snapshot | None, store: StateStore, target: str
+) -> tuple[Snapshot, managed.ManagedRecord]:
+    """The live state and the managed record: independent reads, at once when the provider reads
+    concurrently (its optional `read_concurrency`, crmconf.engine.pool), else one after the other."""
+    if reread is not None:
+        return reread, managed.read(store, target)
+    workers = 2 if int(getattr(provider, "read_concurrency", 1)) > 1 else 1
+    snapshot, record = pool.together(lambda: provider.fetch(kinds), lambda: managed.read(store, target),
+                                     workers=workers)
+    return snapshot, record
 
 
 def _recover(

@@ -63,7 +63,7 @@ def cells(row: AuditRow) -> dict[str, str]:
 
 def runs(row: AuditRow) -> str:
     if row.runs is None:
-        return ""
+        return "unknown" if row.runs_unknown else ""
     return f"{row.runs}" + (f" ({row.failed_runs} failed)" if row.failed_runs else "")
 
 
@@ -101,6 +101,12 @@ def notes(report: AuditReport) -> list[str]:
         out.append(
             f"the provider reports no users, so owners are checked for presence only ({report.provider})"
         )
+    if report.runs_days is not None:
+        out.append(f"runs are counted over the {report.runs_days} days up to {report.as_of.isoformat()}")
+    if report.runs_note:
+        out.append(f"runs unknown on {report.provider}: {report.runs_note}; unused and failing were not checked")
+    unknown = sorted({r.runs_unknown for r in report.rows if r.runs_unknown and r.runs_unknown != report.runs_note})
+    out.extend(f"runs unknown for some automations: {why}" for why in unknown)
     return out
 
 

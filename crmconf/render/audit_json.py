@@ -22,6 +22,7 @@ def row_dict(row: AuditRow) -> dict[str, Any]:
         "purpose": row.purpose,
         "runs": row.runs,
         "failed_runs": row.failed_runs,
+        "runs_unknown": row.runs_unknown,
         "last_review": (
             dict(zip(("by", "decision", "note"), row.last_review, strict=True)) if row.last_review else None
         ),
@@ -44,6 +45,8 @@ def to_dict(report: AuditReport) -> dict[str, Any]:
         "target": report.target,
         "provider": report.provider,
         "users_known": report.users_known,
+        "runs_note": report.runs_note,
+        "runs_days": report.runs_days,
         "review_due_soon_days": report.review_due_soon_days,
         "fail_on": [v.value for v in report.fail_on],
         "failed": report.failed,

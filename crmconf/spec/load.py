@@ -20,8 +20,10 @@ from typing import Any
 from ruamel.yaml.cyaml import CSafeLoader
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
+    AliasEvent,
     MappingEndEvent,
     MappingStartEvent,
+    ScalarEvent,
     SequenceEndEvent,
     SequenceStartEvent,
     StreamEndEvent,
@@ -45,29 +47,61 @@ CONFIG_NAMES = ("crmconf.yaml", "crmconf.yml")
 Path_ = tuple[str | int, ...]
 
 
+_BITS = 25  # a line or a column below 2**25: a file is at most 16 MB
+_MARK = (1 << (2 * _BITS + 1)) - 1  # one position: (line << _BITS | column) + 1, 0 when there is none
+
+
+def _mark(line: int, column: int) -> int:
+    return (line << _BITS | column) + 1
+
+
 @dataclass
 class SourceFile:
-    """One parsed file: its data, and where each value (and each mapping key) starts."""
+    """One parsed file: its data, and where each value (and each mapping key) starts.
+
+    `spots` maps a path to both positions packed in one int (the key's in the high bits, 0 for a list
+    item or the root; the value's in the low bits, see `_mark`): a 50,000-field workspace has millions
+    of paths, and one int a path instead of two tables of (line, column) tuples halves what they hold."""
 
     name: str
     text: str
-    data: Any
-    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    _data: Any
+    spots: dict[Path_, int] = field(default_factory=dict)
+    _dropped: bool = False
+
+    @property
+    def data(self) -> Any:
+        """The file's plain data; read again from its text when it was let go (`let_go`)."""
+        if self._dropped:
+            self._data, self._dropped = parse_text(self.text, self.name)._data, False
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data, self._dropped = value, False
+
+    def let_go(self) -> None:
+        """Free the plain data once the spec is built from it (a large workspace holds it twice
+        otherwise); the few commands that read a file's data again (import, done) parse it anew."""
+        self._data, self._dropped = None, True
+
+    def position(self, path: Path_, *, key: bool = False) -> tuple[int, int] | None:
+        """(line, column), 0-based, of the value at `path` (or of its key), if it is written there."""
+        spot = self.spots.get(path, 0)
+        mark = spot >> (2 * _BITS + 1) if key else spot & _MARK
+        if not mark:
+            return None
+        return (mark - 1) >> _BITS, (mark - 1) & ((1 << _BITS) - 1)
 
     def locate(self, path: Path_, *, key: bool = False) -> Location:
         """The position of `path`, or of its nearest located ancestor (pydantic may point past data)."""
-        table = self.keys if key else self.values
         probe = tuple(path)
         while probe:
-            if probe in table:
-                line, col = table[probe]
-                return Location(self.name, line + 1, col + 1)
-            if not key and probe in self.keys:
-                line, col = self.keys[probe]
-                return Location(self.name, line + 1, col + 1)
+            found = self.position(probe, key=key) or (None if key else self.position(probe, key=True))
+            if found is not None:
+                return Location(self.name, found[0] + 1, found[1] + 1)
             probe = probe[:-1]
-        line, col = self.values.get((), (0, 0))
+        line, col = self.position(()) or (0, 0)
         return Location(self.name, line + 1, col + 1)
 
     def line(self, number: int) -> str:
@@ -132,11 +166,13 @@ def parse_text(text: str, name: str) -> SourceFile:
                 hint="add a section (terminology, fields, pipelines, automations, permissions) or delete it",
             )
         )
-    if len(text) > SAFE_TO_COMPOSE:
-        _check_depth(text, name)
+    counted = _check_depth(text, name) if len(text) > SAFE_TO_COMPOSE else None
     root = _compose(text, name)
     source = SourceFile(name, text, None)
-    _check_size(root, name)
+    if counted is None or counted > MAX_NODES:
+        # Without an alias the tree is as large as the nodes the event pass counted: only a file with
+        # aliases (or with that many nodes) needs walking to know what expanding them makes.
+        _check_size(root, name)
     with warnings.catch_warnings():  # ruamel warns on stderr about YAML 1.1 number spellings: not for users
         warnings.simplefilter("ignore")
         source.data = _Builder(source).build(root, (), 0)
@@ -219,14 +255,21 @@ _OPEN = (MappingStartEvent, SequenceStartEvent)
 _CLOSE = (MappingEndEvent, SequenceEndEvent)
 
 
-def _check_depth(text: str, name: str) -> None:
+def _check_depth(text: str, name: str) -> int:
+    """Refuse nesting deeper than MAX_DEPTH; the number of nodes, or more than MAX_NODES when the text
+    holds an alias (its expansion is not counted here)."""
     loader = CSafeLoader(text)
-    depth = 0
+    depth = nodes = 0
     try:
         while (event := loader.get_event()) is not None:
             kind = type(event)
+            if kind is ScalarEvent:
+                nodes += 1
+            elif kind is AliasEvent:
+                nodes = MAX_NODES + 1
             if kind in _OPEN:
                 depth += 1
+                nodes += 1
                 if depth > MAX_DEPTH:
                     mark = event.start_mark
                     raise LoadError(
@@ -242,9 +285,10 @@ def _check_depth(text: str, name: str) -> None:
             elif kind is StreamEndEvent:
                 break
     except YAMLError:
-        pass  # composing reports syntax errors with their location
+        return MAX_NODES + 1  # composing reports syntax errors with their location; nothing counted
     finally:
         loader.dispose()
+    return nodes
 
 
 def _syntax_diagnostic(exc: MarkedYAMLError, text: str, name: str) -> Diagnostic:
@@ -307,7 +351,10 @@ class _Builder:
     def build(self, node: Node, path: Path_, depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise LoadError(error("L108", f"nesting deeper than {MAX_DEPTH} levels", self._loc(node)))
-        self.source.values.setdefault(path, (node.start_mark.line, node.start_mark.column))
+        spots = self.source.spots
+        spot = spots.get(path, 0)
+        if not spot & _MARK:  # the first value written there (a merge key builds a path more than once)
+            spots[path] = spot | _mark(node.start_mark.line, node.start_mark.column)
         if isinstance(node, MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, SequenceNode):
@@ -323,8 +370,9 @@ class _Builder:
                 merged.update(self._merge_source(value_node, path, depth))
                 continue
             key = self._key(key_node)
+            sub = (*path, key)
             if key in result:
-                first = self.source.keys[(*path, key)]
+                first = self.source.position(sub, key=True) or (0, 0)
                 raise LoadError(
                     error(
                         "L104",
@@ -334,8 +382,8 @@ class _Builder:
                         related=(Location(self.source.name, first[0] + 1, first[1] + 1),),
                     )
                 )
-            self.source.keys[(*path, key)] = (key_node.start_mark.line, key_node.start_mark.column)
-            result[key] = self.build(value_node, (*path, key), depth + 1)
+            self.source.spots[sub] = _mark(key_node.start_mark.line, key_node.start_mark.column) << (2 * _BITS + 1)
+            result[key] = self.build(value_node, sub, depth + 1)
         return {**{k: v for k, v in merged.items() if k not in result}, **result}
 
     def _merge_source(self, node: Node, path: Path_, depth: int) -> dict[str, Any]:

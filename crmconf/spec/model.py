@@ -521,6 +521,150 @@ class StepRecord(Strict):
     note: Text | None = None
 
 
+# --- health: whether the rollout works, measured on the live records ----------------------------
+
+
+
+def _share(value: Any) -> Any:
+    """0.95 or 95 for a share is a guess crmconf will not make: the spec says 95%."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"write a share of records with a percent sign, like 95% (not {value})")
+    return value
+
+
+# A share of records, written as people write it: "95%", "99.5%".
+Percent = Annotated[
+    str,
+    BeforeValidator(_share, json_schema_input_type=str),
+    StringConstraints(pattern=r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)%$"),
+]
+_SHARE = re.compile(r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)%$")
+
+
+def _goal(value: Any) -> Any:
+    """A count KPI's target: a number of records (`0`) or a share of them (`2%`)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100_000_000:
+        return value
+    if isinstance(value, str) and _SHARE.match(value):
+        return value
+    raise ValueError(f"a target is a number of records, like 0, or a share of them, like 2% (not {value!r})")
+
+
+# A count KPI's target: at most this many records, or at most this share of them.
+CountTarget = Annotated[
+    int | str,
+    BeforeValidator(_goal, json_schema_input_type=Annotated[int, Field(ge=0, le=100_000_000)]
+                    | Annotated[str, StringConstraints(pattern=_SHARE.pattern)]),
+]
+
+
+def _kpi_switch(value: Any) -> Any:
+    """`stale_deals: false` turns a KPI off; `true` keeps its defaults."""
+    if isinstance(value, bool):
+        return {} if value else {"enabled": False}
+    return value
+
+
+class Kpi(Strict):
+    """What every KPI of the `health` section takes besides its own keys."""
+
+    enabled: bool = True
+    escalate_after: Interval | None = None  # default: health.escalate_after
+    notify: tuple[Team, ...] = ()  # teams told when it escalates, besides the owners of what is below target
+
+
+class RequiredFieldCompletion(Kpi):
+    """The share of records in each stage that hold every field the stage `require`s."""
+
+    target: Percent = "95%"
+
+
+class StaleDeals(Kpi):
+    """Open deals sitting in one stage longer than `after` (default: the pipeline's stale_in_stage rule)."""
+
+    target: CountTarget = 0
+    after: Interval | None = None
+
+
+class OffListValues(Kpi):
+    """Records whose picklist value is not one of the field's `options`."""
+
+    target: CountTarget = 0
+    fields: tuple[FieldRef, ...] | None = None  # default: every picklist field of the spec
+
+
+class LeadSourceCoverage(Kpi):
+    """The share of records that say where they came from."""
+
+    target: Percent = "95%"
+    field: Ident = "lead_source"
+    objects: tuple[ObjectName, ...] | None = None  # default: every object whose spec declares `field`
+
+
+class OwnerCoverage(Kpi):
+    """The share of records owned by an active user."""
+
+    target: Percent = "100%"
+    objects: tuple[ObjectName, ...] | None = None  # default: every object the spec has fields or pipelines on
+
+
+class Duplicates(Kpi):
+    """Records that repeat an earlier record's dedup key (the same value, ignoring case)."""
+
+    target: CountTarget = 0
+    keys: tuple[FieldRef, ...] | None = None  # default: every `unique` field, contact.email, company.domain
+
+
+class ActivityPerUser(Kpi):
+    """Activities (calls, e-mails, meetings, tasks, notes) each owner logged in the last `per`."""
+
+    target: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 5
+    per: Interval = "1w"
+
+
+# Each KPI also takes `true` (its defaults) or `false` (off).
+RequiredFieldCompletionSetting = Annotated[
+    RequiredFieldCompletion, BeforeValidator(_kpi_switch, json_schema_input_type=bool | RequiredFieldCompletion)
+]
+StaleDealsSetting = Annotated[
+    StaleDeals, BeforeValidator(_kpi_switch, json_schema_input_type=bool | StaleDeals)
+]
+OffListValuesSetting = Annotated[
+    OffListValues, BeforeValidator(_kpi_switch, json_schema_input_type=bool | OffListValues)
+]
+LeadSourceCoverageSetting = Annotated[
+    LeadSourceCoverage, BeforeValidator(_kpi_switch, json_schema_input_type=bool | LeadSourceCoverage)
+]
+OwnerCoverageSetting = Annotated[
+    OwnerCoverage, BeforeValidator(_kpi_switch, json_schema_input_type=bool | OwnerCoverage)
+]
+DuplicatesSetting = Annotated[
+    Duplicates, BeforeValidator(_kpi_switch, json_schema_input_type=bool | Duplicates)
+]
+ActivityPerUserSetting = Annotated[
+    ActivityPerUser, BeforeValidator(_kpi_switch, json_schema_input_type=bool | ActivityPerUser)
+]
+
+
+class Health(Strict):
+    """How `crmconf health` measures the rollout: each KPI's target and when it escalates."""
+
+    escalate_after: Interval = "14d"
+    notify: tuple[Team, ...] = ()
+    by_owner: bool = True
+    required_field_completion: RequiredFieldCompletionSetting = Field(default_factory=RequiredFieldCompletion)
+    stale_deals: StaleDealsSetting = Field(default_factory=StaleDeals)
+    off_list_values: OffListValuesSetting = Field(default_factory=OffListValues)
+    lead_source_coverage: LeadSourceCoverageSetting = Field(default_factory=LeadSourceCoverage)
+    owner_coverage: OwnerCoverageSetting = Field(default_factory=OwnerCoverage)
+    duplicates: DuplicatesSetting = Field(default_factory=Duplicates)
+    activity_per_user: ActivityPerUserSetting = Field(default_factory=ActivityPerUser)
+
+
+# The health section, added here so the section list above stays as other work edits it.
+SECTIONS = (*SECTIONS, "health")  # type: ignore[assignment]
+
+
 # --- files and the merged workspace -------------------------------------------------------------
 
 
@@ -535,6 +679,7 @@ class SectionFile(Strict):
     manual_steps: tuple[StepRecord, ...] = ()
     teams: tuple[TeamSpec, ...] = ()
     reviews: tuple[ReviewRecord, ...] = ()
+    health: Health | None = None
 
 
 class ConfigFile(SectionFile, WorkspaceConfig):
@@ -553,6 +698,7 @@ class Spec(Strict):
     manual_steps: tuple[StepRecord, ...] = ()
     teams: tuple[TeamSpec, ...] = ()
     reviews: tuple[ReviewRecord, ...] = ()
+    health: Health = Field(default_factory=Health)
 
     def field(self, obj: str, name: str) -> FieldSpec | None:
         return next((f for f in self.fields.get(obj, ()) if f.name == name), None)  # type: ignore[call-overload]

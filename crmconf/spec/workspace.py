@@ -111,6 +111,7 @@ def load_workspace(root: Path) -> Workspace:
         model = _validate_file(source, is_config=path == config_path, diagnostics=diagnostics)
         if model is not None:
             parsed.append((source, model))
+            source.let_go()  # the model holds what the spec needs
     spec = _merge(parsed, sources, diagnostics) if not diagnostics else None
     return Workspace(root, spec, sources, diagnostics, digest.hexdigest())
 
@@ -251,6 +252,8 @@ def _hint(err: ErrorDetails, path: Path_) -> str | None:
         pattern = (err.get("ctx") or {}).get("pattern", "")
         if "[hdw]" in str(pattern):
             return "durations look like 90d, 2w or 12h"
+        if "%" in str(pattern):
+            return "a share of records is written like 95% or 99.5% (at most 100%)"
         if "@" in str(pattern):
             return "use an e-mail address, record_owner, or team:<name>"
         if "\\." in str(pattern):
@@ -288,6 +291,7 @@ def _merge(
     fields: dict[str, list[Any]] = {}
     steps: list[Any] = []
     reviews: list[Any] = []
+    health: Any = None
     config: WorkspaceConfig | None = None
     for source, model in parsed:
         if isinstance(model, ConfigFile):
@@ -327,6 +331,8 @@ def _merge(
                 what,
             ):
                 steps.append(record)
+        if model.health is not None and _claim(sources, diagnostics, "health", source, ("health",), "the health section"):
+            health = model.health
     if diagnostics or config is None:
         return None
     return Spec.model_construct(
@@ -339,6 +345,7 @@ def _merge(
         manual_steps=tuple(steps),
         teams=tuple(merged["teams"]),
         reviews=tuple(reviews),
+        **({"health": health} if health is not None else {}),
     )
 
 

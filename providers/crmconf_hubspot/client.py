@@ -11,6 +11,12 @@ call goes through `Client.call`, which owns the policy:
   `Uncertain`, and `Client.write` reads back before deciding to send it again (nothing applied twice);
 - exponential backoff with jitter, bounded attempts; every error names HubSpot's correlationId.
 
+Every attempt takes a slot of the client's `Gate` (crmconf.engine.pool): at most `read_concurrency`
+requests in flight (a plan's reads run concurrently), within the budget HubSpot's
+`X-HubSpot-RateLimit-*` headers announce on every answer (the 10-second burst window and the daily
+allowance), every thread waiting when one is told to (429 Retry-After), and one retry budget shared
+by all threads.
+
 APIs the generated SDK 12.0.0 lacks (v4 flows, property validation rules, `dataSensitivity` listings,
 private-app token introspection) are called with the SDK's own raw request builder (the one behind
 `HubSpot.api_request`), sent through one keep-alive session with a timeout, because `api_request`
@@ -25,6 +31,7 @@ import logging
 import os
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +44,7 @@ from hubspot import HubSpot
 from hubspot.utils.requests.http_request_builder import Request
 from urllib3.util.retry import Retry
 
+from crmconf.engine.pool import Gate
 from crmconf.errors import AuthError, LimitExceededError, ProviderError, UsageError
 
 log = logging.getLogger("crmconf.hubspot")
@@ -58,6 +66,8 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                             "description": "decode responses with the client's validation on (tests)"},
         "search_per_second": {"type": "number", "exclusiveMinimum": 0,
                               "description": "CRM searches sent per second at most (HubSpot limits search on its own)"},
+        "read_concurrency": {"type": "integer", "minimum": 1, "maximum": 10,
+                             "description": "requests in flight at once at most while reading (1: one at a time)"},
         "lock_settle": {"type": "number", "minimum": 0, "maximum": 60,
                         "description": "seconds a new apply lock settles before it is read back (HubSpot has no "
                                        "conditional write), default 2"},
@@ -98,6 +108,10 @@ class Settings:
     # HubSpot's search endpoints have their own per-second limit (4 a second per token when it was raised;
     # 5 in later docs): crmconf paces its searches under it instead of meeting 429s.
     search_per_second: float = 4.0
+    # Requests in flight at once. HubSpot documents no concurrency limit, only rates (100 or 190 a
+    # 10-second burst window, by tier), which the gate keeps to from the headers; 5 at once keeps a
+    # plan's ~20 reads to a few round trips without bursting a Free portal's window on large reads.
+    read_concurrency: int = 5
     # The apply lock (crmconf_hubspot.state): how long a freshly uploaded lock file is left before its path
     # is read back to confirm this run's file is the one there (docs/provider-contract.md).
     lock_settle: float = 2.0
@@ -118,6 +132,7 @@ def parse_settings(target: str, raw: Mapping[str, Any]) -> Settings:
     return Settings(token_env=env, base_url=str(raw.get("base_url") or DEFAULT_BASE_URL).rstrip("/"),
                     timeout=float(raw.get("timeout", 30.0)), strict_decoding=bool(raw.get("strict_decoding")),
                     retry=retry, search_per_second=float(raw.get("search_per_second", 4.0)),
+                    read_concurrency=int(raw.get("read_concurrency", 5)),
                     lock_settle=float(raw.get("lock_settle", 2.0)))
 
 
@@ -198,6 +213,41 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return None
 
 
+DAY = 86_400.0
+
+
+def rate_windows(headers: Mapping[str, str] | None) -> list[tuple[str, int, float, str]]:
+    """HubSpot's rate-limit headers as gate windows (name, remaining, seconds it binds, in words).
+
+    The burst window is rolling (Max per Interval-Milliseconds): once it is used up, a tenth of it is
+    waited for to roll (as a 429 without Retry-After is), then the next answer says again. The daily
+    allowance resets at midnight in the portal's time zone, which no header says: used up, it stops
+    the run (the gate does not wait a day). The per-second headers are not used: HubSpot's usage
+    guidelines call them deprecated and no longer enforced.
+    """
+    if not headers:
+        return []
+    found: list[tuple[str, int, float, str]] = []
+    remaining, interval = headers.get("X-HubSpot-RateLimit-Remaining"), headers.get(
+        "X-HubSpot-RateLimit-Interval-Milliseconds")
+    if remaining and remaining.isdigit() and interval and interval.isdigit():
+        limit = headers.get("X-HubSpot-RateLimit-Max") or "?"
+        found.append(("burst", int(remaining), int(interval) / 10_000,
+                      f"HubSpot's burst limit ({limit} requests per {int(interval) / 1000:g} s)"))
+    daily = headers.get("X-HubSpot-RateLimit-Daily-Remaining")
+    if daily and daily.isdigit():
+        found.append(("daily", int(daily), DAY, f"HubSpot's daily limit ({headers.get('X-HubSpot-RateLimit-Daily') or '?'} requests)"))
+    return found
+
+
+def _with_headers(fn: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The generated SDK's `<name>_with_http_info` twin of an API method: the same call, answering
+    (data, status, headers), so the rate-limit headers of a successful answer are seen too."""
+    owner, name = getattr(fn, "__self__", None), getattr(fn, "__name__", "")
+    twin = getattr(owner, f"{name}_with_http_info", None) if owner is not None and name else None
+    return twin if callable(twin) else None
+
+
 def _required_scopes(body: Mapping[str, Any]) -> tuple[str, ...]:
     """The scopes a 403 names (`errors[].context.requiredGranularScopes`, any one of them grants the call)."""
     found: list[str] = []
@@ -241,6 +291,10 @@ class Client:
         self.settings = settings
         self.policy = settings.retry
         self.requests = 0  # every HTTP attempt, retries included (benchmarks and tests read it)
+        # The bounded pool, rate budget and retry budget every thread's requests share (crmconf.engine.pool).
+        self.gate = Gate(settings.read_concurrency, retries=4 * self.policy.max_attempts)
+        self._counting = threading.Lock()
+        self._building = threading.Lock()
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._token: str | None = None
@@ -248,8 +302,10 @@ class Client:
         self._apis: dict[str, Any] = {}
         self._session: requests.Session | None = None
         self._scopes: object = _UNKNOWN
+        self._asking = threading.Lock()  # one token-info request however many reads start at once
         self._clock: Callable[[], float] = time.monotonic
         self._last_search: float | None = None
+        self._searching = threading.Lock()
 
     # --- connection ---------------------------------------------------------------------------
 
@@ -265,6 +321,10 @@ class Client:
 
     def api(self, name: str) -> Any:
         """A generated API object, created once (each SDK accessor would build a new connection pool)."""
+        with self._building:  # concurrent reads ask for them at once
+            return self._api(name)
+
+    def _api(self, name: str) -> Any:
         if name not in self._apis:
             if self._sdk is None:
                 self._sdk = HubSpot(access_token=self.token, host=self.settings.base_url,
@@ -300,15 +360,36 @@ class Client:
 
     def call(self, what: str, fn: Callable[..., T], *args: Any, idempotent: bool, **kwargs: Any) -> T:
         """Run one SDK call under the policy; `what` names the operation in errors (never a secret)."""
-        return self._run(what, lambda: fn(*args, _request_timeout=self.settings.timeout, **kwargs), idempotent)
+        if kwargs.get("_preload_content") is False:  # the raw answer comes back, headers and all
+            def raw_answer() -> T:
+                answer = fn(*args, _request_timeout=self.settings.timeout, **kwargs)
+                self._observe(getattr(answer, "headers", None))
+                return answer
+
+            return self._run(what, raw_answer, idempotent)
+        detailed = _with_headers(fn)
+        if detailed is None:
+            return self._run(what, lambda: fn(*args, _request_timeout=self.settings.timeout, **kwargs), idempotent)
+
+        def send() -> T:
+            data, _status, headers = detailed(*args, _request_timeout=self.settings.timeout, **kwargs)
+            self._observe(headers)
+            return data  # type: ignore[no-any-return]
+
+        return self._run(what, send, idempotent)
+
+    def _observe(self, headers: Mapping[str, str] | None) -> None:
+        for name, remaining, binds, what in rate_windows(headers):
+            self.gate.observe(name, remaining, binds, what)
 
     def search(self, what: str, object_type: str, request: Any) -> Any:
         """A CRM search, paced under HubSpot's per-second search limit."""
-        if self._last_search is not None:
-            wait = self._last_search + 1.0 / self.settings.search_per_second - self._clock()
-            if wait > 0:
-                self._sleep(wait)
-        self._last_search = self._clock()
+        with self._searching:  # one pace for every thread
+            if self._last_search is not None:
+                wait = self._last_search + 1.0 / self.settings.search_per_second - self._clock()
+                if wait > 0:
+                    self._sleep(wait)
+            self._last_search = self._clock()
         return self.call(what, self.api("search").do_search, object_type, request, idempotent=True)
 
     def flows(self, method: str, path: str = "", *, body: Any = None, qs: Mapping[str, Any] | None = None,
@@ -327,12 +408,15 @@ class Client:
             if qs:
                 options["qs"] = dict(qs)
             request = Request({"access_token": self.token, "base_url": self.settings.base_url}, options)
-            if self._session is None:
-                self._session = requests.Session()
-            response = self._session.request(request.get_method(), request.get_url(), timeout=self.settings.timeout,
+            with self._building:
+                if self._session is None:
+                    self._session = requests.Session()
+                session = self._session
+            response = session.request(request.get_method(), request.get_url(), timeout=self.settings.timeout,
                                              **request.get_options_for_sending())
             if not 200 <= response.status_code < 300:
                 raise HttpError(response.status_code, response.content, response.headers)
+            self._observe(response.headers)
             return response.json() if response.content else None
 
         return self._run(f"{method} {path}", send, idempotent)
@@ -340,6 +424,10 @@ class Client:
     def token_scopes(self) -> frozenset[str] | None:
         """The scopes HubSpot granted this private-app token (one request, cached); None when HubSpot
         cannot say (another kind of token): callers then learn of a missing scope from its 403."""
+        with self._asking:
+            return self._token_scopes()
+
+    def _token_scopes(self) -> frozenset[str] | None:
         if self._scopes is _UNKNOWN:
             try:
                 info = self.raw("POST", "/oauth/v2/private-apps/get/access-token-info",
@@ -357,20 +445,32 @@ class Client:
         rate_limited = 0
         transient = 0
         while True:
-            self.requests += 1
+            with self._counting:
+                self.requests += 1
             try:
-                return send()
+                with self.gate.slot():
+                    result = send()
             except Exception as exc:
                 failure = _failure(exc)
                 if failure is None:
                     raise
+                if failure.status != 429:  # a 429's wait is its Retry-After, taken by every thread below
+                    self._observe(getattr(exc, "headers", None))
                 wait = self._decide(what, failure, idempotent, rate_limited, transient, exc)
+                if not self.gate.take_retry():
+                    raise ProviderError(f"gave up: the retries every concurrent request shares are spent "
+                                        f"({self._clean(failure.describe())})", context=f"hubspot: {what}",
+                                        retryable=True) from exc
                 if failure.status == 429:
+                    self.gate.pause(wait)  # HubSpot said wait: every thread does, not only this one
                     rate_limited += 1
                 else:
                     transient += 1
                 log.debug("hubspot: %s failed (%s); retrying in %.3fs", what, failure.describe(), wait)
                 self._sleep(wait)
+                continue
+            self.gate.succeeded()
+            return result
 
     def _decide(self, what: str, failure: _Failure, idempotent: bool, rate_limited: int, transient: int,
                 exc: BaseException) -> float:

@@ -8,6 +8,9 @@ workflows on their stages), and, only when the spec has automations, the flow pa
 one batch/read for the flow details the spec needs, users, active and archived owners, teams when a
 workflow names a team; roles when the spec has permission sets. Record searches run only where a plan
 would destroy data. An empty `kinds` (import) reads everything.
+
+After the scopes, the reads go out concurrently (reads.py): a plan waits for its longest chain of
+dependent requests (the flow pages, then the flow details), not for every request in turn.
 """
 
 from __future__ import annotations
@@ -38,12 +41,12 @@ from crmconf_hubspot.mapping import (
     stage_outcome,
     unique,
 )
+from crmconf_hubspot.reads import Reads, read
 from crmconf_hubspot.registry import PipelineRef, Registry, StageRef
 from crmconf_hubspot.scopes import Need
 
 __all__ = ["BATCH", "Fetcher", "PipelineRef", "Registry", "StageRef"]
 
-FLOW_PAGE = 100
 BATCH = 100
 SEARCH_PAGE = 200
 
@@ -108,16 +111,16 @@ class Fetcher(FieldReader):
             if lacking:
                 raise AuthError(scopes.message(lacking, self.token_env), context="hubspot")
         with self.reading(needs):
+            reads = read(self, reading)
             if reading["fields"]:
-                self.read_properties(reading["fields"])
+                self.read_properties(reading["fields"], reads)
             if reading["pipelines"] or reading["lifecycle"]:
-                self._pipelines(reading["pipelines"], reading["lifecycle"])
+                self._pipelines(reading["pipelines"], reading["lifecycle"], reads)
             if reading["automations"]:
-                self._people()
-                self._flows()
-            if reading["roles"]:
-                roles = self.client.call("list roles", self.client.api("roles").get_all, idempotent=True).results
-                self.facts["roles"] = sorted(str(r.name) for r in roles)
+                self._people(reads)
+                self._flows(reads)
+            if reads.roles is not None:
+                self.facts["roles"] = sorted(str(r.name) for r in reads.roles)
         # The kinds this snapshot answers for: those asked. A kind the spec does not use is answered by
         # reading nothing of it (the plan needs nothing there).
         kinds = self.kinds or frozenset(("field", "pipeline", "stage", "automation"))
@@ -154,13 +157,10 @@ class Fetcher(FieldReader):
 
     # --- pipelines and stages ---------------------------------------------------------------------
 
-    def _pipelines(self, objects: list[str], lifecycles: list[str]) -> None:
-        api = self.client.api("pipelines")
-        live = {obj: self.client.call(f"list {OBJECT_TYPES[obj]} pipelines", api.get_all, OBJECT_TYPES[obj],
-                                      idempotent=True).results for obj in objects}
+    def _pipelines(self, objects: list[str], lifecycles: list[str], reads: Reads) -> None:
+        live = {obj: reads.pipelines[obj] for obj in objects}
         for obj in lifecycles:
-            self._lifecycle(obj, self.client.call(f"list {OBJECT_TYPES[obj]} lifecycle stages", api.get_all,
-                                                  OBJECT_TYPES[obj], idempotent=True).results)
+            self._lifecycle(obj, reads.lifecycle[obj])
         names = self._pipeline_names(live)
         for obj, pipelines in live.items():
             for p in pipelines:
@@ -275,50 +275,27 @@ class Fetcher(FieldReader):
 
     # --- people -----------------------------------------------------------------------------------
 
-    def _pages(self, what: str, fn: Callable[..., Any], **kwargs: Any) -> list[Any]:
-        items: list[Any] = []
-        after = None
-        while True:
-            page = self.client.call(what, fn, idempotent=True, after=after, **kwargs)
-            items.extend(page.results)
-            after = page.paging.next.after if page.paging and page.paging.next else None
-            if not after:
-                return items
-
-    def _people(self) -> None:
+    def _people(self, reads: Reads) -> None:
         """Who may own an automation: active users and owners; archived owners are deactivated people."""
         users: dict[str, bool] = {}
-        for user in self._pages("list users", self.client.api("users").get_page, limit=100):
+        for user in reads.users:
             self.registry.users[user.email.lower()] = str(user.id)
             users[user.email.lower()] = True
-        owners = self.client.api("owners").get_page
-        for owner in self._pages("list owners", owners, limit=500, archived=False):
+        for owner in reads.owners:
             if owner.email:
                 self.registry.owners[owner.email.lower()] = str(owner.id)
                 users[owner.email.lower()] = True
-        for owner in self._pages("list archived owners", owners, limit=500, archived=True):
+        for owner in reads.archived_owners:
             if owner.email:
                 users.setdefault(owner.email.lower(), False)
         self.facts["users"] = users
-        if self.desired.teams:
-            for team in self.client.call("list teams", self.client.api("teams").get_all, idempotent=True).results:
-                self.registry.teams[str(team.name)] = str(team.id)
+        for team in reads.teams or ():
+            self.registry.teams[str(team.name)] = str(team.id)
 
     # --- workflows --------------------------------------------------------------------------------
 
-    def _flows(self) -> None:
-        summaries: list[dict[str, Any]] = []
-        after: str | None = None
-        while True:
-            page = self.client.flows("GET", qs={"limit": FLOW_PAGE, **({"after": after} if after else {})},
-                                     idempotent=True)
-            summaries.extend(page.get("results") or [])
-            after = ((page.get("paging") or {}).get("next") or {}).get("after")
-            if not after:
-                break
-        wanted = [s["id"] for s in summaries if self.everything or s["id"] in self.desired.bound
-                  or compiled_name(s.get("name")) in self.desired.compiled]
-        details = self._flow_details(wanted)
+    def _flows(self, reads: Reads) -> None:
+        summaries, details = reads.flows, reads.details
         lookups = self.registry.lookups()
         taken: set[str] = set()
         for summary in summaries:
@@ -326,15 +303,6 @@ class Fetcher(FieldReader):
             self.registry.workflows[summary["id"]] = flow
             live = self._flow(flow, summary["id"] in details, lookups, taken)
             self.objects[live.address] = live
-
-    def _flow_details(self, ids: list[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), BATCH):
-            inputs = [{"flowId": fid, "type": "FLOW_ID"} for fid in ids[start:start + BATCH]]
-            # A read sent as POST: safe to repeat.
-            page = self.client.flows("POST", "/batch/read", body={"inputs": inputs}, idempotent=True)
-            found.update({str(f["id"]): f for f in page.get("results") or []})
-        return found
 
     def _flow(self, flow: dict[str, Any], detailed: bool, lookups: flows.Lookups, taken: set[str]) -> LiveObject:
         fid = str(flow["id"])

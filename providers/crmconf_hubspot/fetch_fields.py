@@ -1,4 +1,5 @@
-"""Reading properties: the plain listing, the sensitive ones (`dataSensitivity=sensitive`), validation rules.
+"""Live properties: the plain listing, the sensitive ones (`dataSensitivity=sensitive`), validation rules
+(read by reads.py, all objects at once).
 
 Sensitive properties are left out of a property listing unless asked for with `dataSensitivity`, which
 needs the object's `.sensitive.read.v2` scope. When the token has it they are read like any other
@@ -12,11 +13,11 @@ from typing import Any
 
 from crmconf import address as addr
 from crmconf.engine.resource import JSON, LiveObject
-from crmconf_hubspot import scopes
-from crmconf_hubspot.client import Client, MissingScopes
+from crmconf_hubspot.client import Client
 from crmconf_hubspot.compile import Desired
-from crmconf_hubspot.mapping import OBJECT_TYPE_IDS, OBJECT_TYPES, options_of, spec_type
-from crmconf_hubspot.registry import Registry, field_live_attrs, property_record, raw_property_record
+from crmconf_hubspot.mapping import options_of, spec_type
+from crmconf_hubspot.reads import Reads
+from crmconf_hubspot.registry import Registry, field_live_attrs
 
 PHONE_RULE = "PHONE_NUMBER_WITH_EXPLICIT_COUNTRY_CODE"
 
@@ -34,22 +35,24 @@ class FieldReader:
     def with_value(self, obj: str, prop: str) -> int:
         raise NotImplementedError
 
-    def read_properties(self, objects: list[str]) -> None:
-        api = self.client.api("properties")
+    def read_properties(self, objects: list[str], reads: Reads) -> None:
+        """Live fields from what reads.py read (the lists, sensitive ones, validation rules)."""
         for obj in objects:
-            listed = [property_record(p) for p in self.client.call(
-                f"list {OBJECT_TYPES[obj]} properties", api.get_all, OBJECT_TYPES[obj], idempotent=True).results]
-            if self._sensitive_wanted(obj, {p["name"] for p in listed}):
-                listed += self._sensitive(obj)
-            if any(addr.field_of(a) is not None and addr.field_of(a)[0] == obj  # type: ignore[index]
-                   for a, r in self.desired.resources.items() if "format" in r.attrs):
-                self._rules(obj)
-            for raw in listed:
+            if obj in reads.unread_sensitive:
+                self.registry.unread_sensitive.add(obj)
+            if obj in reads.rules:
+                self._rules(obj, reads.rules[obj])
+            for raw in reads.properties[obj]:
                 self.registry.properties[(obj, raw["name"])] = raw
                 self.registry.groups.add((obj, raw["groupName"]))
                 live = self._field(obj, raw)
                 if live is not None:
                     self.objects[live.address] = live
+
+    def wants_rules(self, obj: str) -> bool:
+        """Validation rules are read where the spec's fields on the object declare a `format`."""
+        return any(addr.field_of(a) is not None and addr.field_of(a)[0] == obj  # type: ignore[index]
+                   for a, r in self.desired.resources.items() if "format" in r.attrs)
 
     def _sensitive_wanted(self, obj: str, listed: set[str]) -> bool:
         """Only when the spec declares a custom field the plain listing lacks (or fields are pruned): it may be
@@ -60,21 +63,8 @@ class FieldReader:
                     if r.kind == "field" and "type" in r.attrs and (f := addr.field_of(a)) is not None and f[0] == obj}
         return bool(declared - listed)
 
-    def _sensitive(self, obj: str) -> list[dict[str, Any]]:
-        if self.granted is not None and scopes.sensitive(obj) not in self.granted:
-            self.registry.unread_sensitive.add(obj)
-            return []
-        try:
-            page = self.client.raw("GET", f"/crm/v3/properties/{OBJECT_TYPES[obj]}",
-                                   qs={"dataSensitivity": "sensitive"}, idempotent=True)
-        except MissingScopes:
-            self.registry.unread_sensitive.add(obj)
-            return []
-        return [raw_property_record(p) for p in (page or {}).get("results") or []]
-
-    def _rules(self, obj: str) -> None:
-        page = self.client.raw("GET", f"/crm/v3/property-validations/{OBJECT_TYPE_IDS[obj]}", idempotent=True)
-        for item in (page or {}).get("results") or []:
+    def _rules(self, obj: str, items: list[dict[str, Any]]) -> None:
+        for item in items:
             self.registry.rules[(obj, str(item.get("propertyName")))] = [
                 str(r.get("ruleType")) for r in item.get("propertyValidationRules") or []]
 

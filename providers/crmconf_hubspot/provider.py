@@ -14,22 +14,25 @@ See docs/providers/hubspot.md for the name <-> id mapping and what becomes a man
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
+from crmconf.audit.runs import RunCounts, Window
 from crmconf.engine.changes import Action, Change
-from crmconf.engine.resource import Compiled, Snapshot
+from crmconf.engine.resource import Compiled, LiveObject, Snapshot
 from crmconf.errors import ProviderError
+from crmconf.health.query import Measured, Query
 from crmconf.providers import Access, ProviderContext, Support
 from crmconf.spec.diagnostics import Diagnostic
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
-from crmconf_hubspot import checks, scopes
+from crmconf_hubspot import checks, runs, scopes
 from crmconf_hubspot.apply import Applier, State
 from crmconf_hubspot.client import SETTINGS_SCHEMA, Client, parse_settings
 from crmconf_hubspot.compile import Desired, compile_spec
 from crmconf_hubspot.export import export
 from crmconf_hubspot.fetch import BATCH, Fetcher, Registry
+from crmconf_hubspot.health import HealthReader
 from crmconf_hubspot.mapping import OBJECT_TYPES
 from crmconf_hubspot.state import HubSpotStateStore
 
@@ -48,6 +51,10 @@ class HubSpotProvider:
     }
     settings_schema: ClassVar[Mapping[str, Any]] = SETTINGS_SCHEMA
     kinds: ClassVar[frozenset[str]] = frozenset({"field", "pipeline", "stage", "automation"})
+    # What reading a kind needs read with it (a verifying re-read reads no more): stages come with their
+    # pipelines; a workflow is read back in spec words through the pipelines, stages and properties it names.
+    read_depends: ClassVar[Mapping[str, frozenset[str]]] = {
+        "stage": frozenset({"pipeline"}), "automation": frozenset({"pipeline", "stage", "field"})}
     # apply_batch splits a run by object and sends 100 a call: a run as long as a full call for every
     # object keeps 300 properties over 4 objects at 4 calls, not 6.
     batch_size: ClassVar[int] = BATCH * len(OBJECT_TYPES)
@@ -65,6 +72,11 @@ class HubSpotProvider:
     def check_spec(cls, spec: Spec, sources: Sources, target: str) -> list[Diagnostic]:
         """What HubSpot would refuse, found by `crmconf validate` (deal stage probabilities)."""
         return checks.check_spec(spec, sources, target)
+
+    @property
+    def read_concurrency(self) -> int:
+        """Requests a fetch sends at once at most: the engine reads the managed record alongside."""
+        return self.settings.read_concurrency
 
     # --- the protocol ---------------------------------------------------------------------------
 
@@ -91,10 +103,21 @@ class HubSpotProvider:
     def export(self, snapshot: Snapshot) -> dict[str, Any]:
         return export(snapshot, self.name)
 
+    def measure(self, queries: Sequence[Query]) -> Measured:
+        """`crmconf health`: search totals, paced and packed under HubSpot's limits (crmconf_hubspot/health.py)."""
+        return HealthReader(self.client, self._state.desired, self.settings.token_env).measure(queries)
+
+    def run_counts(self, automations: Sequence[LiveObject], window: Window) -> RunCounts:
+        """`crmconf audit`: enrolments per workflow from HubSpot's workflow performance (crmconf_hubspot/runs.py)."""
+        return runs.run_counts(self.client, automations, window)
+
     def access(self) -> list[Access]:
         """The scopes the compiled spec needs, and whether the token has each (one request)."""
         desired = self._state.desired
         needs = list(desired.needs) if desired.known else scopes.everything()
+        # What `crmconf health` reads for this spec: the records of the objects it uses, activities, owners.
+        used = sorted(desired.field_objects | desired.pipeline_objects | desired.lifecycle_objects)
+        needs += scopes.for_health(used, activity=True, keys=[])
         granted = self.client.token_scopes()
         rows: dict[tuple[str, str], list[str]] = {}
         for need in needs:

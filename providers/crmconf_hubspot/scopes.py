@@ -16,6 +16,7 @@ from crmconf.spec.diagnostics import Location
 from crmconf_hubspot.mapping import OBJECT_TYPES, PLURAL_LABELS
 
 PLAN, APPLY, DESTROY = "plan", "apply", "destroy"  # when a scope is needed
+HEALTH = "health"  # `crmconf health`: counting records
 APP_SCOPES_PATH = "Settings \u203a Integrations \u203a Private apps \u203a (the app) \u203a Scopes"
 
 
@@ -82,6 +83,19 @@ def for_record() -> list[Need]:
     """crmconf's own documents in the portal (crmconf_hubspot.state): every plan reads the managed record,
     every apply takes the lock and writes the record; all of it through the Files API ([docs] `files`)."""
     return [Need("files", RECORD_READ), Need("files", RECORD_WRITE, when=APPLY)]
+
+
+def for_health(measured: list[str], activity: bool, keys: list[str]) -> list[Need]:
+    """`crmconf health`: searching the records of each object it measures, the activities (calls, e-mails,
+    meetings, notes and tasks take the contacts scope [docs]), the owners, and each dedup key's property."""
+    plural = PLURAL_LABELS
+    needs = [Need(objects(obj, "read"), f"counting {plural[obj].lower()} (health)", when=HEALTH) for obj in measured]
+    if activity:
+        needs.append(Need("crm.objects.contacts.read", "counting logged activities (health)", when=HEALTH))
+    needs.append(Need("crm.objects.owners.read", "health per owner", when=HEALTH))
+    needs += [Need(schema(obj, "read"), f"whether HubSpot keeps a {obj} dedup key unique (health)", when=HEALTH)
+              for obj in keys]
+    return needs
 
 
 def everything() -> list[Need]:

@@ -59,6 +59,7 @@ class HubSpotStateStore:
         # What this run itself last wrote, by key: (file id, updatedAt, bytes). A read that finds that very
         # version (same id, same updatedAt) needs no download: the lock's release costs one look, not three.
         self._mine: dict[str, tuple[str, str, bytes]] = {}
+        self._files_granted = False
 
     def place(self, key: str) -> str:
         return f"the HubSpot private file {FOLDER}/{file_name(self.target, key)}"
@@ -80,9 +81,18 @@ class HubSpotStateStore:
     # --- the calls ----------------------------------------------------------------------------------
 
     def _scoped(self, concern: str, run: Callable[[], T]) -> T:
-        """A token without `files` gets the one plain message naming the scope and what needs it."""
+        """A token without `files` gets the one plain message naming the scope and what needs it. A read
+        asks what the token holds first (a plan reads the record alongside its fetch, which asks too: one
+        request for both), so no file request goes out for a token that cannot make it."""
+        asks = concern == scopes.RECORD_READ and not self._files_granted
+        granted = self.client.token_scopes() if asks else None
+        if granted is not None and "files" not in granted:
+            raise AuthError(scopes.message([scopes.Need("files", concern)], self.client.settings.token_env,
+                                           "crmconf needs here"), context="hubspot")
         try:
-            return run()
+            result = run()
+            self._files_granted = True  # a file call went through: the scope is proven, no need to ask again
+            return result
         except MissingScopes as exc:
             need = scopes.Need("files", concern)
             raise AuthError(scopes.message([need], self.client.settings.token_env, "crmconf needs here"),

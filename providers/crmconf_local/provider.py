@@ -6,7 +6,7 @@ import contextlib
 import getpass
 import hashlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,10 +18,11 @@ from crmconf.engine.diff import option_values
 from crmconf.engine.native import compile_spec
 from crmconf.engine.resource import Compiled, LiveObject, Snapshot, canonical
 from crmconf.errors import ProviderError
+from crmconf.health.query import Measured, Query
 from crmconf.providers import CONCERNS, ProviderContext, Support
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
-from crmconf_local import manual
+from crmconf_local import health, manual
 from crmconf_local import org as store
 from crmconf_local.export import export as export_sections
 from crmconf_local.manual import CONCERNS as MANUAL_CONCERNS
@@ -71,8 +72,9 @@ class LocalProvider:
     def fetch(self, kinds: frozenset[str]) -> Snapshot:
         org = store.load(self.path)
         self._org = org
+        held = _Usage(org)
         objects = {
-            address: self._live(address, obj, org)
+            address: self._live(address, obj, held)
             for address, obj in org["objects"].items()
             if not kinds or obj["kind"] in kinds
         }
@@ -81,6 +83,7 @@ class LocalProvider:
 
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
+        """The org's lock for the whole apply; each batch appends to the org's log, folded in at the end."""
         with store.locked(self.path):
             self._org = store.load(self.path)
             self._session = True
@@ -88,6 +91,14 @@ class LocalProvider:
                 yield
             finally:
                 self._session = False
+                self._compact()
+
+    def _compact(self) -> None:
+        """Fold this apply's log into the org file. Should that fail (a full disk), the log stays and is
+        read with the file: nothing is lost, the next write folds it in."""
+        org = self._org if isinstance(self._org, store.Org) else None
+        with contextlib.suppress(OSError, ProviderError):
+            store.compact(self.path, org if org is not None else store.load(self.path))
 
     @property
     def holds_lock(self) -> bool:
@@ -106,20 +117,20 @@ class LocalProvider:
         return True
 
     def apply_batch(self, changes: list[Change]) -> list[ProviderError | None]:
-        """Apply in memory, then write once; if the write fails, every change of the batch failed."""
-        org = self._org if self._org is not None else store.load(self.path)
+        """Apply in memory, then commit once (one line appended to the org's log, org.py); if the commit
+        fails, every change of the batch failed."""
+        org = self._org if isinstance(self._org, store.Org) else store.load(self.path)
         results = [self._apply_one(org, change) for change in changes]
         try:
-            store.save(self.path, org)
-        except OSError as exc:
+            store.commit(self.path, org)
+        except (OSError, ProviderError) as exc:
             self._org = None  # memory no longer matches the file: reload on next use
-            return [ProviderError(f"cannot write {self.path}: {exc.strerror}", context="local")] * len(
-                changes
-            )
+            why = exc.strerror if isinstance(exc, OSError) else str(exc)
+            return [ProviderError(f"cannot write {self.path}: {why}", context="local")] * len(changes)
         self._org = org
         return results
 
-    def _apply_one(self, org: dict[str, Any], change: Change) -> ProviderError | None:
+    def _apply_one(self, org: store.Org, change: Change) -> ProviderError | None:
         if change.address in self._faults:
             return ProviderError("injected fault", context=f"local: {change.address}")
         try:
@@ -139,9 +150,13 @@ class LocalProvider:
     def export(self, snapshot: Snapshot) -> dict[str, Any]:
         return export_sections(snapshot)
 
+    def measure(self, queries: Sequence[Query]) -> Measured:
+        """`crmconf health`: the queries counted over the org's records (crmconf_local/health.py)."""
+        return health.measure(store.load(self.path), queries)
+
     # --- reading --------------------------------------------------------------------------------
 
-    def _live(self, address: str, obj: Mapping[str, Any], org: Mapping[str, Any]) -> LiveObject:
+    def _live(self, address: str, obj: Mapping[str, Any], held: _Usage) -> LiveObject:
         return LiveObject(
             address,
             obj["kind"],
@@ -149,7 +164,7 @@ class LocalProvider:
             version=str(obj.get("version", 0)),
             parent=obj.get("parent"),
             meta={"updated_at": obj.get("updated_at"), "updated_by": _written_by(obj)},
-            usage=_usage(address, obj, org),
+            usage=held.of(address, obj),
             label=str(obj.get("label") or obj["attrs"].get("label") or ""),
         )
 
@@ -163,36 +178,36 @@ class LocalProvider:
         obj["updated_by"] = _user()
         return obj
 
-    def _create(self, org: dict[str, Any], change: Change) -> None:
+    def _create(self, org: store.Org, change: Change) -> None:
         if change.address in org["objects"]:
             raise ProviderError("already exists", context=f"local: create {change.address}")
-        org["objects"][change.address] = self._stamp(
+        org.put(change.address, self._stamp(
             {
                 "kind": change.kind,
                 "attrs": dict(change.after or {}),
                 "parent": change.parent,
                 "label": change.label,
             }
-        )
+        ))
 
-    def _update(self, org: dict[str, Any], change: Change) -> None:
+    def _update(self, org: store.Org, change: Change) -> None:
         obj = org["objects"].get(change.address)
         if obj is None:
             raise ProviderError("no longer exists", context=f"local: update {change.address}")
         obj["attrs"].update({a.name: a.after for a in change.attrs})
-        self._stamp(obj)  # after the attributes change: the mark is of what crmconf wrote
+        org.put(change.address, self._stamp(obj))
 
-    def _replace(self, org: dict[str, Any], change: Change) -> None:
+    def _replace(self, org: store.Org, change: Change) -> None:
         org["objects"].pop(change.address, None)
         self._create(org, change)
 
-    def _delete(self, org: dict[str, Any], change: Change) -> None:
+    def _delete(self, org: store.Org, change: Change) -> None:
         obj = org["objects"].get(change.address)
         if obj is None:
             return  # already gone: deleting is idempotent
         if obj["kind"] == "stage":
             _move_records(org, change)
-        del org["objects"][change.address]
+        org.drop(change.address)
 
 
 def _digest(attrs: Mapping[str, Any]) -> str:
@@ -219,41 +234,49 @@ def _stage_of(address: str) -> tuple[str, str] | None:
     return addr.stage_of(address)
 
 
-def _usage(address: str, obj: Mapping[str, Any], org: Mapping[str, Any]) -> dict[str, int]:
-    records: dict[str, list[dict[str, Any]]] = org["records"]
-    if obj["kind"] == "stage" and (where := _stage_of(address)):
-        count = sum(
-            1 for recs in records.values() for r in recs if (r.get("pipeline"), r.get("stage")) == where
-        )
-        return {"records": count}
-    if obj["kind"] == "automation":  # runs counted by the org (a test or demo fixture), like a vendor's log
-        counted = org.get("automation_runs", {}).get(address)
-        return {k: int(counted[k]) for k in ("runs", "failed_runs") if k in counted} if counted else {}
-    if obj["kind"] == "field":
-        obj_name, field = addr.field_of(address) or ("", "")
-        held = [r[field] for r in records.get(obj_name, []) if r.get(field) not in (None, "", [])]
-        counts: dict[str, int] = {"records": len(held)}
-        options = option_values(obj["attrs"].get("options") or [])
-        for value in held:
-            for v in value if isinstance(value, list) else [value]:
-                if str(v) in options:
-                    counts[f"option:{v}"] = counts.get(f"option:{v}", 0) + 1
-        return counts
-    return {}
+class _Usage:
+    """Records held per stage and per field value, counted once per read (a stage's count is a look-up,
+    not a pass over every record: a plan of many stages stays linear in the org)."""
+
+    def __init__(self, org: Mapping[str, Any]) -> None:
+        self.records: dict[str, list[dict[str, Any]]] = org["records"]
+        self.runs: Mapping[str, Mapping[str, Any]] = org.get("automation_runs", {})
+        self.stages: dict[tuple[Any, Any], int] = {}
+        for recs in self.records.values():
+            for r in recs:
+                key = (r.get("pipeline"), r.get("stage"))
+                self.stages[key] = self.stages.get(key, 0) + 1
+
+    def of(self, address: str, obj: Mapping[str, Any]) -> dict[str, int]:
+        if obj["kind"] == "stage" and (where := _stage_of(address)):
+            return {"records": self.stages.get(where, 0)}
+        if obj["kind"] == "automation":  # runs counted by the org (a test or demo fixture), like a vendor's log
+            counted = self.runs.get(address)
+            return {k: int(counted[k]) for k in ("runs", "failed_runs") if k in counted} if counted else {}
+        if obj["kind"] == "field":
+            obj_name, field = addr.field_of(address) or ("", "")
+            held = [r[field] for r in self.records.get(obj_name, []) if r.get(field) not in (None, "", [])]
+            counts: dict[str, int] = {"records": len(held)}
+            options = set(option_values(obj["attrs"].get("options") or []))
+            for value in held:
+                for v in value if isinstance(value, list) else [value]:
+                    if str(v) in options:
+                        counts[f"option:{v}"] = counts.get(f"option:{v}", 0) + 1
+            return counts
+        return {}
 
 
-def _move_records(org: dict[str, Any], change: Change) -> None:
+def _move_records(org: store.Org, change: Change) -> None:
     where = _stage_of(change.address)
-    held = [
-        r for recs in org["records"].values() for r in recs if (r.get("pipeline"), r.get("stage")) == where
-    ]
-    if not held:
+    held = sum(
+        1 for recs in org["records"].values() for r in recs if (r.get("pipeline"), r.get("stage")) == where
+    )
+    if not held or where is None:
         return
     target = _stage_of(change.migrate_to or "")
     if target is None or addr.stage(*target) not in org["objects"]:
         raise ProviderError(
-            f"{len(held)} record(s) still sit in this stage and no migrate_to stage exists",
+            f"{held} record(s) still sit in this stage and no migrate_to stage exists",
             context=f"local: delete {change.address}",
         )
-    for record in held:
-        record["pipeline"], record["stage"] = target
+    org.move(where, target)

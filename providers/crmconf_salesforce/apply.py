@@ -16,7 +16,7 @@ from typing import Any
 from crmconf import address as addr
 from crmconf.engine.changes import Action, Change
 from crmconf.errors import AuthError, LimitExceededError, ProviderError
-from crmconf_salesforce import stages
+from crmconf_salesforce import pilots, stages
 from crmconf_salesforce.client import SalesforceClient, by_name
 from crmconf_salesforce.compile import State
 from crmconf_salesforce.flows import clean
@@ -214,8 +214,9 @@ class Applier:
         (unless "Deploy processes and flows as active" is on, which then wants Apex tests), so
         crmconf never asks a deploy to activate: the same two steps work in sandboxes too."""
         names = {c.address: FLOW_PREFIX + addr.name_of(c.address) for c in changes}
-        out: dict[str, Result] = {}
-        deploy = [c for c in changes if c.action is Action.CREATE or {a.name for a in c.attrs} - {"status"}]
+        out: dict[str, Result] = self._pilots_granted(changes, names)  # before a flow that reads the permission
+        changes = [c for c in changes if out.get(c.address) is None]
+        deploy = [c for c in changes if c.action is Action.CREATE or {a.name for a in c.attrs} - {"status", "pilot"}]
         if deploy:
             sent = [names[c.address] for c in deploy]
             results = self.client.md_write("upsertMetadata", "Flow", [_flow_component(c, names[c.address]) for c in deploy])
@@ -233,7 +234,27 @@ class Applier:
                 if row is None:
                     raise ProviderError(f"flow {names[c.address]} is gone", context=f"salesforce {c.address}")
                 self._switch(row, (c.after or {}).get("status") == "active", c.address)
+                if pilots.is_piloted((c.before or {}).get("definition")) and not pilots.is_piloted(
+                        (c.after or {}).get("definition")):  # widened: the flow no longer reads the permission
+                    pilots.revoke(self.client, pilots.permission_of(names[c.address]), f"salesforce {c.address}")
                 out[c.address] = None
+            except STOPPERS:
+                raise
+            except ProviderError as err:
+                out[c.address] = err
+        return out
+
+    def _pilots_granted(self, changes: list[Change], names: Mapping[str, str]) -> dict[str, Result]:
+        """Grant each changed pilot to exactly its users (crmconf_salesforce/pilots.py); a refusal fails that
+        automation only, and its flow is not deployed."""
+        out: dict[str, Result] = {}
+        for c in changes:
+            pilot = (c.after or {}).get("pilot")
+            if not pilot or (c.action is not Action.CREATE and "pilot" not in {a.name for a in c.attrs}):
+                continue
+            try:
+                pilots.grant(self.client, pilots.permission_of(names[c.address]), addr.name_of(c.address),
+                             list(pilot.get("users") or []), f"salesforce {c.address}")
             except STOPPERS:
                 raise
             except ProviderError as err:

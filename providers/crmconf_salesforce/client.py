@@ -13,16 +13,27 @@ Everything that talks to Salesforce goes through `SalesforceClient`, so one plac
   retries nothing, so there is no double retry;
 - how calls are grouped: Metadata CRUD at most 10 components a call, listMetadata 3 queries a call,
   SOQL followed page by page (nextRecordsUrl), independent GETs in one Composite Batch request (25
-  at most; /composite would allow only 5 queries).
+  at most; /composite would allow only 5 queries);
+- how many go at once: reads (the chunks of a Metadata read, the Composite Batch requests, the pages
+  of different queries) are sent concurrently, at most `read_concurrency` in flight, through one
+  `Gate` (crmconf.engine.pool) that also keeps to the daily allocation the `Sforce-Limit-Info` header
+  reports (api-usage=used/allocation) and holds the retry budget every thread shares. Salesforce
+  limits only concurrent requests lasting 20 s or more (25 per production org or sandbox, shared
+  with its other integrations; 5 per Developer Edition or trial org) and none shorter: 10 by default
+  stays well inside a production org's limit; set 5 for a Developer Edition or trial org. Writes go
+  one call at a time.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -40,6 +51,7 @@ from simple_salesforce.exceptions import (
 )
 from zeep.helpers import serialize_object as _serialize
 
+from crmconf.engine import pool
 from crmconf.errors import AuthError, LimitExceededError, ProviderError, UsageError
 
 T = TypeVar("T")
@@ -68,6 +80,8 @@ SETTINGS_SCHEMA: Mapping[str, Any] = {
         "domain": {"type": "string", "pattern": r"^[A-Za-z0-9.-]+$"},
         "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
         "retry_backoff_seconds": {"type": "number", "minimum": 0, "maximum": 60},
+        "read_concurrency": {"type": "integer", "minimum": 1, "maximum": 25,
+                             "description": "requests in flight at once at most while reading (1: one at a time)"},
         "session_env": ENV_SETTING,
         "username_env": ENV_SETTING,
         "password_env": ENV_SETTING,
@@ -99,6 +113,7 @@ class Settings:
     timeout: float
     env: Mapping[str, str]  # setting name (session_env, ...) -> environment variable name
     backoff: float = 0.2  # seconds before the first retry of a failed read; the n-th waits n times this
+    read_concurrency: int = 10  # see the module docstring
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> Settings:
@@ -109,6 +124,7 @@ class Settings:
             timeout=float(raw.get("timeout_seconds", 120)),
             env={k: str(v) for k, v in raw.items() if k.endswith("_env")},
             backoff=float(raw.get("retry_backoff_seconds", 0.2)),
+            read_concurrency=int(raw.get("read_concurrency", 10)),
         )
 
     @property
@@ -151,14 +167,18 @@ class SalesforceClient:
         self.target = target
         self.requests = 0  # HTTP requests sent, for Snapshot.requests and the benchmark
         self._sf: Salesforce | None = None
+        self.gate = pool.Gate(settings.read_concurrency, retries=4 * (READ_RETRIES + 1))
+        self._counting = threading.Lock()
+        self._connecting = threading.Lock()
 
     # --- connection ------------------------------------------------------------------------------
 
     @property
     def sf(self) -> Salesforce:
-        if self._sf is None:
-            self._sf = self._connect()
-        return self._sf
+        with self._connecting:  # concurrent reads: one login
+            if self._sf is None:
+                self._sf = self._connect()
+            return self._sf
 
     @property
     def md(self) -> Any:
@@ -168,6 +188,7 @@ class SalesforceClient:
         s = self.settings
         session = requests.Session()
         session.mount("https://", _TimeoutAdapter(s.timeout))
+        session.hooks["response"].append(self._observe)  # every answer, REST and SOAP alike
         if "ca_bundle_env" in s.env:
             session.verify = s.secret("ca_bundle_env")
             # requests would prefer REQUESTS_CA_BUNDLE from the environment over session.verify.
@@ -189,6 +210,14 @@ class SalesforceClient:
             # sf.mdapi builds its own zeep client: give it our session (TLS trust, timeouts, pooling).
             sf.mdapi._client.transport.session = session
         return sf
+
+    def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """Sforce-Limit-Info: `api-usage=used/allocation`, the org's rolling 24-hour API allocation."""
+        found = _API_USAGE.search(response.headers.get("Sforce-Limit-Info", ""))
+        if found:
+            used, allocation = int(found.group(1)), int(found.group(2))
+            self.gate.observe("daily", allocation - used, DAY,
+                              f"the org's daily API request allocation (api-usage={used}/{allocation})")
 
     def close(self) -> None:
         if self._sf is not None:
@@ -251,19 +280,25 @@ class SalesforceClient:
         except (SalesforceError, zeep.exceptions.Error, requests.exceptions.RequestException) as exc:
             raise self.translate(exc, what) from None
 
-    def _call(self, what: str, fn: Callable[[], T], *, read: bool) -> T:
-        """One HTTP request: counted, translated, and retried when it is a read that failed transiently."""
+    def _call(self, what: str, fn: Callable[[], T], *, read: bool, cost: int = 1) -> T:
+        """One HTTP request: counted, sent within the gate, translated, and retried when it is a read that
+        failed transiently. `cost`: what it spends of the daily allocation (a Composite Batch, one per
+        subrequest)."""
         attempt = 0
         while True:
-            self.requests += 1
+            with self._counting:
+                self.requests += 1
             try:
-                with self.translating(what):
-                    return fn()
+                with self.gate.slot(cost), self.translating(what):
+                    result = fn()
             except ProviderError as err:
-                if not (read and err.retryable) or attempt >= READ_RETRIES:
+                if not (read and err.retryable) or attempt >= READ_RETRIES or not self.gate.take_retry():
                     raise
                 attempt += 1
                 time.sleep(self.settings.backoff * attempt)
+                continue
+            self.gate.succeeded()
+            return result
 
     # --- REST ------------------------------------------------------------------------------------
 
@@ -296,24 +331,23 @@ class SalesforceClient:
     def describe_url(self, sobject: str) -> str:
         return f"/services/data/v{self.settings.api_version}/sobjects/{sobject}/describe"
 
-    def batch_get(self, gets: Mapping[str, str], optional: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    def batch_get(self, gets: Mapping[str, str], optional: set[str] | frozenset[str] = frozenset()) -> Answers:
         """Many independent GETs in few round trips: Composite Batch requests of up to 25 subrequests.
 
         Composite Batch, not Composite: a /composite request may hold at most 5 queries (docs), and a
         plan's first read has 10-20 (users, processes, stage counts, permissions, ...); a batch takes
         25 queries and describes alike. Each subrequest counts against the org's daily API limit (a
         /composite would count once), which is the price of one round trip instead of four. Query
-        results are followed page by page. A GET named in `optional` that answers 400 yields None.
+        results are followed page by page, each query's pages while the caller goes on: an answer
+        whose pages are still coming is waited for when it is looked at (`Answers`). A GET named in
+        `optional` that answers 400 yields None.
         """
         out: dict[str, Any] = {}
         items = list(gets.items())
-        prefix = "/services/data/"
-        for i in range(0, len(items), COMPOSITE_BATCH):
-            chunk = items[i : i + COMPOSITE_BATCH]
-            body = {"haltOnError": False, "batchRequests": [
-                {"method": "GET", "url": url.removeprefix(prefix)} for _, url in chunk]}
-            reply = self._call("batch read", lambda b=body: self.sf.restful("composite/batch", method="POST", json=b),  # type: ignore[misc]
-                               read=True) or {}
+        chunks = [items[i : i + COMPOSITE_BATCH] for i in range(0, len(items), COMPOSITE_BATCH)]
+        workers = self.settings.read_concurrency
+        replies = pool.run([partial(self._batch, chunk) for chunk in chunks], workers)
+        for chunk, reply in zip(chunks, replies, strict=True):
             for (key, _), part in zip(chunk, reply.get("results", []), strict=True):
                 status = int(part.get("statusCode", 500))
                 if status == 400 and key in optional:
@@ -321,11 +355,22 @@ class SalesforceClient:
                     continue
                 if status >= 400:
                     raise self._sub_error(key, status, part.get("result"))
-                result = part.get("result")
-                if isinstance(result, Mapping) and "records" in result:
-                    result = {**result, "records": self.rest_of(result, key)}
-                out[key] = result
-        return out
+                out[key] = part.get("result")
+        pending = {key: pool.Pending(partial(self._all_pages, first, key), start=workers > 1)
+                   for key, first in out.items()
+                   if isinstance(first, Mapping) and "records" in first and not first.get("done", True)}
+        return Answers(out, pending)
+
+    def _all_pages(self, first: Mapping[str, Any], key: str) -> dict[str, Any]:
+        return {**first, "records": self.rest_of(first, key)}
+
+    def _batch(self, chunk: list[tuple[str, str]]) -> dict[str, Any]:
+        prefix = "/services/data/"
+        body = {"haltOnError": False, "batchRequests": [
+            {"method": "GET", "url": url.removeprefix(prefix)} for _, url in chunk]}
+        reply = self._call("batch read", lambda: self.sf.restful("composite/batch", method="POST", json=body),
+                           read=True, cost=len(chunk))
+        return reply or {}
 
     def _sub_error(self, key: str, status: int, body: Any) -> ProviderError:
         codes = _codes(body)
@@ -348,6 +393,26 @@ class SalesforceClient:
             results.extend(reply or [])
         return results
 
+    def create_records(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """sObject Collections POST (each record carries `attributes.type`), 200 a call, each alone."""
+        results: list[dict[str, Any]] = []
+        for i in range(0, len(records), COLLECTION_BATCH):
+            body = {"allOrNone": False, "records": records[i : i + COLLECTION_BATCH]}
+            reply: Any = self._call("record create", lambda b=body: self.sf.restful(  # type: ignore[misc]
+                "composite/sobjects", method="POST", json=b), read=False)
+            results.extend(reply or [])
+        return results
+
+    def delete_records(self, ids: list[str]) -> list[dict[str, Any]]:
+        """sObject Collections DELETE, 200 ids a call, each alone."""
+        results: list[dict[str, Any]] = []
+        for i in range(0, len(ids), COLLECTION_BATCH):
+            params = {"ids": ",".join(ids[i : i + COLLECTION_BATCH]), "allOrNone": "false"}
+            reply: Any = self._call("record delete", lambda p=params: self.sf.restful(  # type: ignore[misc]
+                "composite/sobjects", method="DELETE", params=p), read=False)
+            results.extend(reply or [])
+        return results
+
     def tooling_patch(self, path: str, body: Mapping[str, Any], what: str) -> None:
         self._call(what, lambda: self.sf.toolingexecute(path, method="PATCH", data=dict(body)), read=False)
 
@@ -355,26 +420,29 @@ class SalesforceClient:
 
     def md_list(self, types: list[str]) -> list[dict[str, Any]]:
         query = self.md._client.get_type("ns0:ListMetadataQuery")
-        out: list[dict[str, Any]] = []
-        for i in range(0, len(types), LIST_BATCH):
-            queries = [query(type=t) for t in types[i : i + LIST_BATCH]]
-            got = self._call(f"listMetadata {', '.join(types[i:i + LIST_BATCH])}",
-                             lambda q=queries: self.md.list_metadata(q), read=True)  # type: ignore[misc]
-            out.extend(serialize(p) for p in got or [])
-        return out
+
+        def listing(chunk: list[str]) -> list[dict[str, Any]]:
+            queries = [query(type=t) for t in chunk]
+            got = self._call(f"listMetadata {', '.join(chunk)}", lambda: self.md.list_metadata(queries), read=True)
+            return [serialize(p) for p in got or []]
+
+        chunks = [types[i : i + LIST_BATCH] for i in range(0, len(types), LIST_BATCH)]
+        return [p for part in pool.run([partial(listing, c) for c in chunks], self.settings.read_concurrency)
+                for p in part]
 
     def md_read(self, type_name: str, names: list[str]) -> list[dict[str, Any] | None]:
-        """Components by full name, in order; None where the org has no such component."""
-        out: list[dict[str, Any] | None] = []
-        for i in range(0, len(names), MD_BATCH):
-            chunk = names[i : i + MD_BATCH]
-            got = self._call(f"read {type_name}", lambda c=chunk: getattr(self.md, type_name).read(c),  # type: ignore[misc]
-                             read=True)
+        """Components by full name, in order; None where the org has no such component. The calls of
+        10 go out concurrently (see the module docstring)."""
+
+        def reading(chunk: list[str]) -> list[dict[str, Any] | None]:
+            got = self._call(f"read {type_name}", lambda: getattr(self.md, type_name).read(chunk), read=True)
             records = got if isinstance(got, list) else [got]  # simple-salesforce unwraps a single result
-            for record in records:
-                data = serialize(record) if record is not None else None
-                out.append(data if data and data.get("fullName") else None)
-        return out
+            found = [serialize(record) if record is not None else None for record in records]
+            return [data if data and data.get("fullName") else None for data in found]
+
+        chunks = [names[i : i + MD_BATCH] for i in range(0, len(names), MD_BATCH)]
+        return [c for part in pool.run([partial(reading, chunk) for chunk in chunks], self.settings.read_concurrency)
+                for c in part]
 
     def md_write(self, operation: str, type_name: str, components: list[dict[str, Any]]) -> list[WriteResult]:
         """upsert/create/update, 10 a call, one result per component (success=false is not an exception).
@@ -402,6 +470,37 @@ class SalesforceClient:
                 type_name, c, _soapheaders=[md._session_header]), read=False)
             out.extend(_write_results(results))
         return out
+
+
+DAY = 86_400.0
+_API_USAGE = re.compile(r"(?:^|[\s,;])api-usage=(\d+)/(\d+)")
+
+
+class Answers(Mapping[str, Any]):
+    """batch_get's answers by key; a query whose further pages are still being read is waited for when
+    it is looked at, so what needs only first pages goes on meanwhile. `settle` waits for them all and
+    raises the first failure (in the order asked), so none goes unnoticed."""
+
+    def __init__(self, ready: dict[str, Any], pending: dict[str, pool.Pending[dict[str, Any]]]) -> None:
+        self._ready, self._pending = ready, pending
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._pending:
+            return self._pending[key].result()
+        return self._ready[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ready)
+
+    def __len__(self) -> int:
+        return len(self._ready)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._ready
+
+    def settle(self) -> None:
+        for key in self._ready:
+            self[key]
 
 
 def _write_results(results: Any) -> list[WriteResult]:

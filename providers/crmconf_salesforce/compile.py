@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crmconf import address as addr
-from crmconf.engine.native import automation_refs
+from crmconf.engine.native import automation_refs, pilot_users
 from crmconf.engine.resource import Compiled, ManualStep, Resource
 from crmconf.spec.diagnostics import Diagnostic, Location, error, warning
 from crmconf.spec.model import Automation, FieldSpec, PermissionSet, Pipeline, Spec, Stage
 from crmconf.spec.standard import STANDARD_FIELDS
 from crmconf.spec.workspace import Sources
-from crmconf_salesforce import flows, formulas, ordering
+from crmconf_salesforce import flows, formulas, ordering, pilots
 from crmconf_salesforce.mapping import (
     CROSS_OBJECT,
     FAMILIES,
@@ -67,6 +67,7 @@ class State:
     fields: dict[str, str] = field(default_factory=dict)  # "opportunity.arr__c" -> spec type
     permission_sets: set[str] = field(default_factory=set)  # API names, lower case
     flows: set[str] = field(default_factory=set)  # compiled flow API names, lower case
+    pilots: set[str] = field(default_factory=set)  # compiled flows scoped to a pilot's users, lower case
     stage_values: dict[str, str] = field(default_factory=dict)  # stage address -> API value
     migrations: dict[str, dict[str, str]] = field(default_factory=dict)  # pipeline -> retired -> target
     stage_order: dict[str, list[str]] = field(default_factory=dict)  # pipeline address -> stage values in order
@@ -344,6 +345,11 @@ class _Builder:
         api = (a.binds or {}).get(PROVIDER)
         if api is None:
             return  # bound only in other vendors: nothing to manage here
+        if a.pilot is not None:  # crmconf can add its pilot decision only to a flow it compiles
+            self.diagnostics.append(error(
+                "P501", f"automation {a.name} is a pilot, and a flow crmconf does not compile ({api}) cannot be "
+                "scoped to the pilot's people by crmconf", self.at(addr.automation(a.name), "pilot"),
+                hint="compile it from the spec (object, trigger, actions), or remove `pilot:` to reach everyone"))
         attrs: dict[str, Any] = {"status": a.status}
         if a.description is not None and "." not in api:  # workflow rules: only `active` can change
             attrs["description"] = a.description
@@ -366,7 +372,18 @@ class _Builder:
                 self.at(address), owners, topic="build-flow"))
             return
         self.state.flows.add(api.lower())
-        attrs: dict[str, Any] = {"status": a.status, "description": a.description, **flows.attrs_of(result.definition)}
+        definition = result.definition
+        if a.pilot is not None and (definition.get("start") or {}).get("scheduledPaths"):
+            self.diagnostics.append(error(
+                "P501", f"automation {a.name} is a pilot, and its Salesforce flow runs later on a scheduled path, as "
+                "the Automated Process user rather than the person who changed the record: it cannot tell who is in "
+                "the pilot", self.at(address, "pilot"), hint="remove `pilot:` to reach everyone"))
+        elif a.pilot is not None:  # only the pilot's users pass its first decision (crmconf_salesforce/pilots.py)
+            definition = pilots.with_pilot(definition, pilots.permission_of(api))
+            self.state.pilots.add(api.lower())
+        attrs: dict[str, Any] = {"status": a.status, "description": a.description, **flows.attrs_of(definition)}
+        if a.pilot is not None:
+            attrs["pilot"] = {"users": pilot_users(self.spec, a)}
         self.resources.append(Resource(
             address, "automation", attrs, depends_on=automation_refs(a, declared), source=self.at(address),
             owners=owners, label=a.name))

@@ -3,16 +3,20 @@
 The reads, for a whole plan (each within the limits a real org enforces):
 1. one Composite Batch request (25 independent GETs each: a /composite may hold only 5 queries)
    carrying the five object describes (labels and types of the fields the API user can see), the
-   users, FlowDefinitionView, business processes, record types, stage and picklist usage counts,
-   permission sets and their object/field permissions (SOQL; pages beyond the first followed through
-   nextRecordsUrl, 2,000 rows a page);
+   users, FlowDefinitionView, business processes, record types, stage usage counts, permission sets
+   and their object/field permissions (SOQL; pages beyond the first followed through nextRecordsUrl,
+   2,000 rows a page);
 2. one listMetadata call naming every custom field (field-level security hides fields from describe
    and SOQL, including every field crmconf creates, but not from the Metadata API), validation rule
    and workflow rule, with who changed each last and its namespace;
 3. Metadata reads, 10 components a call, only where SOQL cannot tell: the three standard value sets
    (one call), the business processes' stage lists, the custom fields the spec manages, crmconf's
    validation rules and flows, and the legacy workflow rules;
-4. only when the plan may delete or retype fields: who uses them (references.py, Tooling).
+4. only when the plan may delete or retype fields: who uses them (references.py, Tooling); only for
+   the managed picklists whose live values the spec drops: records per value (Composite Batch).
+Reads that do not depend on each other go out concurrently (1. with 2.; then each kind's reads of 3.
+and 4., reads.py), within the client's gate: a plan waits for its longest chain of dependent
+requests, not for every request in turn.
 
 With the State compile left (`hinted`), only what the spec manages is read in depth; without it
 (audit, import) everything is, so `export` can write the whole org as a spec. Components a package
@@ -26,11 +30,12 @@ from dataclasses import replace
 from typing import Any
 
 from crmconf import address as addr
+from crmconf.engine import pool
 from crmconf.engine.resource import LiveObject, Snapshot
-from crmconf_salesforce import flows
-from crmconf_salesforce.client import SalesforceClient
+from crmconf_salesforce import flows, pilots
+from crmconf_salesforce.client import COMPOSITE_BATCH, SalesforceClient
 from crmconf_salesforce.compile import State
-from crmconf_salesforce.fetch_pipelines import iso, read_pipelines, read_rules
+from crmconf_salesforce.fetch_pipelines import iso
 from crmconf_salesforce.mapping import (
     DESCRIBE_TYPES,
     FAMILIES,
@@ -42,7 +47,8 @@ from crmconf_salesforce.mapping import (
     spec_field_name,
     spec_type,
 )
-from crmconf_salesforce.references import as_references, read_uses
+from crmconf_salesforce.reads import read_kinds
+from crmconf_salesforce.references import as_references
 
 KINDS = frozenset({"field", "pipeline", "stage", "validation_rule", "automation", "permission"})
 _PIPELINE_KINDS = {"pipeline", "stage", "validation_rule"}
@@ -82,25 +88,23 @@ class Reader:
         kinds = (kinds & KINDS) or KINDS
         start = self.client.requests
         gets, optional = self._gets(kinds)
-        results = self.client.batch_get(gets, optional=optional)
-        listed = self._listed(kinds)
-        if "field" in kinds:
-            self._fields(results, listed.get("CustomField", []))
-        if kinds & _PIPELINE_KINDS:
-            pipes = read_pipelines(self.client, self.state, results, set(self.objects))
-            self.objects.update(pipes.objects)
-            self.facts["stage_values"] = pipes.value_sets
-            if "validation_rule" in kinds:
-                rules = listed.get("ValidationRule", [])
-                for rule in read_rules(self.client, rules, pipes, _namespaces(rules)):
-                    self.add(_marked(rule))
-        if "automation" in kinds:
-            self._flows(results)
-            self._workflow_rules(listed)
-        if "permission" in kinds:
-            self._permissions(results)
+        results, listed = pool.together(lambda: self.client.batch_get(gets, optional=optional),
+                                        lambda: self._listed(kinds), workers=self.client.settings.read_concurrency)
+        found = read_kinds(self, kinds, results, listed, _namespaces)  # every kind's reads, at once (reads.py)
+        if found.fields is not None:
+            self.objects.update(found.fields.objects)
+            self.field_ids.update(found.fields.field_ids)
+        if found.pipelines is not None:
+            self.objects.update(found.pipelines.objects)
+            self.facts["stage_values"] = found.pipelines.value_sets
+            for rule in found.rules:
+                self.add(_marked(rule))
+        for part in (found.flows, found.workflow_rules, found.permissions):
+            if part is not None:
+                self.objects.update(part.objects)
         if self.field_ids:
-            self._uses()
+            self._uses(found.uses)
+        results.settle()  # every query's pages are in, or its failure is raised
         users = {str(u["Email"]).lower(): bool(u["IsActive"]) for u in results["users"]["records"] if u.get("Email")}
         objects = {a: o for a, o in self.objects.items() if o.kind in kinds}
         facts = {**self.facts, "users": users, "salesforce_depth": "managed" if self.hinted else "all"}
@@ -113,14 +117,6 @@ class Reader:
         if "field" in kinds:
             for sobject in OBJECTS.values():
                 gets[f"describe:{sobject}"] = c.describe_url(sobject)
-            picklists = [n for n, t in (self.state.fields.items() if self.state else ()) if t == "picklist"]
-            for full in sorted(picklists):
-                # Usage of each managed picklist's values (destroy protection). A field that does not
-                # exist yet, or that field-level security hides, answers 400 (told apart later).
-                sobject, _, api = full.partition(".")
-                key = f"usage:{full}"
-                gets[key] = c.query_url(f"SELECT {api}, COUNT(Id) n FROM {_proper(sobject)} GROUP BY {api}")
-                optional.add(key)
         if kinds & _PIPELINE_KINDS:
             gets["processes"] = c.query_url(
                 "SELECT Id, Name, TableEnumOrId, IsActive, Description, NamespacePrefix FROM BusinessProcess")
@@ -138,6 +134,8 @@ class Reader:
                 "SELECT DurableId, ApiName, Label, Description, IsActive, ProcessType, TriggerType, "
                 "ActiveVersionId, LatestVersionId, VersionNumber, NamespacePrefix, LastModifiedDate, LastModifiedBy "
                 "FROM FlowDefinitionView")
+            if self.state is not None and self.state.pilots:  # who each pilot reaches (crmconf_salesforce/pilots.py)
+                gets["pilot_assignments"] = c.query_url(pilots.assignments_soql())
         if "permission" in kinds:
             gets["permission_sets"] = c.query_url(
                 "SELECT Id, Name, Label, Description, NamespacePrefix, IsCustom, LastModifiedDate FROM PermissionSet "
@@ -151,7 +149,24 @@ class Reader:
                     + f" FROM ObjectPermissions WHERE {where}")
                 gets["field_permissions"] = c.query_url(
                     f"SELECT ParentId, Field, PermissionsRead, PermissionsEdit FROM FieldPermissions WHERE {where}")
+        usage = self._usage_gets() if "field" in kinds else {}
+        if len(gets) + len(usage) <= -(-len(gets) // COMPOSITE_BATCH) * COMPOSITE_BATCH:
+            # Room in the Composite Batch requests this read sends anyway: every managed picklist's usage
+            # now, for no request more. Else only the picklists whose values the spec drops, once read
+            # (_counted). A field that does not exist yet, or that field-level security hides, answers 400.
+            gets.update(usage)
+            optional.update(usage)
         return gets, optional
+
+    def _usage_gets(self, only: Iterable[str] | None = None) -> dict[str, str]:
+        """Records per value of managed picklists (destroy protection), by `usage:<field>`."""
+        picklists = [n for n, t in (self.state.fields.items() if self.state else ()) if t == "picklist"]
+        gets = {}
+        for full in sorted(picklists if only is None else set(picklists) & set(only)):
+            sobject, _, api = full.partition(".")
+            gets[f"usage:{full}"] = self.client.query_url(
+                f"SELECT {api}, COUNT(Id) n FROM {_proper(sobject)} GROUP BY {api}")
+        return gets
 
     def _listed(self, kinds: frozenset[str]) -> dict[str, list[dict[str, Any]]]:
         types = (["CustomField"] if "field" in kinds else []) + (
@@ -176,15 +191,18 @@ class Reader:
             self.state is None or str(p["fullName"]).lower() in self.state.fields)]
         read = dict(zip((n.lower() for n in deep), self.client.md_read("CustomField", deep), strict=True))
         global_sets = self._global_value_sets(c for c in read.values() if c)
+        live = {str(p["fullName"]).lower(): _field_attrs(c, global_sets, self.state.options.get(str(
+            p["fullName"]).lower()) if self.state else None) for p in fields if (c := read.get(str(p["fullName"]).lower()))}
+        counted = self._counted(live, results)
         for props in fields:
             full = str(props["fullName"])
             sobject, _, api = full.partition(".")
             name = spec_field_name(sobject, api)
             address = addr.field(SPEC_OBJECTS[sobject], name or api.lower())
-            comp, shown = read.get(full.lower()), described.get(full.lower())
+            comp, shown = live.get(full.lower()), described.get(full.lower())
             meta: dict[str, Any] = {"api_name": full, "id": props.get("id")}
             if comp is not None:
-                attrs, extra = _field_attrs(comp, global_sets, self.state.options.get(full.lower()) if self.state else None)
+                attrs, extra = comp
                 meta.update(extra)
             elif shown is not None:
                 attrs = _described_attrs(shown)
@@ -192,8 +210,8 @@ class Reader:
                 attrs = {}  # hidden by field-level security and not managed: its name is all a plan needs
             if shown is None:
                 meta["fls"] = False
-            usage = _usage(results.get(f"usage:{full.lower()}"), api)
-            if f"usage:{full.lower()}" in results and shown is None:
+            usage = _usage(counted.get(f"usage:{full.lower()}"), api)
+            if f"usage:{full.lower()}" in counted and shown is None:
                 meta["uncounted"] = NO_FLS
             label = str(attrs.get("label") or (shown or {}).get("label") or "")
             if props.get("namespacePrefix"):
@@ -202,6 +220,19 @@ class Reader:
             elif self._may_lose(full, attrs):
                 self.field_ids[str(props.get("id"))] = full
             self.add(LiveObject(address, "field", attrs, meta=meta, usage=usage, label=label))
+
+    def _counted(self, live: Mapping[str, tuple[dict[str, Any], dict[str, Any]]],
+                 results: Mapping[str, Any]) -> dict[str, Any]:
+        """Records per value of managed picklists: those the first read counted (`_gets`), and, when it
+        had no room for them, those whose live values the spec drops (destroy protection: the plan says
+        which dropped value records still hold), in Composite Batch requests once the fields are read."""
+        counted = {key: results[key] for key in results if key.startswith("usage:")}
+        if self.state is None:
+            return counted
+        dropping = [full for full, (attrs, _) in live.items() if f"usage:{full}" not in counted
+                    and {str(o["value"]).lower() for o in attrs.get("options") or ()} - self.state.options.get(full, set())]
+        gets = self._usage_gets(dropping)
+        return {**counted, **self.client.batch_get(gets, optional=set(gets))} if gets else counted
 
     def _may_lose(self, full: str, attrs: Mapping[str, Any]) -> bool:
         """Whether this plan may delete or retype the field: its spec type differs, or it is not in the
@@ -220,8 +251,8 @@ class Reader:
         read = self.client.md_read("GlobalValueSet", names)
         return {n.lower(): list((g or {}).get("customValue") or []) for n, g in zip(names, read, strict=True)}
 
-    def _uses(self) -> None:
-        uses = read_uses(self.client, self.field_ids)
+    def _uses(self, uses: Mapping[str, list[dict[str, Any]]]) -> None:
+        """Who uses the fields a plan may delete or retype (read with the fields, reads.py), named."""
         for field_id, rows in uses.items():
             full = self.field_ids.get(field_id)
             live = next((o for o in self.objects.values() if o.kind == "field" and o.meta.get("api_name") == full), None)
@@ -245,6 +276,9 @@ class Reader:
             if body is not None:
                 attrs["description"] = body.get("description")
                 attrs.update(flows.attrs_of(flows.body_of(body)))
+                if "pilot_assignments" in results and pilots.is_piloted(body):
+                    reached = pilots.audience(results["pilot_assignments"]["records"])
+                    attrs["pilot"] = {"users": reached.get(pilots.permission_of(api).lower(), [])}
             # `compiled`: crmconf built it (its name says so), so crmconf may also retire it under `prune`.
             meta: dict[str, Any] = {
                 "kind": "flow", "compiled": api.lower().startswith(FLOW_PREFIX), "api_name": api,
@@ -300,6 +334,8 @@ class Reader:
             elif row.get("PermissionsRead"):
                 attrs[f"fields.{obj}.{name}"] = "read"
         for r in sets:
+            if str(r["Name"]).lower().startswith(pilots.PREFIX) and not r.get("NamespacePrefix"):
+                continue  # a pilot's audience: part of its automation (crmconf_salesforce/pilots.py), never a spec's
             namespace = r.get("NamespacePrefix")
             api = f"{namespace}__{r['Name']}" if namespace else str(r["Name"])
             meta: dict[str, Any] = {"api_name": api, "id": r["Id"], "updated_at": iso(r.get("LastModifiedDate"))}

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from crmconf import address as addr
+from crmconf.engine import pool
 from crmconf.engine.resource import LiveObject
 from crmconf_salesforce import formulas
 from crmconf_salesforce.client import SalesforceClient
@@ -54,15 +55,16 @@ def read_pipelines(client: SalesforceClient, state: State | None, results: Mappi
                    taken: set[str]) -> PipelineRead:
     """Every process of the three families; `taken` holds addresses other kinds already use."""
     out = PipelineRead()
-    sets = client.md_read("StandardValueSet", [f.value_set for f in FAMILIES.values()])
+    processes = [r for r in results["processes"]["records"] if r.get("TableEnumOrId") in FAMILIES]
+    full_names = [f"{r['TableEnumOrId']}.{r['Name']}" for r in processes]
+    sets, read = pool.together(  # independent reads: at once
+        lambda: client.md_read("StandardValueSet", [f.value_set for f in FAMILIES.values()]),
+        lambda: client.md_read("BusinessProcess", full_names), workers=client.settings.read_concurrency)
     ordered = {f.value_set: list((s or {}).get("standardValue") or []) for f, s in zip(FAMILIES.values(), sets, strict=True)}
     values = {name: {str(v["fullName"]).lower(): v for v in vs} for name, vs in ordered.items()}
     rank = {name: {str(v["fullName"]).lower(): i for i, v in enumerate(vs)} for name, vs in ordered.items()}
     out.value_sets = {name: [{"value": str(v["fullName"]), "active": v.get("isActive") is not False} for v in vs]
                       for name, vs in ordered.items()}
-    processes = [r for r in results["processes"]["records"] if r.get("TableEnumOrId") in FAMILIES]
-    full_names = [f"{r['TableEnumOrId']}.{r['Name']}" for r in processes]
-    read = client.md_read("BusinessProcess", full_names)
     record_types = results["record_types"]["records"]
     counts: dict[tuple[str, str | None, str], int] = {}
     for family in FAMILIES.values():
@@ -137,14 +139,22 @@ def _stages(out: PipelineRead, state: State | None, name: str, family: Family, v
         add(stage, v, 0)
 
 
+def own_rules(listed: list[dict[str, Any]]) -> list[str]:
+    """The listed validation rules crmconf wrote (its prefix): the ones read in depth."""
+    return [str(p["fullName"]) for p in listed if str(p["fullName"]).partition(".")[2].startswith(formulas.PREFIX)]
+
+
 def read_rules(client: SalesforceClient, listed: list[dict[str, Any]], pipes: PipelineRead,
-               meta_of: Mapping[str, Mapping[str, Any]]) -> list[LiveObject]:
+               meta_of: Mapping[str, Mapping[str, Any]],
+               components: list[dict[str, Any] | None] | None = None) -> list[LiveObject]:
     """Validation rules: crmconf's (read in depth, children of their stage's pipeline) and the rest.
 
-    `meta_of` adds what the listing knows (namespace) to each rule's meta, by lower-case full name.
+    `meta_of` adds what the listing knows (namespace) to each rule's meta, by lower-case full name;
+    `components`: crmconf's rules already read (own_rules' order), else they are read here.
     """
-    ours = [str(p["fullName"]) for p in listed if str(p["fullName"]).partition(".")[2].startswith(formulas.PREFIX)]
-    read = dict(zip((n.lower() for n in ours), client.md_read("ValidationRule", ours), strict=True))
+    ours = own_rules(listed)
+    found = components if components is not None else client.md_read("ValidationRule", ours)
+    read = dict(zip((n.lower() for n in ours), found, strict=True))
     owners: dict[str, tuple[str, str]] = {}
     for name, (_full, family, stage_values) in pipes.pipeline_values.items():
         for value in stage_values:

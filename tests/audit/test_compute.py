@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ from ruamel.yaml import YAML
 
 from crmconf.audit import AuditReport, AuditRow, Verdict, compute
 from crmconf.audit.model import VERDICT_ORDER
+from crmconf.audit.runs import RunCount, RunCounts
 from crmconf.engine.resource import LiveObject, Snapshot
 from crmconf.spec.model import Spec
 
@@ -112,3 +113,57 @@ def test_verdicts_match_the_policy_language() -> None:
     from crmconf.spec import model
 
     assert set(get_args(model.Verdict)) == {v.value for v in Verdict}
+
+
+# ---- what the provider's run_counts hook says, and crmconf's own verified applies ----------------------
+
+HOOKED = {"as_of": date(2026, 11, 23), "automations": [
+    {"name": n, "owner": "maria@acme.example", "reviewed": "2026-11-01"} for n in ("idle", "broken", "hidden")]}
+HOOKED_LIVE = {"automations": {f"automation.{n}": {"status": "active", "updated_at": None, "updated_by": None}
+                               for n in ("idle", "broken", "hidden")}}
+
+
+@pytest.mark.parametrize(("counts", "expect"), [
+    # (runs, failed) per automation, or a reason it is unknown
+    ({"idle": (0, None), "broken": (10, 5), "hidden": "no log"},
+     {"idle": ["unused"], "broken": ["failing"], "hidden": ["ok"]}),
+    # the vendor keeps no failures (HubSpot): never failing, never read as zero failures
+    ({"idle": (3, None), "broken": (10, None), "hidden": (0, None)},
+     {"idle": ["ok"], "broken": ["ok"], "hidden": ["unused"]}),
+])
+def test_run_counts_from_the_hook(counts: dict[str, Any], expect: dict[str, list[str]]) -> None:
+    runs = RunCounts(counts={f"automation.{n}": RunCount(*c) for n, c in counts.items() if isinstance(c, tuple)},
+                     unknown={f"automation.{n}": c for n, c in counts.items() if isinstance(c, str)})
+    report = compute(spec_of(HOOKED), as_of=HOOKED["as_of"], snapshot=snapshot_of(HOOKED_LIVE), provider="local",
+                     target="local", runs=runs, runs_days=90)
+    rows = {r.name: r for r in report.rows}
+    assert {n: [v.value for v in rows[n].verdicts] for n in expect} == expect
+    for name, c in counts.items():
+        assert (rows[name].runs, rows[name].failed_runs, rows[name].runs_unknown) == (
+            (c[0], c[1], None) if isinstance(c, tuple) else (None, None, c))
+
+
+def test_a_note_for_the_whole_target_leaves_every_run_unknown() -> None:
+    runs = RunCounts(note="the integration user lacks View All Data")
+    report = compute(spec_of(HOOKED), as_of=HOOKED["as_of"], snapshot=snapshot_of(HOOKED_LIVE), provider="local",
+                     target="local", runs=runs, runs_days=90)
+    assert report.runs_note == "the integration user lacks View All Data"
+    assert all(r.runs is None and r.runs_unknown == runs.note and r.ok for r in report.rows)
+
+
+@pytest.mark.parametrize(("binds", "updated_at", "verified_until", "changed"), [
+    (False, "2026-11-20T10:00:00.400+00:00", "2026-11-20T10:00:00+00:00", False),  # crmconf's apply, same second
+    (False, "2026-11-20T10:00:01+00:00", "2026-11-20T10:00:00+00:00", True),  # after the verified apply: by hand
+    (False, "2026-11-20T10:00:00+00:00", None, True),  # no verified apply on record: nothing is excused
+    (True, "2026-11-20T09:00:00+00:00", "2026-11-20T10:00:00+00:00", True),  # bound: crmconf compares too little
+])
+def test_what_a_verified_apply_left_is_not_a_change_since_review(
+        binds: bool, updated_at: str, verified_until: str | None, changed: bool) -> None:
+    automation: dict[str, Any] = {"name": "x", "owner": "maria@acme.example", "reviewed": "2026-11-01"}
+    if binds:
+        automation["binds"] = {"local": "x"}
+    case = {"automations": [automation]}
+    live = {"automations": {"automation.x": {"status": "active", "updated_at": updated_at, "updated_by": "Maria"}}}
+    report = compute(spec_of(case), as_of=date(2026, 11, 23), snapshot=snapshot_of(live), provider="local",
+                     target="local", verified_until=datetime.fromisoformat(verified_until) if verified_until else None)
+    assert (Verdict.CHANGED in report.rows[0].verdicts) is changed

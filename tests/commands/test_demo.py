@@ -59,4 +59,11 @@ def test_demo_runs_end_to_end(
     qualification = [d for d in org["records"]["deal"] if d["stage"] == "qualification"]
     assert qualification == []  # the deals really moved
     assert "manual_steps:" in (scratch / "manual-steps.yaml").read_text()  # recorded where git keeps it
+    # It ends with health: the KPIs counted on the org's records, some below target, trends from the kept runs.
+    report = out[out.rindex("$ crmconf health -w specs\n"):]
+    table = report[report.index("KPI "):report.index("\n\n", report.index("KPI "))]
+    assert "below target" in table and "ESCALATED" in table and "on target" in table
+    assert len((scratch / "health" / "local.jsonl").read_text().splitlines()) == 3  # two kept runs, then this one
+    page = (scratch / "health.html").read_text()
+    assert page.count("<svg") == 7 and "<script" not in page
     assert not (demo_root / "specs" / "manual-steps.yaml").exists()  # the example itself is never edited

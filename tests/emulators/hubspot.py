@@ -32,6 +32,7 @@ from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.emulators import hubspot_performance as performance
 from tests.emulators.faults import Fault, Faults, RequestLog, Rule
 from tests.emulators.hubspot_scopes import ALL_SCOPES, missing_scopes_body
 from tests.emulators.hubspot_scopes import required as required_scopes
@@ -40,8 +41,8 @@ from tests.emulators.hubspot_seed import seed_default_portal, seed_minimal_porta
 from tests.emulators.hubspot_state import (
     JSON,
     LIFECYCLE_OBJECTS,
-    OBJECT_TYPE_IDS,
     PIPELINE_OBJECTS,
+    RECORD_TYPE_IDS,
     HubSpotError,
     Portal,
 )
@@ -159,7 +160,7 @@ def readable_pipeline_object(call: Call) -> str:
 
 
 def crm_object(call: Call) -> str:
-    return Portal.object_type(call.params["obj"], OBJECT_TYPE_IDS)
+    return Portal.object_type(call.params["obj"], RECORD_TYPE_IDS)
 
 
 # ---- pipelines and stages ----------------------------------------------------------------------
@@ -396,6 +397,18 @@ def _delete_flow(p: Portal, c: Call) -> Reply:
     return Reply(204)
 
 
+# ---- workflow performance (legacy v3, keyed by the v3 workflow id; hubspot_performance) ----------
+
+@route("POST", "/automation/v4/workflow-id-mappings/batch/read")
+def _workflow_id_mappings(p: Portal, c: Call) -> Reply:
+    return Reply(*performance.id_mappings(p, c.body))
+
+
+@route("GET", "/automation/v3/performance/workflow/{wid}")
+def _workflow_performance(p: Portal, c: Call) -> Reply:
+    return ok(performance.performance(p, c.params["wid"], c.arg("start"), c.arg("end"), c.arg("bucket")))
+
+
 # ---- users, roles, teams, owners ----------------------------------------------------------------
 
 @route("GET", "/settings/v3/users")
@@ -431,7 +444,7 @@ def _get_owner(p: Portal, c: Call) -> Reply:
 
 # ---- effects (for tests: what a write did to the portal) --------------------------------------------
 
-_READS = {"_search", "_batch_read_properties", "_batch_read_flows", "_token_info"}  # POSTs that change nothing
+_READS = {"_search", "_batch_read_properties", "_batch_read_flows", "_token_info", "_workflow_id_mappings"}  # POSTs that change nothing
 
 
 def _pipeline_keys(obj: str, pipeline: JSON) -> list[str]:
@@ -722,9 +735,16 @@ class HubSpotEmulator:
             (seed_default_portal if (self._seed if seed is None else seed) else seed_minimal_portal)(self.portal)
             self.faults.clear()
             self.requests.reset()
+            self.rate = _RateWindow()  # a fresh portal has its whole rate allowance
             self._mutations.clear()
             self._sequence.clear()
             self._searches.clear()
+
+    def roll_rate_window(self) -> None:
+        """As if HubSpot's rolling windows had passed: the next answers announce the whole allowance
+        again (a benchmark's back-to-back runs would otherwise spend each other's)."""
+        with self._lock:
+            self.rate = _RateWindow()
 
     def mutations(self) -> list[Mutation]:
         """The writes performed since the start (or the last `reset`/`clear_logs`), in order."""

@@ -15,6 +15,7 @@ import uuid
 from tests.emulators.hubspot_errors import JSON
 
 OBJECTS = ("contacts", "companies", "deals", "tickets")
+ENGAGEMENTS = ("calls", "emails", "meetings", "notes", "tasks")
 
 
 def _schema(obj: str, access: str) -> tuple[str, ...]:
@@ -41,7 +42,9 @@ _READ_ONLY = {"GET"}
 # The Files API (hubspot_files), where crmconf keeps its own documents: the `files` scope. A signed URL's
 # download is not an API call (it carries its own authority), so it needs none.
 _FILES = {"_upload_file", "_stat_file", "_signed_url", "_get_file", "_replace_file", "_archive_file"}
-_READS_BY_POST = {"_search", "_batch_read_properties", "_batch_read_flows"}
+_READS_BY_POST = {"_search", "_batch_read_properties", "_batch_read_flows", "_workflow_id_mappings"}
+# [docs] get-workflow-performance and get-workflow-id-mappings: the `automation` scope.
+_AUTOMATION = {"_workflow_id_mappings", "_workflow_performance"}
 
 
 def required(handler: str, method: str, obj: str | None, query: dict[str, list[str]]) -> tuple[str, ...]:
@@ -52,7 +55,7 @@ def required(handler: str, method: str, obj: str | None, query: dict[str, list[s
         return ()
     if handler in _FILES:
         return ("files",)
-    if "flow" in handler:
+    if "flow" in handler or handler in _AUTOMATION:
         return ("automation",)
     if handler in ("_list_users", "_get_user", "_list_roles"):
         return ("settings.users.read",)
@@ -67,8 +70,9 @@ def required(handler: str, method: str, obj: str | None, query: dict[str, list[s
         if handler == "_list_properties" and sensitivity in ("sensitive", "highly_sensitive"):
             return _sensitive(obj, sensitivity)
         return _schema(obj, access)
-    # pipelines, stages and records
-    return _objects(obj, access)
+    # pipelines, stages and records; [docs] activities (calls, e-mails, meetings, notes, tasks) need the
+    # contacts scopes
+    return _objects("contacts" if obj in ENGAGEMENTS else obj, access)
 
 
 def missing_scopes_body(scopes: tuple[str, ...]) -> JSON:

@@ -391,6 +391,17 @@ def _seed_properties(portal: Portal, *, custom: bool) -> None:
                 portal.properties[obj][prop["name"]] = prop
 
 
+def seed_performance() -> dict[str, dict[str, dict[str, int]]]:
+    """Daily run counts of the seeded workflows (hubspot_performance): onboarding and ticket escalation run
+    every week of autumn 2026; "Route new MQLs", though enabled, last enrolled anyone in March 2026."""
+    weekly = [f"2026-{m:02d}-{d:02d}" for m in (9, 10, 11) for d in (2, 9, 16, 23)]
+    return {
+        "1500003": {day: {"ENROLLED": 3, "COMPLETED": 3} for day in weekly},
+        "1500005": {day: {"ENROLLED": 5, "COMPLETED": 4, "UNENROLLED": 1} for day in weekly},
+        "1500002": {"2026-03-10": {"ENROLLED": 12, "COMPLETED": 12}},
+    }
+
+
 def seed_default_portal(portal: Portal) -> None:
     _seed_properties(portal, custom=True)
     _seed_pipelines(portal)
@@ -399,6 +410,7 @@ def seed_default_portal(portal: Portal) -> None:
             portal.create_record(obj, values)
     for flow in seed_flows():
         portal.flows[flow["id"]] = stored(flow)
+    portal.performance.update(seed_performance())
     _seed_people(portal)
 
 

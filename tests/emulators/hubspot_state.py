@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.emulators import hubspot_flows as flows
@@ -29,9 +30,12 @@ from tests.emulators.hubspot_errors import (
 from tests.emulators.hubspot_validations import Validations
 
 OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "tickets": "0-5"}
+# [docs] activities ("engagements") are CRM objects too: records with an owner and `hs_timestamp`, searchable.
+ENGAGEMENT_TYPE_IDS = {"calls": "0-48", "emails": "0-49", "meetings": "0-47", "notes": "0-46", "tasks": "0-27"}
+RECORD_TYPE_IDS = {**OBJECT_TYPE_IDS, **ENGAGEMENT_TYPE_IDS}
 _OBJECT_ALIASES = {
-    **{type_id: name for name, type_id in OBJECT_TYPE_IDS.items()},
-    **{name: name for name in OBJECT_TYPE_IDS},
+    **{type_id: name for name, type_id in RECORD_TYPE_IDS.items()},
+    **{name: name for name in RECORD_TYPE_IDS},
     "contact": "contacts", "company": "companies", "deal": "deals", "ticket": "tickets",
 }
 PIPELINE_OBJECTS = ("deals", "tickets")
@@ -42,6 +46,8 @@ LIFECYCLE_PIPELINES = {"contacts": "contacts-lifecycle-pipeline", "companies": "
 # `dataSensitivity` query values -> the level a property carries ([spec] none/standard/high).
 SENSITIVITY = {"non_sensitive": "none", "sensitive": "standard", "highly_sensitive": "high"}
 SEARCH_RESULT_CAP = 10_000  # [docs] a search query never pages past 10,000 results
+# [docs] changelog, August 2024: at most 5 filterGroups, 10 filters in a group, 25 in all (were 3, 3 and 9).
+SEARCH_GROUPS, SEARCH_GROUP_FILTERS, SEARCH_FILTERS = 5, 10, 25
 # The record properties that place a record in a pipeline and stage.
 PIPELINE_PROPS = {"deals": ("pipeline", "dealstage"), "tickets": ("hs_pipeline", "hs_pipeline_stage")}
 # Properties HubSpot always returns on a record, besides the requested ones.
@@ -53,6 +59,7 @@ DEFAULT_RECORD_PROPS = {
               "hs_object_id", "pipeline"),
     "tickets": ("content", "createdate", "hs_lastmodifieddate", "hs_object_id", "hs_pipeline",
                 "hs_pipeline_stage", "hs_ticket_category", "hs_ticket_priority", "subject"),
+    **dict.fromkeys(ENGAGEMENT_TYPE_IDS, ("hs_createdate", "hs_lastmodifieddate", "hs_object_id", "hs_timestamp")),
 }
 EPOCH = "1970-01-01T00:00:00Z"
 
@@ -95,8 +102,30 @@ def _int(value: Any, name: str) -> int:
     return int(value)
 
 
+def _number(raw: Any) -> float | None:
+    """A number, or a date/datetime as epoch milliseconds: [docs] search compares dates as instants
+    (filter values in milliseconds), while records carry them as ISO 8601 text."""
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        pass
+    try:
+        at = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp() * 1000
+
+
 def _bool_flag(value: str | None, default: bool) -> bool:
     return default if value is None else value.lower() == "true"
+
+
+def _entered(obj: str, values: JSON, current: JSON, stamp: str) -> dict[str, str]:
+    """[docs] HubSpot keeps, per deal stage, when a deal entered it: `hs_date_entered_<stage id>`."""
+    stage = values.get("dealstage") if obj == "deals" else None
+    if not stage or stage == current.get("dealstage"):
+        return {}
+    return {f"hs_date_entered_{stage}": stamp}
 
 
 def page(items: list[JSON], limit: int, after: str | None, link: str) -> JSON:
@@ -118,10 +147,12 @@ class Portal:
         self.pipelines: dict[str, dict[str, JSON]] = {o: {} for o in (*PIPELINE_OBJECTS, *LIFECYCLE_OBJECTS)}
         self.validations = Validations()
         self._indexes: dict[tuple[str, str], dict[str, set[str]]] = {}  # search speed only (see _candidates)
-        self.properties: dict[str, dict[str, JSON]] = {o: {} for o in OBJECT_TYPE_IDS}
-        self.groups: dict[str, dict[str, JSON]] = {o: {} for o in OBJECT_TYPE_IDS}
-        self.records: dict[str, dict[str, JSON]] = {o: {} for o in OBJECT_TYPE_IDS}
+        self.properties: dict[str, dict[str, JSON]] = {o: {} for o in RECORD_TYPE_IDS}
+        self.groups: dict[str, dict[str, JSON]] = {o: {} for o in RECORD_TYPE_IDS}
+        self.records: dict[str, dict[str, JSON]] = {o: {} for o in RECORD_TYPE_IDS}
         self.flows: dict[str, JSON] = {}
+        # Run counts per flow id and day (hubspot_performance): {"1500003": {"2026-11-02": {"ENROLLED": 4}}}.
+        self.performance: dict[str, dict[str, dict[str, int]]] = {}
         self.users: dict[str, JSON] = {}
         self.roles: dict[str, JSON] = {}
         self.teams: dict[str, JSON] = {}
@@ -144,7 +175,7 @@ class Portal:
     # ---- object types -------------------------------------------------------------------------
 
     @staticmethod
-    def object_type(raw: str, allowed: Iterable[str] = OBJECT_TYPE_IDS) -> str:
+    def object_type(raw: str, allowed: Iterable[str] = RECORD_TYPE_IDS) -> str:
         name = _OBJECT_ALIASES.get(raw.lower())
         if name is None or name not in allowed:
             raise HubSpotError(400, "VALIDATION_ERROR", f"Unable to infer object type from: {raw}")
@@ -649,6 +680,25 @@ class Portal:
                                f"Property values were not valid: {json.dumps(problems)}")
         return checked
 
+    def _check_identity(self, obj: str, values: JSON, own_id: str | None) -> None:
+        """[3p] a second contact with an e-mail another has: 409 CONFLICT "Contact already exists"; [docs] a
+        property with `hasUniqueValue` takes no value another record holds (the refusal's shape is [choice])."""
+        for name, value in values.items():
+            if value in (None, ""):
+                continue
+            unique = self.properties[obj].get(name, {}).get("hasUniqueValue")
+            if not unique and (obj, name) != ("contacts", "email"):
+                continue
+            holders = self._index(obj, name).get(str(value).lower(), set()) - {own_id}
+            holders = {h for h in holders if not self.records[obj][h]["archived"]}
+            if not holders:
+                continue
+            if (obj, name) == ("contacts", "email"):
+                raise HubSpotError(409, "CONFLICT", f"Contact already exists. Existing ID: {min(holders)}")
+            problem = {"isValid": False, "name": name, "error": "DUPLICATE_VALUE",
+                       "message": f"{value} is already the value of {name} on record {min(holders)}"}
+            raise HubSpotError(400, "VALIDATION_ERROR", f"Property values were not valid: {json.dumps([problem])}")
+
     def _stamp(self, obj: str, record: JSON, stamp: str) -> None:
         record["updatedAt"] = stamp
         modified = "lastmodifieddate" if obj == "contacts" else "hs_lastmodifieddate"
@@ -658,8 +708,11 @@ class Portal:
         if obj in PIPELINE_PROPS and isinstance(values, dict):
             values = self._default_pipeline_placement(obj, dict(values))
         values = self._check_values(obj, values, {}) if validate else dict(values)
+        if validate:
+            self._check_identity(obj, values, None)
         rid, stamp = self.next_id("record"), now_iso()
-        record = {"id": rid, "properties": {**values, "hs_object_id": rid, "createdate": stamp},
+        record = {"id": rid, "properties": {"createdate": stamp, **_entered(obj, values, {}, stamp), **values,
+                                            "hs_object_id": rid},
                   "createdAt": stamp, "updatedAt": stamp, "archived": False}
         self._stamp(obj, record, stamp)
         self.records[obj][rid] = record
@@ -679,6 +732,8 @@ class Portal:
                       allowed_options: dict[str, set[str]] | None = None) -> JSON:
         record = self._record(obj, rid)
         values = self._check_values(obj, values, record["properties"], allowed_options)
+        self._check_identity(obj, values, rid)
+        values = {**_entered(obj, values, record["properties"], now_iso()), **values}
         self._unindex(obj, record, values)
         record["properties"].update(values)
         self._reindex(obj, record, values)
@@ -710,8 +765,8 @@ class Portal:
         if not 0 < limit <= _SEARCH_MAX_LIMIT:
             raise invalid(f"limit must be between 1 and {_SEARCH_MAX_LIMIT}")
         groups = raw.get("filterGroups") or []
-        if len(groups) > 5 or sum(len(g.get("filters") or []) for g in groups) > 18:
-            raise invalid("Too many filters: at most 5 filterGroups and 18 filters in total")
+        if len(groups) > SEARCH_GROUPS or sum(len(g.get("filters") or []) for g in groups) > SEARCH_FILTERS:
+            raise invalid(f"Too many filters: at most {SEARCH_GROUPS} filterGroups and {SEARCH_FILTERS} filters in total")
         matches = self._matching(obj, groups)
         after = str(raw.get("after") or "")
         if (int(after) if after.isdigit() else 0) + limit > SEARCH_RESULT_CAP:
@@ -792,8 +847,8 @@ class Portal:
 
     def _group_predicate(self, obj: str, group: JSON) -> Callable[[JSON], bool]:
         filters = group.get("filters") or []
-        if len(filters) > 6:
-            raise invalid("Too many filters in a filterGroup: at most 6")
+        if len(filters) > SEARCH_GROUP_FILTERS:
+            raise invalid(f"Too many filters in a filterGroup: at most {SEARCH_GROUP_FILTERS}")
         tests = [self._predicate(obj, f) for f in filters]
         return lambda record: all(test(record) for test in tests)
 
@@ -829,12 +884,12 @@ class Portal:
     def _numeric_match(op: Any, raw: Any, value: Any, high: Any) -> bool | None:
         if op not in ("LT", "LTE", "GT", "GTE", "BETWEEN"):
             return None
-        try:
-            x, v = float(raw), float(value)
-        except (TypeError, ValueError):
+        x, v = _number(raw), _number(value)
+        if x is None or v is None:
             return False
         if op == "BETWEEN":
-            return v <= x <= float(high)
+            h = _number(high)
+            return h is not None and v <= x <= h
         return {"LT": x < v, "LTE": x <= v, "GT": x > v, "GTE": x >= v}[op]
 
     def batch_update_records(self, obj: str, raw: Any, partial: bool) -> tuple[int, JSON]:

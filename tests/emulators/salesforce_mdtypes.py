@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, unquote
 
+from tests.emulators import salesforce_permissions_custom as custom_permissions
 from tests.emulators import salesforce_rules as rules
 from tests.emulators.salesforce_formula import FormulaError, compile_formula
 from tests.emulators.salesforce_org import MdInfo, Org, canonical, soap_datetime
@@ -668,7 +669,8 @@ class FlowKind(Kind):
             for key, enum in (("status", "FlowVersionStatus"), ("processType", "FlowProcessType"))
             if comp.get(key) is not None and comp[key] not in schema().enum(enum)
         ]
-        return errors + self._start_errors(comp.get("start") or {}) + self._connector_errors(comp)
+        return (errors + self._start_errors(comp.get("start") or {}) + self._connector_errors(comp)
+                + custom_permissions.flow_errors(org, comp))
 
     @staticmethod
     def _start_errors(start: dict[str, Any]) -> list[Err]:
@@ -807,6 +809,7 @@ _OBJECT_DEPENDENCIES = (
 def permission_set_errors(org: Org, comp: dict[str, Any]) -> list[Err]:
     """Object and field permission rules (shared with REST writes to ObjectPermissions/FieldPermissions)."""
     errors: list[Err] = rules.cross_object_errors(comp.get("objectPermissions") or [])
+    errors += custom_permissions.permission_set_errors(org, comp)
     seen: set[str] = set()
     for op in comp.get("objectPermissions") or []:
         obj = op.get("object", "")
@@ -891,6 +894,12 @@ class PermissionSetKind(Kind):
         )
 
 
+class CustomPermissionKind(Kind):
+    """A custom permission: a name a permission set grants and a flow reads (salesforce_permissions_custom)."""
+
+    type_name, directory, suffix = "CustomPermission", "customPermissions", "customPermission"
+
+
 KINDS: dict[str, Kind] = {
     k.type_name: k
     for k in (
@@ -904,6 +913,7 @@ KINDS: dict[str, Kind] = {
         FlowDefinitionKind(),
         WorkflowRuleKind(),
         PermissionSetKind(),
+        CustomPermissionKind(),
     )
 }
 

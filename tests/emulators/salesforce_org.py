@@ -27,6 +27,8 @@ PREFIX = {
     "Opportunity": "006",
     "Lead": "00Q",
     "Case": "500",
+    "Task": "00T",
+    "Event": "00U",
     "User": "005",
     "Profile": "00e",
     "PermissionSet": "0PS",
@@ -192,6 +194,8 @@ class Org:
         # Production orgs deploy flows inactive ("Deploy processes and flows as active" is off);
         # True is a sandbox, or a production org with that setting on.
         self.flow_deploy_activates = False
+        # Whether the session user has View All Data (salesforce_interviews: whose flow interview logs it sees).
+        self.view_all_data = True
         # Everything performed, in order: fault campaigns compare it with what the client was told.
         # Not part of snapshot()/restore(): a rollback does not unsay what happened.
         self.mutations: list[Mutation] = []
@@ -386,10 +390,10 @@ class Org:
     # -- transactions -----------------------------------------------------------------------
     def snapshot(self) -> tuple[Any, ...]:
         """State for an all-or-none rollback (composite allOrNone), and for reset() and campaigns."""
-        settings = (self.profile_fields, self.namespaces, self.flow_deploy_activates)
+        settings = (self.profile_fields, self.namespaces, self.flow_deploy_activates, self.view_all_data)
         return copy.deepcopy((self.md, self.md_info, self.flows, self.data, settings))
 
     def restore(self, snap: tuple[Any, ...]) -> None:
         self.md, self.md_info, self.flows, self.data, settings = snap
-        self.profile_fields, self.namespaces, self.flow_deploy_activates = settings
+        self.profile_fields, self.namespaces, self.flow_deploy_activates, self.view_all_data = settings
         self._lower.clear()

@@ -220,6 +220,8 @@ def update_record(org: Org, sobject: str, record_id: str, values: dict[str, Any]
     derive_fields(org, d.name, updated, canon)
     _run_validation_rules(org, d.name, updated, False)
     now = rest_datetime(org.clock())
+    if d.name == "Opportunity" and str(canon.get("StageName", rec.get("StageName"))) != str(rec.get("StageName")):
+        updated["LastStageChangeDate"] = now  # [docs] Opportunity.LastStageChangeDate: the last stage change
     org.log("record-update", d.name, str(rec["Id"]), ", ".join(f"{k}={v}" for k, v in sorted(canon.items())))
     rec.update(updated, LastModifiedDate=now, SystemModstamp=now, LastModifiedById=org.api_user_id)
 

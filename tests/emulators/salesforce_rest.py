@@ -183,6 +183,10 @@ class RestApi:
             include_deleted=include_deleted,
             url_for=self._url(req.version, tooling),
         )
+        if result.aggregate and len(result.records) > soql.AGGREGATE_ROWS:
+            # [docs] GROUP BY results cannot use a query locator; [3p] the code and text real orgs answer
+            raise RestError(400, "EXCEEDED_ID_LIMIT", "Aggregate query does not support queryMore(), use LIMIT to "
+                            "restrict the results to a single batch")
         cursor = _Cursor(result.records, _batch_size(req.headers), endpoint)
         if len(result.records) <= cursor.batch:
             return RestResponse(

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.emulators.salesforce_interviews import log_interviews
 from tests.emulators.salesforce_org import PREFIX, Org, rest_datetime
 from tests.emulators.salesforce_records import derive_fields
 from tests.emulators.salesforce_sobjects import CUSTOMIZABLE, permissionable_fields
@@ -658,6 +659,10 @@ def _seed_flows(org: Org, admin: str) -> None:
                                   activates=True)
         if name in DEACTIVATED_FLOWS:
             org.activate_flow(name, 0, when=SEED_TIME + timedelta(days=200), by=admin)
+    # The onboarding screen flow ran twice a week through autumn 2026, one run in 21 failing.
+    days = [SEED_TIME.replace(year=2026, month=9, day=1) + timedelta(days=3.5 * k) for k in range(21)]
+    log_interviews(org, "New_Customer_Onboarding", "New Customer Onboarding",
+                   [(rest_datetime(d), "Error" if k == 10 else "Completed") for k, d in enumerate(days)], owner=admin)
 
 
 def _copy(value: Any) -> Any:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.emulators import salesforce_interviews as interviews
 from tests.emulators.salesforce_org import Org, rest_datetime
 from tests.emulators.salesforce_rules import dependency_rows, namespace_of, readable_fields
 from tests.emulators.salesforce_soql import Relation, SObjectSchema
@@ -44,7 +45,7 @@ _STANDARD = {
         "Description:textarea* StageName:picklist! Amount:currency* Probability:percent* "
         "ExpectedRevenue:currency~ TotalOpportunityQuantity:double* CloseDate:date! Type:picklist* "
         "NextStep:string* LeadSource:picklist* IsClosed:boolean~ IsWon:boolean~ ForecastCategory:picklist~ "
-        "ForecastCategoryName:picklist* CampaignId:reference* OwnerId:reference"
+        "ForecastCategoryName:picklist* CampaignId:reference* OwnerId:reference LastStageChangeDate:datetime~"
     ),
     "Case": (
         "Id:id~ IsDeleted:boolean~ CaseNumber:string~ ContactId:reference* AccountId:reference* "
@@ -61,12 +62,24 @@ _STANDARD = {
         "Id:id~ AssigneeId:reference! PermissionSetId:reference! PermissionSetGroupId:reference "
         "IsActive:boolean~ ExpirationDate:datetime"
     ),
+    # Activities (health counts what reps log): a task or a logged call/e-mail, and a meeting.
+    "Task": (
+        "Id:id~ IsDeleted:boolean~ Subject:string ActivityDate:date Status:picklist! Priority:picklist! "
+        "Type:picklist TaskSubtype:picklist~ WhoId:reference WhatId:reference Description:textarea "
+        "IsClosed:boolean~ OwnerId:reference"
+    ),
+    "Event": (
+        "Id:id~ IsDeleted:boolean~ Subject:string ActivityDateTime:datetime StartDateTime:datetime "
+        "EndDateTime:datetime DurationInMinutes:int Type:picklist WhoId:reference WhatId:reference "
+        "Description:textarea OwnerId:reference"
+    ),
 }
 _AUDIT = (
     "CreatedDate:datetime~ CreatedById:reference~ LastModifiedDate:datetime~ LastModifiedById:reference~ "
     "SystemModstamp:datetime~"
 )
-DATA_OBJECTS = ("Account", "Contact", "Lead", "Opportunity", "Case", "User", "PermissionSetAssignment")
+DATA_OBJECTS = ("Account", "Contact", "Lead", "Opportunity", "Case", "User", "PermissionSetAssignment", "Task",
+                "Event")
 CUSTOMIZABLE = ("Account", "Contact", "Lead", "Opportunity", "Case")
 _REFS = {
     "AccountId": "Account",
@@ -130,6 +143,7 @@ class FieldDef:
     required: bool = False
     readonly: bool = False
     custom: bool = False
+    long: bool = False  # a long text area (every standard textarea is one): a WHERE may not name it
 
 
 def _parse_spec(spec: str) -> list[FieldDef]:
@@ -140,7 +154,7 @@ def _parse_spec(spec: str) -> list[FieldDef]:
         flags = "".join(c for c in typ if c in "*!~")
         typ = typ.strip("*!~")
         label = "".join(" " + c if c.isupper() and i else c for i, c in enumerate(name)).replace(" Id", " ID")
-        out.append(FieldDef(name, typ, label, "*" in flags, "!" in flags, "~" in flags))
+        out.append(FieldDef(name, typ, label, "*" in flags, "!" in flags, "~" in flags, long=typ == "textarea"))
     return out
 
 
@@ -162,6 +176,7 @@ def object_fields(org: Org, sobject: str) -> list[FieldDef]:
                     bool(comp.get("required")),
                     comp.get("type") in ("AutoNumber",) or bool(comp.get("formula")),
                     True,
+                    long=comp.get("type") in ("LongTextArea", "Html"),
                 )
             )
     return fields
@@ -694,6 +709,13 @@ CATALOG.update(
         ),
     }
 )
+# Flow interview logs and the session user's permissions (salesforce_interviews).
+CATALOG["FlowInterviewLog"] = SObjectDef(
+    "FlowInterviewLog", _view(interviews.INTERVIEW_LOG_FIELDS + _STD_AUDIT),
+    lambda org, _d: interviews.interview_log_rows(org), relations=_rels(Owner="User:OwnerId"))
+CATALOG["UserPermissionAccess"] = SObjectDef(
+    "UserPermissionAccess", _view(interviews.USER_PERMISSION_FIELDS),
+    lambda org, _d: interviews.user_permission_rows(org))
 CATALOG["MetadataComponentDependency"] = SObjectDef(
     "MetadataComponentDependency",
     _view(
@@ -730,7 +752,8 @@ class OrgSource:
         rels = dict(d.relations)
         if d.name in CUSTOMIZABLE:
             rels.update(_custom_relations(self.org, d.name))
-        return SObjectSchema(d.name, fields, rels)
+        types = {f.name: f.type for f in shown}
+        return SObjectSchema(d.name, fields, rels, types, frozenset(f.name for f in shown if f.long))
 
     def rows(self, sobject: str, include_deleted: bool) -> list[Row]:
         d = lookup(sobject, self.api)

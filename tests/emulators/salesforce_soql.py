@@ -37,6 +37,10 @@ class SObjectSchema:
     name: str
     fields: dict[str, str]  # lower-case name -> canonical name
     relations: dict[str, Relation] = field(default_factory=dict)  # lower-case name -> relation
+    # canonical name -> describe type (string, picklist, textarea, datetime, currency, ...), where known:
+    # what a field may do in a query (GROUP BY, WHERE, aggregates) depends on it.
+    types: dict[str, str] = field(default_factory=dict)
+    unfilterable: frozenset[str] = frozenset()  # canonical names a WHERE may not name (long text areas)
 
     def field(self, name: str) -> str | None:
         return self.fields.get(name.lower())
@@ -67,6 +71,13 @@ _TOKEN = re.compile(
 )
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "'": "'", '"': '"', "\\": "\\"}
 AGGREGATES = {"COUNT", "COUNT_DISTINCT", "SUM", "AVG", "MIN", "MAX"}
+# Describe types whose fields are not `groupable` ([docs] GROUP BY considerations; describe's `groupable`).
+NOT_GROUPABLE = frozenset({"textarea", "multipicklist", "double", "currency", "percent", "datetime", "time",
+                           "base64", "address", "location"})
+# Types no aggregate function takes ([docs] "Support for Field Types in Aggregate Functions": boolean, base64).
+NO_AGGREGATES = frozenset({"boolean", "base64"})
+# [docs] a query with GROUP BY cannot use a query locator: more rows than one batch is refused.
+AGGREGATE_ROWS = 2000
 _CLAUSE_WORDS = {"FROM", "WHERE", "GROUP", "ORDER", "LIMIT", "OFFSET", "WITH", "FOR", "HAVING", "USING"}
 
 
@@ -102,6 +113,8 @@ class FieldPath:
     text: str
     relations: tuple[Relation, ...]
     field: str
+    type: str = ""  # the field's describe type, when its object's schema says
+    filterable: bool = True
 
     @property
     def output_name(self) -> str:
@@ -212,9 +225,9 @@ class _Parser:
             self.take(), self.take()  # WITH SECURITY_ENFORCED etc.: accepted, no effect
         if self.at("GROUP"):
             self.take(), self.expect("BY")
-            q.group_by = [self._path(schema, self.take())]
+            q.group_by = [self._grouped(schema)]
             while self._comma():
-                q.group_by.append(self._path(schema, self.take()))
+                q.group_by.append(self._grouped(schema))
         if self.at("ORDER"):
             self.take(), self.expect("BY")
             q.order_by = [self._order_item(schema, q)]
@@ -233,7 +246,22 @@ class _Parser:
             assert tok is not None
             raise SoqlError("MALFORMED_QUERY", f"unexpected token: '{tok.text}'")
         self._check_grouping(q)
+        if q.limit is not None and not q.group_by and any(isinstance(f, Aggregate) for f in q.fields):
+            # [docs] "You must use a GROUP BY clause if your query has a LIMIT clause and an aggregated function"
+            raise SoqlError("MALFORMED_QUERY", "LIMIT with an aggregate function needs a GROUP BY clause")
         return q
+
+    def _at(self, tok: Tok, message: str) -> str:
+        return f"\n{self.soql}\n^\nERROR at Row:1:Column:{tok.pos + 1}\n{message}"
+
+    def _grouped(self, schema: SObjectSchema) -> FieldPath:
+        """[docs] only fields whose describe says `groupable` may be grouped: not long text, multi-select
+        picklists, numbers with decimals (double, currency, percent) or date/times."""
+        tok = self.take()
+        path = self._path(schema, tok)
+        if path.type in NOT_GROUPABLE:
+            raise SoqlError("INVALID_FIELD", self._at(tok, f"field '{path.field}' can not be grouped in a query call"))
+        return path
 
     def _comma(self) -> bool:
         tok = self.peek()
@@ -296,7 +324,11 @@ class _Parser:
             label = alias.text if alias else f"expr{expr_n}"
             if alias is None:
                 expr_n += 1
-            q.fields.append(Aggregate(func, self._path(schema, arg), label))
+            path = self._path(schema, arg)
+            if path.type in NO_AGGREGATES:  # [docs] "Support for Field Types in Aggregate Functions"
+                raise SoqlError("INVALID_FIELD", self._at(arg, f"field {path.field} does not support aggregate "
+                                                               f"operator {func}"))
+            q.fields.append(Aggregate(func, path, label))
 
     def _path(self, schema: SObjectSchema, tok: Tok) -> FieldPath:
         if tok.kind != "ident":
@@ -334,7 +366,8 @@ class _Parser:
                 "after the custom field name. Please reference your WSDL or the describe call for the "
                 "appropriate names.",
             )
-        return FieldPath(tok.text, tuple(relations), canonical)
+        return FieldPath(tok.text, tuple(relations), canonical, current.types.get(canonical, ""),
+                         canonical not in current.unfilterable)
 
     def _order_item(self, schema: SObjectSchema, q: Query) -> tuple[FieldPath | str, bool, bool]:
         tok = self.take()
@@ -395,7 +428,11 @@ class _Parser:
         return self._compare(schema)
 
     def _compare(self, schema: SObjectSchema) -> Compare:
+        tok = self.peek()
         path = self._path(schema, self.take())
+        if not path.filterable:
+            assert tok is not None
+            raise SoqlError("INVALID_FIELD", self._at(tok, f"field '{path.field}' can not be filtered in a query call"))
         tok = self.take()
         if tok.kind == "op":
             op = "!=" if tok.text == "<>" else tok.text
@@ -464,6 +501,7 @@ def parse(soql: str, source: Source) -> Query:
 class Result:
     records: list[dict[str, Any]]
     total_size: int
+    aggregate: bool = False  # rows are AggregateResults: they cannot be paged (see AGGREGATE_ROWS)
 
 
 def _as_datetime(value: Any) -> datetime | None:
@@ -644,7 +682,7 @@ def execute(
     out = out[q.offset :]
     if q.limit is not None:
         out = out[: q.limit]
-    return Result(out, len(out))
+    return Result(out, len(out), aggregate=q.is_aggregate)
 
 
 def _field_getter(ex: _Executor, path: FieldPath) -> Callable[[Any], Any]:

@@ -368,8 +368,11 @@ def test_the_rules_catalogue_names_tests_that_exist() -> None:
     modules.update({"P": providers / "test_real_org.py", "M": providers / "test_messy_org.py",
                     "PP": providers / "test_provider.py", "C": providers / "test_compile.py",
                     "F": providers / "test_convergence_fuzz.py"})
+    modules.update({"A": here / "test_salesforce_aggregates.py", "H": providers / "test_health.py"})
+    modules.update({"I": here / "test_salesforce_interview_rules.py", "AR": providers / "test_audit_runs.py",
+                    "CP": here / "test_salesforce_custom_permission_rules.py", "PL": providers / "test_pilots.py"})
     text = (here / "RULES-salesforce.md").read_text()
-    cited = re.findall(r"\b(EE|E|PP|P|M|C|F): ((?:`test_\w+`(?:, | and )?)+)", text)
+    cited = re.findall(r"\b(EE|E|PP|P|M|CP|C|F|AR|A|H|I|PL): ((?:`test_\w+`(?:, | and )?)+)", text)
     assert len(cited) >= 20
     for module, names in cited:
         source = modules[module].read_text()

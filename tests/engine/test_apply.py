@@ -53,3 +53,36 @@ def test_execution_runs_in_dependency_waves_with_like_kinds_together() -> None:
         for d in (*change.depends_on, change.parent or ""):
             if d in original and original[d] < original[change.address]:
                 assert position[d] < position[change.address], (d, change.address)
+
+
+def test_the_confirming_read_reads_what_the_applied_changes_touch_and_what_reading_them_needs() -> None:
+    from crmconf_hubspot import HubSpotProvider
+    from crmconf_local import LocalProvider
+    from crmconf_salesforce import SalesforceProvider
+
+    from crmconf.engine.apply import reread, reread_kinds
+
+    def applied(*kinds: str, failed: str = "") -> Report:
+        results = [Result(_change(f"{k}.x", k), Outcome.APPLIED) for k in kinds]
+        return Report((*results, *([Result(_change(f"{failed}.y", failed), Outcome.FAILED)] if failed else [])))
+
+    cases = [
+        (HubSpotProvider, applied("field"), {"field"}),
+        (HubSpotProvider, applied("stage"), {"stage", "pipeline"}),
+        (HubSpotProvider, applied("automation"), {"automation", "pipeline", "stage", "field"}),
+        (SalesforceProvider, applied("validation_rule"), {"validation_rule", "pipeline", "stage"}),
+        (SalesforceProvider, applied("field", "permission"), {"field", "permission"}),
+        (LocalProvider, applied("stage", failed="field"), {"stage"}),  # a failed change is not re-read
+        (HubSpotProvider, applied(failed="field"), set()),
+    ]
+    for provider, report, kinds in cases:
+        assert reread_kinds(report, provider) == kinds, (provider.name, kinds)  # type: ignore[arg-type]
+
+    class Unread:
+        """Nothing was applied: nothing is read, and nothing is unverified."""
+
+        def fetch(self, kinds: frozenset[str]) -> Snapshot:
+            raise AssertionError(f"read {kinds}")
+
+    nothing = applied(failed="field")
+    assert reread(nothing, Unread()) == nothing  # type: ignore[arg-type]

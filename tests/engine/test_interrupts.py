@@ -4,7 +4,8 @@ Each case runs `crmconf apply` in a child process that signals itself right afte
 journal line, the org's temp file, the org's folder: every point where a crash can land), N drawn by a
 seeded generator over the whole run; the timed cases kill from outside after a seeded delay instead.
 Afterwards:
-- every file parses (the journal has no torn line, the org is whole);
+- every file parses (the journal has no torn line, the org file is whole; the org is that file with the
+  batches its log committed, as crmconf_local.org reads it);
 - after recovery (the next `crmconf plan`), the journal says applied exactly for the planned changes the
   org shows applied, and every planned change has one outcome;
 - a follow-up apply converges: the plan after it is empty.
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from crmconf_local import org as org_store
 
 from bench.workspace_gen import generate
 from crmconf.engine import journal
@@ -157,7 +159,7 @@ def _check_truth(cli: CLI, root: Path, template: Template) -> None:
     records, bad = journal.read_checked(state / "journal.jsonl")
     assert bad == [], f"torn journal lines {bad}"
     org_path = state / "local-org.json"
-    org = json.loads(org_path.read_text()) if org_path.exists() else {"objects": {}}  # whole, or never written
+    org = _org(org_path)
 
     planned = cli("plan", "-w", root, "--format", "json")  # recovery happens here, before planning
     assert planned.code == 0, planned.err
@@ -177,13 +179,21 @@ def _check_truth(cli: CLI, root: Path, template: Template) -> None:
             r["outcome"] for r in lines)
         ends = [r for r in records if r["event"] == "end" and r["run"] == begin["run"]]
         assert len(ends) == 1 and {k: v for k, v in ends[0]["counts"].items() if v} == dict(Counter(outcome.values()))
-        org = json.loads(org_path.read_text()) if org_path.exists() else {"objects": {}}
+        org = _org(org_path)
         shows = {a for a, after in template.planned.items() if _shows(org, a, after)}
         journaled = {a for a, o in outcome.items() if o == "applied"}
         assert journaled == shows, (sorted(journaled - shows)[:5], sorted(shows - journaled)[:5])
 
     assert cli("apply", "-w", root, "--auto-approve").code == 0
     assert cli("plan", "-w", root, "--detailed-exitcode").code == 0
+
+
+def _org(path: Path) -> dict[str, Any]:
+    """The org: the file is whole JSON (or was never written), and its log adds the batches it committed."""
+    if not path.exists():
+        return {"objects": {}}
+    json.loads(path.read_text())
+    return org_store.load(path)
 
 
 def _shows(org: dict[str, Any], address: str, after: dict[str, Any]) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from crmconf.spec.checks import inventory, pipelines, promotion, references, teams, terminology, text
+from crmconf.spec.checks import health, inventory, pipelines, promotion, references, teams, terminology, text
 from crmconf.spec.checks.context import CheckContext
 from crmconf.spec.diagnostics import Diagnostic
 from crmconf.spec.model import Spec
@@ -20,6 +20,7 @@ CHECKS: tuple[Check, ...] = (
     text.check,
     teams.check,
     promotion.check,
+    health.check,
 )
 
 

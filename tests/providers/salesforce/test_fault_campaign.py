@@ -280,34 +280,37 @@ def follow_up(c: Campaign, snapshot: Snapshot) -> tuple[Plan, Plan]:
 
 
 class Reads:
-    """The provider as `crmconf apply` sees it, keeping the snapshot of its verifying read for the checks
-    (one read less per step). Everything else is the provider's own."""
+    """The provider as `crmconf apply` sees it, noting whether its verifying read failed (that read covers
+    only the kinds the apply touched, so the checks read the whole org afterwards). Everything else is the
+    provider's own."""
 
     def __init__(self, provider: SalesforceProvider) -> None:
         self.provider = provider
-        self.last: Snapshot | None = None
+        self.failed = False
 
     def fetch(self, kinds: frozenset[str]) -> Snapshot:
-        self.last = None
-        self.last = self.provider.fetch(kinds)
-        return self.last
+        try:
+            return self.provider.fetch(kinds)
+        except ProviderError:
+            self.failed = True
+            raise
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.provider, name)
 
 
-def faulted_apply(c: Campaign) -> tuple[str, Snapshot | None]:
+def faulted_apply(c: Campaign) -> tuple[str, bool]:
     """`crmconf apply` after approval, on the fixed plan: the engine, the journal, the verifying read.
 
-    Returns the error the command ended with ("" for none) and what its verifying read saw.
+    Returns the error the command ended with ("" for none) and whether its verifying read failed.
     """
     refuse_destroy(c.plan, allow_destroy=False)
     provider = Reads(c.fast)
     try:
         _execute(c.ws, c.plan, provider, Console(), c.kinds)  # type: ignore[arg-type]
     except ProviderError as exc:  # the CLI prints it and exits 1; the journal keeps what it wrote
-        return str(exc), provider.last
-    return "", provider.last
+        return str(exc), provider.failed
+    return "", provider.failed
 
 
 def start(c: Campaign) -> None:
@@ -328,9 +331,10 @@ def test_the_campaign_plan_is_big_non_destructive_and_its_destructive_follow_up_
     # The follow-up spec against the same org: destructive, so without --allow-destroy nothing runs at all.
     start(c)
     snapshot = c.follower.fetch(c.kinds)
-    # The checks and the follow-up plan use the faulted apply's own verifying read (one read, not
-    # three): both specs manage the same things, so both providers read the same live objects.
-    assert snapshot.objects == c.fast.fetch(c.kinds).objects
+    # Both specs manage the same things, so both providers read the same live objects (usage aside: a
+    # provider counts the records of the picklist values its spec drops, and only the follow-up drops some).
+    assert {a: o.attrs for a, o in snapshot.objects.items()} == {
+        a: o.attrs for a, o in c.fast.fetch(c.kinds).objects.items()}
     plus_plan = engine_plan.plan_from(c.plus, TARGET, "salesforce", c.follower_compiled, snapshot)
     assert [ch.address for ch in plus_plan.changes if ch.destructive]
     with pytest.raises(DestroyRefusedError):
@@ -397,9 +401,10 @@ def test_every_request_of_the_apply_faulted_in_turn(campaign: Campaign) -> None:
     # The clean run: its request count is the campaign's length, its final org the reference.
     start(c)
     before_active = active_values(c.emu)
-    error, live = faulted_apply(c)
-    assert not error and live is not None, error
+    error, unread = faulted_apply(c)
+    assert not error and not unread, error
     c.steps = c.emu.requests.total
+    live = c.follower.fetch(c.kinds)
     assert not check_step(c, before_active, "", live)
     _, after = follow_up(c, live)
     assert not after.changes, [(ch.address, ch.attrs, ch.meta) for ch in after.changes]
@@ -413,12 +418,11 @@ def test_every_request_of_the_apply_faulted_in_turn(campaign: Campaign) -> None:
         start(c)
         before_active = active_values(c.emu)
         c.emu.faults.inject(kind.fault, skip=i, applied_effect=kind.landed)
-        error, live = faulted_apply(c)
+        error, unread = faulted_apply(c)
         if c.emu.faults.pending():
             failures.append(f"step {i} ({kind}): the fault never fired ({c.emu.requests.total} requests)")
             continue
-        unread = live is None  # the fault hit the verifying read itself
-        live = live or c.follower.fetch(c.kinds)
+        live = c.follower.fetch(c.kinds)  # the whole org, whatever the verifying read covered
         problems = check_step(c, before_active, error, live, unread)
         try:
             _, after = follow_up(c, live)

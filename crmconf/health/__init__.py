@@ -1,0 +1,1 @@
+"""`crmconf health`: KPIs of the rollout, measured on live records with aggregate reads."""
