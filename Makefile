@@ -6,7 +6,7 @@ LINT_STAMP := $(VENV)/.lint-installed
 YAML_LS := yaml-language-server@2.0.0
 NODE_STAMP := $(VENV)/node/.installed-$(YAML_LS)
 
-.PHONY: setup demo test lint lock screenshots bench fuzz clean
+.PHONY: setup demo test test-windows-locks lint lock screenshots bench fuzz clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; set PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -32,6 +32,12 @@ $(NODE_STAMP): $(STAMP)
 
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -n 2 -q
+
+# The lock, journal, interruption and local-provider tests with every lock on portalocker's Windows code path
+# (tests/winlock.py); tests/test_windows_locks.py runs part of this in every `make test`.
+test-windows-locks: $(STAMP)
+	CRMCONF_TEST_LOCKS=windows $(BIN)/python -m pytest -n 2 -q tests/test_oslock.py tests/engine/test_lock.py \
+		tests/engine/test_journal.py tests/engine/test_interrupts.py tests/providers/local
 
 lint: $(LINT_STAMP)
 	$(BIN)/ruff check crmconf providers tests bench tools

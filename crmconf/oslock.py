@@ -6,12 +6,14 @@ apply journal's recovery relies on (a kill -9 must not leave a lock behind). Loc
 separate `.lock` file, never on the data itself: Windows locks are mandatory, and another process must
 still be able to read a journal to say who holds it.
 
-`use()` swaps the locker (tests run the suite through portalocker's Windows code path this way).
+`use()` swaps the locker: tests run the local provider, the journal and the apply lock through portalocker's
+Windows code path this way (tests/winlock.py, `make test-windows-locks`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ import portalocker
 from portalocker import exceptions
 
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # Windows has no symbolic-link flag; files.guard checks links there
+BINARY = getattr(os, "O_BINARY", 0)  # Windows opens in text mode by default: os.write would add \r before \n
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,9 @@ def in_use() -> str:
 def open_lock_file(path: Path) -> int:
     """The lock file beside `path` (`path.lock`), user-only, never through a link."""
     lock_path = path.with_name(path.name + ".lock")
-    return os.open(lock_path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o600)
+    if not NOFOLLOW and lock_path.is_symlink():  # no O_NOFOLLOW (Windows): look before opening
+        raise OSError(errno.ELOOP, "the lock file is a symbolic link", str(lock_path))
+    return os.open(lock_path, os.O_RDWR | os.O_CREAT | NOFOLLOW | BINARY, 0o600)
 
 
 def try_lock(fd: int) -> bool:

@@ -74,7 +74,7 @@ class Journal:
         target = files.guard(self.path, root)
         try:
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT | oslock.BINARY, 0o600)
         except OSError as exc:
             raise JournalWriteError(f"cannot open the journal {self.path}: {files.why(exc)}") from exc
         try:  # the lock is on journal.jsonl.lock: Windows locks are mandatory, and holder() reads the journal

@@ -92,7 +92,7 @@ class WorkspaceStore:
         self._folder()
         path = files.guard(self._path(key), self.root)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | oslock.NOFOLLOW, 0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | oslock.NOFOLLOW | oslock.BINARY, 0o600)
         except FileExistsError:
             return False
         except OSError as exc:
