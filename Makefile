@@ -46,7 +46,7 @@ lint: $(LINT_STAMP)
 
 # The Action's lock: every runtime dependency and the build backend, pinned with hashes for every platform.
 lock: $(LINT_STAMP)
-	$(BIN)/uv pip compile pyproject.toml requirements/build.in --generate-hashes --universal \
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --extra salesforce --extra hubspot --generate-hashes --universal \
 		--python-version 3.11 -o requirements/ci.txt -q
 
 # The pictures in docs/pictures/ (handbook process maps, audit report), checked to fit 1,280 px and to print.

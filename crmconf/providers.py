@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Protocol, cast, runtime_checkable
 
 import jsonschema
 
-from crmconf import redact
+from crmconf import extras, redact
 from crmconf.engine.changes import Change
 from crmconf.engine.resource import Compiled, Snapshot
 from crmconf.errors import SpecError, UsageError
@@ -114,8 +114,18 @@ def discover() -> Discovered:
         try:
             providers[ep.name] = ep.load()
         except Exception as exc:  # a broken plugin must not break the others
-            problems[ep.name] = f"{type(exc).__name__}: {exc}"
+            problems[ep.name] = extras.missing_sdk(ep.name, exc) or f"{type(exc).__name__}: {exc}"
     return Discovered(providers, problems)
+
+
+def load(name: str) -> type[Provider]:
+    """One provider's class: only its plugin is imported (another CRM's SDK need not be installed)."""
+    for ep in entry_points(group=GROUP, name=name):
+        try:
+            return cast(type[Provider], ep.load())
+        except Exception as exc:
+            raise UsageError(extras.missing_sdk(name, exc) or f"it failed to load ({type(exc).__name__}: {exc})") from exc
+    raise LookupError(name)
 
 
 def open_provider(spec: Spec, sources: Sources, root: Path, target: str | None) -> tuple[str, Provider]:
@@ -125,12 +135,12 @@ def open_provider(spec: Spec, sources: Sources, root: Path, target: str | None) 
             f"unknown target {name!r}; targets in crmconf.yaml: {', '.join(sorted(spec.config.targets))}"
         )
     settings = spec.config.targets[name]
-    found = discover()
-    cls = found.providers.get(settings.provider)
-    if cls is None:
-        why = found.problems.get(settings.provider)
-        detail = f"it failed to load ({why})" if why else "no installed plugin provides it"
-        raise UsageError(f"target {name!r} uses provider {settings.provider!r}, but {detail}")
+    try:
+        cls = load(settings.provider)
+    except LookupError:
+        raise UsageError(f"target {name!r} uses provider {settings.provider!r}, but no installed plugin provides it") from None
+    except UsageError as exc:
+        raise UsageError(f"target {name!r} uses provider {settings.provider!r}, but {exc}") from exc
     redact.register_settings(settings.settings)  # the credentials its *_env settings name are masked
     _check_settings(cls, name, settings.settings, sources)
     _check_credentials(name, settings.settings)

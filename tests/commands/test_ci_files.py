@@ -85,7 +85,8 @@ def test_actions_are_pinned_by_commit_on_node24_majors(path: str) -> None:
 
 
 def test_the_lock_pins_every_dependency_by_hash() -> None:
-    """requirements/ci.txt (what the Action installs) covers pyproject's dependencies, each satisfied."""
+    """requirements/ci.txt (what the Action installs) covers pyproject's dependencies and both vendor SDK
+    extras, each satisfied."""
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
@@ -94,7 +95,8 @@ def test_the_lock_pins_every_dependency_by_hash() -> None:
     pinned = {canonicalize_name(m[0]): m[1] for m in re.findall(r"^([A-Za-z0-9_.-]+)==([^ ;\\\n]+)", lock_text, re.M)}
     entries = re.findall(r"^[A-Za-z0-9_.-]+==.*?(?=^[A-Za-z0-9_.-]+==|\Z)", lock_text, re.M | re.S)
     assert len(entries) == len(pinned) and all("--hash=sha256:" in e for e in entries)
-    for line in pyproject["project"]["dependencies"]:
+    extras = pyproject["project"]["optional-dependencies"]
+    for line in [*pyproject["project"]["dependencies"], *extras["salesforce"], *extras["hubspot"]]:  # every CRM
         req = Requirement(line)
         name = canonicalize_name(req.name)
         assert name in pinned, f"{name} is not in requirements/ci.txt: run `make lock`"
