@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crmconf.audit.model import AuditReport, Verdict
 from crmconf.render.audit_cells import cells, notes, outcome, summary, title
+from crmconf.render.paint import paint
 
 # The terminal table drops the long columns (purpose, source); every other format has them all.
 TEXT_COLUMNS = (
@@ -17,11 +18,11 @@ TEXT_COLUMNS = (
     ("live_status", "LIVE"),
     ("modified", "LAST MODIFIED"),
 )
-_PAINT = {Verdict.OK: "32", Verdict.DUE_SOON: "33"}  # everything else is a finding: red
+_PAINT = {Verdict.OK: "green", Verdict.DUE_SOON: "yellow"}  # everything else is a finding: red
 
 
-def _paint(text: str, code: str, color: bool) -> str:
-    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+def _paint(text: str, style: str, color: bool) -> str:
+    return paint(text, style, color)
 
 
 def render(report: AuditReport, *, color: bool = False) -> str:
@@ -44,7 +45,7 @@ def render(report: AuditReport, *, color: bool = False) -> str:
         text = line(values)
         if color:  # paint after aligning, so escape codes do not count as width
             first = values[0]
-            code = _PAINT.get(row.verdicts[0], "31") if len(row.verdicts) == 1 else "31"
+            code = _PAINT.get(row.verdicts[0], "red") if len(row.verdicts) == 1 else "red"
             text = _paint(first, code, color) + text[len(first) :]
         out.append(text)
     if not report.rows:

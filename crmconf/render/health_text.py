@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from crmconf.health.model import HealthReport, KpiResult
 from crmconf.render import health_cells as hc
+from crmconf.render.paint import paint
 
-_PAINT = {"ok": "32", "below": "31", "unmeasured": "33", "empty": "2", "escalated": "31"}
+_PAINT = {"ok": "green", "below": "red", "unmeasured": "yellow", "empty": "dim", "escalated": "red"}
 
 
 def _paint(text: str, status: str, color: bool) -> str:
-    return f"\x1b[{_PAINT[status]}m{text}\x1b[0m" if color else text
+    return paint(text, _PAINT[status], color)
 
 
 def render(report: HealthReport, *, color: bool = False, everything: bool = False) -> str:
