@@ -27,6 +27,7 @@ Everything that talks to Salesforce goes through `SalesforceClient`, so one plac
 from __future__ import annotations
 
 import os
+import random
 import re
 import threading
 import time
@@ -51,7 +52,8 @@ from simple_salesforce.exceptions import (
 )
 from zeep.helpers import serialize_object as _serialize
 
-from crmconf.engine import pool
+from crmconf import logs
+from crmconf.engine import pool, retry
 from crmconf.errors import AuthError, LimitExceededError, ProviderError, UsageError
 
 T = TypeVar("T")
@@ -112,7 +114,7 @@ class Settings:
     domain: str
     timeout: float
     env: Mapping[str, str]  # setting name (session_env, ...) -> environment variable name
-    backoff: float = 0.2  # seconds before the first retry of a failed read; the n-th waits n times this
+    backoff: float = 0.2  # before the first retry of a failed read (then doubling, with jitter: crmconf.engine.retry)
     read_concurrency: int = 10  # see the module docstring
 
     @classmethod
@@ -167,7 +169,10 @@ class SalesforceClient:
         self.target = target
         self.requests = 0  # HTTP requests sent, for Snapshot.requests and the benchmark
         self._sf: Salesforce | None = None
-        self.gate = pool.Gate(settings.read_concurrency, retries=4 * (READ_RETRIES + 1))
+        # Reads are tried READ_RETRIES more times, the n-th retry waiting about 2^(n-1) x retry_backoff_seconds.
+        self.policy = retry.Policy(READ_RETRIES + 1, settings.backoff, max_delay=max(30.0, settings.backoff))
+        self._rng = random.Random()
+        self.gate = pool.Gate(settings.read_concurrency, retries=4 * self.policy.max_attempts)
         self._counting = threading.Lock()
         self._connecting = threading.Lock()
 
@@ -212,7 +217,10 @@ class SalesforceClient:
         return sf
 
     def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        """Sforce-Limit-Info: `api-usage=used/allocation`, the org's rolling 24-hour API allocation."""
+        """Every answer, logged for `--verbose` (crmconf.logs); and Sforce-Limit-Info:
+        `api-usage=used/allocation`, the org's rolling 24-hour API allocation."""
+        logs.request("salesforce", response.request.method or "?", response.url, response.status_code,
+                     response.elapsed.total_seconds())
         found = _API_USAGE.search(response.headers.get("Sforce-Limit-Info", ""))
         if found:
             used, allocation = int(found.group(1)), int(found.group(2))
@@ -281,24 +289,24 @@ class SalesforceClient:
             raise self.translate(exc, what) from None
 
     def _call(self, what: str, fn: Callable[[], T], *, read: bool, cost: int = 1) -> T:
-        """One HTTP request: counted, sent within the gate, translated, and retried when it is a read that
-        failed transiently. `cost`: what it spends of the daily allocation (a Composite Batch, one per
-        subrequest)."""
-        attempt = 0
-        while True:
-            with self._counting:
-                self.requests += 1
-            try:
-                with self.gate.slot(cost), self.translating(what):
-                    result = fn()
-            except ProviderError as err:
-                if not (read and err.retryable) or attempt >= READ_RETRIES or not self.gate.take_retry():
-                    raise
-                attempt += 1
-                time.sleep(self.settings.backoff * attempt)
-                continue
-            self.gate.succeeded()
-            return result
+        """One HTTP request: counted, sent within the gate, translated, and retried under the shared policy
+        (crmconf.engine.retry) when it is a read that failed transiently. `cost`: what it spends of the
+        daily allocation (a Composite Batch, one per subrequest)."""
+        def send() -> T:
+            with self.translating(what):
+                return fn()
+
+        def decide(exc: Exception, attempt: int) -> retry.Retry | None:
+            if not (isinstance(exc, ProviderError) and read and exc.retryable) or attempt >= self.policy.max_attempts:
+                return None
+            return retry.Retry(self.policy.wait(attempt, self._rng), str(exc))
+
+        return retry.run("salesforce", what, send, decide, gate=self.gate, policy=self.policy, sleep=time.sleep,
+                         count=self._count, cost=cost)
+
+    def _count(self) -> None:
+        with self._counting:
+            self.requests += 1
 
     # --- REST ------------------------------------------------------------------------------------
 
