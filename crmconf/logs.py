@@ -9,15 +9,17 @@ crmconf logs. `CRMCONF_LOG` does the same from the environment (CI): a level for
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from urllib.parse import urlsplit
 
 from crmconf.errors import UsageError
 
 HTTP = logging.getLogger("crmconf.http")
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
-_set: list[logging.Logger] = []  # the loggers a run configured: reset by the next run (tests run many in one process)
+_set: list[logging.Logger] = []
+_listeners: list[Callable[[], None]] = []  # told of each request as it is answered (progress counts them)  # the loggers a run configured: reset by the next run (tests run many in one process)
 
 
 def levels(verbose: int, env: Mapping[str, str]) -> dict[str, int]:
@@ -54,8 +56,19 @@ class Shown(logging.Filter):
             record.name == logger.name or record.name.startswith(logger.name + ".") for logger in _set)
 
 
+@contextlib.contextmanager
+def listening(listener: Callable[[], None]) -> Iterator[None]:
+    _listeners.append(listener)
+    try:
+        yield
+    finally:
+        _listeners.remove(listener)
+
+
 def request(vendor: str, method: str, url: str, status: int | str, seconds: float) -> None:
     """One vendor request, as `--verbose` shows it: the path without its query (a SOQL text or search
     can be long), never headers or bodies (they hold the credentials)."""
+    for listener in list(_listeners):
+        listener()
     if HTTP.isEnabledFor(logging.INFO):
         HTTP.info("%s %s %s %s (%.0f ms)", vendor, method.upper(), urlsplit(url).path or "/", status, seconds * 1000)
