@@ -39,6 +39,36 @@ SECTIONS: dict[str, Doc] = {
     "reviews": ("The review history of automations, appended by `crmconf review` (who, when, the decision).",
                 [{"automation": "proposal_follow_up", "by": "maria@acme.example", "on": "2026-10-01",
                   "decision": "keep"}]),
+    "health": ("What `crmconf health` measures on the live records: each KPI's target, and how long it may "
+               "stay below target before it escalates (docs/health.md).",
+               {"escalate_after": "14d", "notify": ["revops"], "stale_deals": {"after": "21d"},
+                "duplicates": False}),
+}
+
+
+def _kpi(what: str, target: Doc, **own: Doc) -> dict[str, Doc]:
+    """The keys every KPI takes, then its own."""
+    return {
+        "enabled": (f"Measure {what} (default true; `false` turns it off, as `<kpi>: false` does).", True),
+        "escalate_after": ("How long it may stay below target before it escalates (default: the section's "
+                           "escalate_after).", "7d"),
+        "notify": ("Teams told when it escalates, besides the owners of what is below target.", ["revops"]),
+        "target": target,
+        **own,
+    }
+
+
+_KPIS: dict[str, Doc] = {
+    "required_field_completion": ("The share of records in each stage holding every field the stage requires "
+                                  "(`true`: the defaults, `false`: off).", {"target": "95%"}),
+    "stale_deals": ("Open deals sitting in one stage longer than `after`.", {"target": 0, "after": "21d"}),
+    "off_list_values": ("Records whose picklist value is not one of the field's options.",
+                        {"fields": ["deal.lead_source"]}),
+    "lead_source_coverage": ("The share of records that say where they came from.", {"target": "90%"}),
+    "owner_coverage": ("The share of records owned by an active user.", {"objects": ["deal", "company"]}),
+    "duplicates": ("Records repeating an earlier record's dedup key (the same value, ignoring case).",
+                   {"keys": ["contact.email"]}),
+    "activity_per_user": ("Activities each owner logged in the last `per`.", {"target": 5, "per": "1w"}),
 }
 
 KEYS: dict[str, dict[str, Doc]] = {
@@ -242,6 +272,32 @@ KEYS: dict[str, dict[str, Doc]] = {
         "decision": ("keep, change or retire.", "keep"),
         "note": ("Why.", "Still needed: proposals go cold without it."),
     },
+    "Health": {
+        "escalate_after": ("How long a KPI may stay below target before it escalates (exit 5).", "14d"),
+        "notify": ("Teams told of every escalation, besides the owners of what is below target.", ["revops"]),
+        "by_owner": ("Report each active owner's figure for every KPI too (default true; costs requests per "
+                     "owner on HubSpot).", True),
+        **_KPIS,
+    },
+    "RequiredFieldCompletion": _kpi("required-field completion", ("The share to reach, e.g. `95%`.", "95%")),
+    "StaleDeals": _kpi("stale deals", ("At most this many stale deals (a count, or a share such as `5%`).", 0),
+                       after=("Stale after this long in one stage (default: the pipeline's stale_in_stage "
+                              "rule).", "21d")),
+    "OffListValues": _kpi("off-list values", ("At most this many records off the list (a count or a share).", 0),
+                          fields=("The picklist fields to check, `object.field` (default: every picklist of "
+                                  "the spec).", ["deal.lead_source"])),
+    "LeadSourceCoverage": _kpi("lead-source coverage", ("The share to reach, e.g. `95%`.", "95%"),
+                               field=("The field that says where a record came from.", "lead_source"),
+                               objects=("The objects measured (default: every object whose spec declares "
+                                        "`field`).", ["contact", "deal"])),
+    "OwnerCoverage": _kpi("owner coverage", ("The share to reach, e.g. `100%`.", "100%"),
+                          objects=("The objects measured (default: every object the spec has fields or "
+                                   "pipelines on).", ["deal", "company"])),
+    "Duplicates": _kpi("duplicates", ("At most this many duplicates (a count or a share).", 0),
+                       keys=("The dedup keys, `object.field` (default: every unique field, contact.email, "
+                             "company.domain).", ["contact.email", "company.domain"])),
+    "ActivityPerUser": _kpi("activity per owner", ("At least this many activities per owner per `per`.", 5),
+                            per=("The period counted back from now.", "1w")),
 }
 
 

@@ -1,15 +1,17 @@
-"""The connection to HubSpot, its settings, and the provider's ONE retry policy.
+"""The connection to HubSpot, its settings, and what HubSpot's answers mean for the retry policy.
 
 urllib3 inside the generated client would otherwise retry some calls by itself (GETs on 429 with
 Retry-After, dropped connections), so the client is built with `retry=Retry(total=False)` and every
-call goes through `Client.call`, which owns the policy:
+call goes through `Client.call`, under the retry policy both providers share (crmconf.engine.retry),
+HubSpot's answers deciding:
 
 - 429: never processed by HubSpot, so always retried (any method), waiting Retry-After (or the
   rate-limit window, or the backoff) — a DAILY limit stops the run at once (LimitExceededError);
 - 5xx, timeouts, dropped connections: retried only for idempotent calls (GET, PUT, DELETE, reads
   sent as POST such as search and batch/read); a non-idempotent write whose answer was lost raises
   `Uncertain`, and `Client.write` reads back before deciding to send it again (nothing applied twice);
-- exponential backoff with jitter, bounded attempts; every error names HubSpot's correlationId.
+- exponential backoff with jitter, bounded attempts (crmconf.engine.retry); every error names HubSpot's
+  correlationId. Each request and retry is logged for `--verbose` (crmconf.logs).
 
 Every attempt takes a slot of the client's `Gate` (crmconf.engine.pool): at most `read_concurrency`
 requests in flight (a plan's reads run concurrently), within the budget HubSpot's

@@ -9,8 +9,9 @@ Everything that talks to Salesforce goes through `SalesforceClient`, so one plac
   a write result with success=false is a per-component failure, and anything else is a
   `ProviderError` naming what was being done;
 - what is retried: reads only (a timeout or 5xx on a read is harmless to repeat; a write might have
-  landed, so it is reported, never repeated behind the user's back). The client library itself
-  retries nothing, so there is no double retry;
+  landed, so it is reported, never repeated behind the user's back), under the retry policy both
+  providers share (crmconf.engine.retry). The client library itself retries nothing, so there is no
+  double retry; every answer (REST, Composite, SOAP) is logged for `--verbose` (crmconf.logs);
 - how calls are grouped: Metadata CRUD at most 10 components a call, listMetadata 3 queries a call,
   SOQL followed page by page (nextRecordsUrl), independent GETs in one Composite Batch request (25
   at most; /composite would allow only 5 queries);

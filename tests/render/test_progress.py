@@ -41,6 +41,7 @@ def test_applying_prints_each_line_above_the_bar(monkeypatch: pytest.MonkeyPatch
 
 
 def test_off_a_terminal_nothing_is_drawn(capsys: pytest.CaptureFixture[str]) -> None:
+    logs.configure(0, {})  # an earlier run's -v in this process must not print the request below
     console = Console(False)
     assert progress.terminal(console) is None  # pytest's stderr is no terminal
     with progress.reading(console, "Reading"):
