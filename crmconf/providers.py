@@ -24,7 +24,7 @@ from crmconf import extras, redact
 from crmconf.engine.changes import Change
 from crmconf.engine.resource import Compiled, Snapshot
 from crmconf.errors import SpecError, UsageError
-from crmconf.spec.diagnostics import Diagnostic, error
+from crmconf.spec.diagnostics import Diagnostic, error, warning
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
 
@@ -196,14 +196,25 @@ def spec_checks(spec: Spec, sources: Sources) -> list[Diagnostic]:
     Only the plugins the targets name are loaded; one that fails to load is reported when it is used."""
     used = {settings.provider for settings in spec.config.targets.values()}
     providers: dict[str, Any] = {}
+    missing: dict[str, str] = {}  # provider -> the SDK extra to install
     for ep in entry_points(group=GROUP):
         if ep.name in used and ep.name not in providers:
             try:
                 providers[ep.name] = ep.load()
-            except Exception:  # said by `crmconf providers` and by opening the target
+            except Exception as exc:  # said by `crmconf providers` and by opening the target
+                if extras.missing_sdk(ep.name, exc):
+                    missing[ep.name] = extras.SDKS[ep.name][1]
                 continue
     problems: list[Diagnostic] = []
+    config = next((s for n, s in sources.files.items() if n in ("crmconf.yaml", "crmconf.yml")), None)
     for target, settings in sorted(spec.config.targets.items()):
+        if settings.provider in missing:  # validate still passes, but says what it could not check
+            where = config.locate(("targets", target, "provider")) if config else None
+            problems.append(warning(
+                "S211", f"target {target}: the {settings.provider} provider's SDK is not installed, so what "
+                "the vendor would refuse in this spec was not checked", where,
+                hint=f'install the extra crmconf[{missing[settings.provider]}] (pip install "'
+                     f'{extras.requirement(missing[settings.provider])}")'))
         check = getattr(providers.get(settings.provider), "check_spec", None)
         if check is not None:
             problems.extend(check(spec, sources, target))
