@@ -294,8 +294,16 @@ class SalesforceClient:
         (crmconf.engine.retry) when it is a read that failed transiently. `cost`: what it spends of the
         daily allocation (a Composite Batch, one per subrequest)."""
         def send() -> T:
+            started = time.monotonic()
             with self.translating(what):
-                return fn()
+                try:
+                    return fn()
+                except requests.RequestException as exc:  # no answer, so no response hook: logged here
+                    sent = exc.request
+                    logs.request("salesforce", (sent.method if sent else None) or "?", (sent.url if sent else None)
+                                 or self.settings.instance_url, f"no answer ({type(exc).__name__})",
+                                 time.monotonic() - started)
+                    raise
 
         def decide(exc: Exception, attempt: int) -> retry.Retry | None:
             if not (isinstance(exc, ProviderError) and read and exc.retryable) or attempt >= self.policy.max_attempts:
