@@ -27,6 +27,8 @@ def _block(kind: str) -> list[str]:
 def test_the_readme_says_make_is_unix() -> None:
     section = _install_section()
     assert "`make` and `.venv/bin` are Unix" in section and "On Windows there is no `make`" in section
+    assert "`make test-windows-locks`" in section
+    assert "\ntest-windows-locks:" in (REPO / "Makefile").read_text(encoding="utf-8")
 
 
 def test_tool_installs_name_real_extras() -> None:
