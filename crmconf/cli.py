@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from crmconf import __version__, files, redact
+from crmconf import __version__, files, logs, redact
 from crmconf.commands.options import resolve, workspace_options
 from crmconf.errors import CrmconfError, SpecError
 from crmconf.render import diagnostics as render_diagnostics
@@ -39,12 +39,16 @@ def _console(ctx: click.Context) -> Console:
     type=click.Choice(["auto", "always", "never"]),
     default="auto",
     show_default=True,
-    help="Colour output (NO_COLOR is honoured in auto).",
+    help="Colour output (auto honours NO_COLOR and FORCE_COLOR).",
 )
+@click.option("--verbose", "-v", count=True,
+              help="-v: every vendor request (method, path, status, time) and retry; -vv: all debug logs "
+                   "(also CRMCONF_LOG=info|debug|logger=level,...). Secrets are masked.")
 @click.pass_context
-def cli(ctx: click.Context, color: str) -> None:
+def cli(ctx: click.Context, color: str, verbose: int) -> None:
     """crmconf: CRM configuration as code. Validate, plan and apply CRM strategy kept in YAML."""
     ctx.obj = Console.create(color)
+    logs.configure(verbose, os.environ)
 
 
 @cli.command()
@@ -68,10 +72,11 @@ def validate(
 @cli.command()
 @click.option(
     "--kind",
-    type=click.Choice(["config", "spec"]),
+    type=click.Choice(["config", "spec", "plan", "plan-json", "journal"]),
     default="spec",
     show_default=True,
-    help="config: crmconf.yaml; spec: the section files.",
+    help="config: crmconf.yaml; spec: the section files; plan: a saved plan; plan-json: plan --format json; "
+    "journal: a line of .crmconf/journal.jsonl.",
 )
 @click.option(
     "--out", type=DIR, default=None, help="Write both schemas into this folder instead of printing."
@@ -233,6 +238,7 @@ def _register_extensions() -> None:
         "crmconf.commands.tracking_cli",
         "crmconf.commands.council_cli",
         "crmconf.commands.lock_cli",
+        "crmconf.commands.ci_cli",
     ):
         try:
             module = importlib.import_module(name)
@@ -298,8 +304,9 @@ class _ConsoleHandler(logging.Handler):
     """Log records (from crmconf or a vendor client) reach stderr masked, like every other message."""
 
     def __init__(self, console: Console) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__(logging.NOTSET)  # what shows is set on the loggers (crmconf.logs: warnings, or -v)
         self.console = console
+        self.addFilter(logs.Shown())
         self.addFilter(redact.MaskingFilter())
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -311,6 +318,7 @@ def _route_logging(console: Console) -> None:
     for handler in [h for h in root.handlers if isinstance(h, _ConsoleHandler)]:
         root.removeHandler(handler)
     root.addHandler(_ConsoleHandler(console))
+    logs.configure(0, {})  # a run shows warnings only until its options say more
 
 
 def _report_spec_error(exc: SpecError, console: Console) -> int:

@@ -1,10 +1,14 @@
 """`make demo`: a newcomer's first five minutes on the embedded local provider, with no account.
 
 Copies specs/ to .demo/specs (so the demo never edits the example) and seeds its local org from
-demo/seed-org.json (an org that drifted from the spec), then runs validate, plan, a refused destructive
-apply, the apply, a plan that still has manual steps open, the people's part (`crmconf done`, a
-permission set made by hand that crmconf then reads back), accepting an unmanaged automation, a clean
-drift check and the audit.
+demo/seed-org.json (an org that drifted from the spec), then runs validate, a plan saved to a file, the
+saved plan refused without --allow-destroy and then applied (each plan is shown once), a plan that still
+has manual steps open, the people's part (`crmconf done`, a permission set made by hand that crmconf then
+reads back), accepting an unmanaged automation, a clean drift check and the audit.
+
+The demo runs on its own clock, DEMO_DATE: the example's review dates were made as of that day, so the
+demo (and `validate --strict` with CRMCONF_TODAY set to it) says the same on any real date. A
+CRMCONF_TODAY already set wins.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from crmconf.cli import run
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = ".demo"
+DEMO_DATE = date(2026, 11, 23)  # the example's clock (README, "A five-minute tour")
 # When demo/seed-org.json was recorded: health measures the seed org as of then, so the story (and its
 # stale deals and weekly activity) does not drift with the calendar.
 DEMO_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -35,7 +40,7 @@ def _admin_creates_permission_set(root: Path) -> None:
     from crmconf.engine.native import compile_spec
     from crmconf.validation import require_valid
 
-    ws = require_valid(root / "specs", date(2026, 11, 23))
+    ws = require_valid(root / "specs", DEMO_DATE)
     wanted = next(r for r in compile_spec(ws.spec, ws.sources) if r.address == "permission.customer_success")
     org_path = root / "specs" / ".crmconf" / "local-org.json"
     org = json.loads(org_path.read_text(encoding="utf-8"))
@@ -53,15 +58,15 @@ def _admin_creates_permission_set(root: Path) -> None:
 
 STEPS: list[Step] = [
     ("Validate the workspace", ["validate", "-w", "specs"], {0}),
-    ("Plan: what differs between the spec and the (drifted) org", ["plan", "-w", "specs"], {0}),
     (
-        "Apply without --allow-destroy: refused, nothing changes",
-        ["apply", "-w", "specs", "--auto-approve"],
-        {1},
+        "Plan: what differs between the spec and the (drifted) org, saved for the apply",
+        ["plan", "-w", "specs", "--out", "plan.json"],
+        {0},
     ),
+    ("Apply that plan without --allow-destroy: refused, nothing changes", ["apply", "plan.json"], {1}),
     (
-        "Apply, allowing the stage removal (its deals move per migrate_to)",
-        ["apply", "-w", "specs", "--auto-approve", "--allow-destroy"],
+        "Apply it, allowing the stage removal (its deals move per migrate_to)",
+        ["apply", "plan.json", "--allow-destroy"],
         {0},
     ),
     (
@@ -110,9 +115,20 @@ def prepare(root: Path) -> Path:
 
 
 def main(root: Path = ROOT) -> int:
+    clocks = {"CRMCONF_TODAY": DEMO_DATE.isoformat(), "CRMCONF_NOW": DEMO_NOW.isoformat()}
+    pinned = [name for name in clocks if name not in os.environ]  # a clock already set wins
+    os.environ.update({name: clocks[name] for name in pinned})
+    try:
+        return _tour(root)
+    finally:
+        for name in pinned:
+            del os.environ[name]
+
+
+def _tour(root: Path) -> int:
     scratch = prepare(root)
     os.chdir(scratch)
-    os.environ.setdefault("CRMCONF_NOW", DEMO_NOW.isoformat())
+    print(f"The demo's clock: {os.environ['CRMCONF_TODAY']} (the example's reviews are as of {DEMO_DATE})")
     print(f"Copied specs/ to {SCRATCH}/specs and seeded its local org from demo/seed-org.json\n", flush=True)
     for title, action, expected in STEPS:
         if callable(action):

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from crmconf import redact
+from crmconf import oslock, redact
 from crmconf.errors import UsageError
 
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
@@ -131,7 +131,7 @@ def append_line(path: Path, line: str, *, root: Path) -> None:
     target = guard(path, root)
     try:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | oslock.BINARY, 0o600)
         try:
             os.write(fd, (redact.mask(line.rstrip("\n")) + "\n").encode("utf-8"))
             os.fsync(fd)

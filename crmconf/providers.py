@@ -20,11 +20,11 @@ from typing import Any, ClassVar, Protocol, cast, runtime_checkable
 
 import jsonschema
 
-from crmconf import redact
+from crmconf import extras, redact
 from crmconf.engine.changes import Change
 from crmconf.engine.resource import Compiled, Snapshot
 from crmconf.errors import SpecError, UsageError
-from crmconf.spec.diagnostics import Diagnostic, error
+from crmconf.spec.diagnostics import Diagnostic, error, warning
 from crmconf.spec.model import Spec
 from crmconf.spec.workspace import Sources
 
@@ -114,8 +114,18 @@ def discover() -> Discovered:
         try:
             providers[ep.name] = ep.load()
         except Exception as exc:  # a broken plugin must not break the others
-            problems[ep.name] = f"{type(exc).__name__}: {exc}"
+            problems[ep.name] = extras.missing_sdk(ep.name, exc) or f"{type(exc).__name__}: {exc}"
     return Discovered(providers, problems)
+
+
+def load(name: str) -> type[Provider]:
+    """One provider's class: only its plugin is imported (another CRM's SDK need not be installed)."""
+    for ep in entry_points(group=GROUP, name=name):
+        try:
+            return cast(type[Provider], ep.load())
+        except Exception as exc:
+            raise UsageError(extras.missing_sdk(name, exc) or f"it failed to load ({type(exc).__name__}: {exc})") from exc
+    raise LookupError(name)
 
 
 def open_provider(spec: Spec, sources: Sources, root: Path, target: str | None) -> tuple[str, Provider]:
@@ -125,12 +135,12 @@ def open_provider(spec: Spec, sources: Sources, root: Path, target: str | None) 
             f"unknown target {name!r}; targets in crmconf.yaml: {', '.join(sorted(spec.config.targets))}"
         )
     settings = spec.config.targets[name]
-    found = discover()
-    cls = found.providers.get(settings.provider)
-    if cls is None:
-        why = found.problems.get(settings.provider)
-        detail = f"it failed to load ({why})" if why else "no installed plugin provides it"
-        raise UsageError(f"target {name!r} uses provider {settings.provider!r}, but {detail}")
+    try:
+        cls = load(settings.provider)
+    except LookupError:
+        raise UsageError(f"target {name!r} uses provider {settings.provider!r}, but no installed plugin provides it") from None
+    except UsageError as exc:
+        raise UsageError(f"target {name!r} uses provider {settings.provider!r}, but {exc}") from exc
     redact.register_settings(settings.settings)  # the credentials its *_env settings name are masked
     _check_settings(cls, name, settings.settings, sources)
     _check_credentials(name, settings.settings)
@@ -186,14 +196,25 @@ def spec_checks(spec: Spec, sources: Sources) -> list[Diagnostic]:
     Only the plugins the targets name are loaded; one that fails to load is reported when it is used."""
     used = {settings.provider for settings in spec.config.targets.values()}
     providers: dict[str, Any] = {}
+    missing: dict[str, str] = {}  # provider -> the SDK extra to install
     for ep in entry_points(group=GROUP):
         if ep.name in used and ep.name not in providers:
             try:
                 providers[ep.name] = ep.load()
-            except Exception:  # said by `crmconf providers` and by opening the target
+            except Exception as exc:  # said by `crmconf providers` and by opening the target
+                if extras.missing_sdk(ep.name, exc):
+                    missing[ep.name] = extras.SDKS[ep.name][1]
                 continue
     problems: list[Diagnostic] = []
+    config = next((s for n, s in sources.files.items() if n in ("crmconf.yaml", "crmconf.yml")), None)
     for target, settings in sorted(spec.config.targets.items()):
+        if settings.provider in missing:  # validate still passes, but says what it could not check
+            where = config.locate(("targets", target, "provider")) if config else None
+            problems.append(warning(
+                "S211", f"target {target}: the {settings.provider} provider's SDK is not installed, so what "
+                "the vendor would refuse in this spec was not checked", where,
+                hint=f'install the extra crmconf[{missing[settings.provider]}] (pip install "'
+                     f'{extras.requirement(missing[settings.provider])}")'))
         check = getattr(providers.get(settings.provider), "check_spec", None)
         if check is not None:
             problems.extend(check(spec, sources, target))

@@ -8,12 +8,12 @@ on, crmconf's own colour codes (SGR) are the only escape sequences let through.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from dataclasses import dataclass
 
 import click
+from rich.console import Console as RichConsole
 
 from crmconf import redact
 
@@ -44,9 +44,12 @@ class Console:
     def create(cls, color: str = "auto") -> Console:
         if color == "always":
             return cls(True)
-        if color == "never" or os.environ.get("NO_COLOR"):
+        if color == "never":
             return cls(False)
-        return cls(sys.stdout.isatty() and os.environ.get("TERM") != "dumb")
+        # rich decides "auto" as it does for its own output: a terminal, not TERM=dumb, NO_COLOR unset
+        # (https://no-color.org), FORCE_COLOR set forcing it even through a pipe (https://force-color.org).
+        rich = RichConsole(file=sys.stdout)
+        return cls(rich.is_terminal and rich.color_system is not None and not rich.no_color)
 
     def out(self, text: str) -> None:
         _echo(safe(text, color=self.color), err=False, color=self.color)

@@ -7,8 +7,13 @@ from pathlib import Path
 import pytest
 
 from crmconf.cli import run
+from tests import winlock
 
 TODAY = "2026-11-23"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    winlock.install_from_env()  # CRMCONF_TEST_LOCKS=windows: every lock through portalocker's Windows path
 
 
 @dataclass

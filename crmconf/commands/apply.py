@@ -18,7 +18,7 @@ from crmconf.engine.saved import check_changes
 from crmconf.errors import UsageError
 from crmconf.promotion import hooks
 from crmconf.providers import Provider, opened
-from crmconf.render import plan_text
+from crmconf.render import plan_text, progress
 from crmconf.ui import Console
 from crmconf.validation import Validated, require_valid
 
@@ -65,7 +65,8 @@ def _locked(
     lease: locking.Lease,
 ) -> int:
     """Plan and apply while holding the target's lock (the plan is made again: a saved one must match it)."""
-    plan, compiled, snapshot = make_plan(ws, name, provider)
+    with progress.reading(console, f"Reading {name}"):
+        plan, compiled, snapshot = make_plan(ws, name, provider)
     if saved is not None:
         _say_recovered(plan, console)
         assert_fresh(saved, ws, name, provider.name, snapshot)
@@ -120,12 +121,10 @@ def _execute(
     # The run id the lock shows a second runner is the one this journal records.
     journal = Journal(path, root=ws.root) if lease is None else Journal(path, run_id=lease.run, root=ws.root)
 
-    def progress(result: Result) -> None:
+    def line(result: Result) -> str:
         mark = {"applied": "ok", "failed": "FAILED", "skipped": "skipped", "not-attempted": "not attempted"}
         detail = f": {result.detail}" if result.detail else ""
-        console.err(
-            f"  {mark[result.outcome.value]:>13}  {result.change.action.value} {result.change.address}{detail}"
-        )
+        return f"  {mark[result.outcome.value]:>13}  {result.change.action.value} {result.change.address}{detail}"
 
     with interrupts.stop_requests(console) as stop:
 
@@ -133,7 +132,8 @@ def _execute(
             """Between batches: a signal asks to stop; a lock removed from under the run stops it too."""
             return stop() or (lease.renew() if lease is not None else "")
 
-        report = apply_plan(plan, provider, journal, progress=progress, stop=stop_or_lost)
+        with progress.applying(console, f"Applying to {plan.target}", len(plan.changes)) as shown:
+            report = apply_plan(plan, provider, journal, progress=lambda r: shown(line(r)), stop=stop_or_lost)
         if stop() and not report.interrupted:  # the signal came after the last change: skip the re-read
             report = replace(report, interrupted=stop())
         if report.interrupted:  # the user wants out: no confirming read, say where things stand

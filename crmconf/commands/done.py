@@ -20,12 +20,12 @@ from crmconf.providers import opened
 from crmconf.spec.append import append, replace_item
 from crmconf.spec.checks.inventory import EMAIL
 from crmconf.spec.edit import EditError
+from crmconf.spec.modeline import modeline
 from crmconf.ui import Console
 from crmconf.validation import Validated, require_valid
 
 FILE = "manual-steps.yaml"
 HEADER = (
-    "# yaml-language-server: $schema=https://crmconf.dev/schema/v1/spec.schema.json\n"
     "#\n"
     "# Manual steps people have done by hand, per target, as `crmconf done` records them.\n"
     "# `digest` is what the step asked when it was done: when the spec changes it, the step opens again.\n"
@@ -87,7 +87,7 @@ def _write(ws: Validated, entry: dict[str, Any]) -> str:
     ]
     name = origin[0] if origin else (holders[0] if holders else FILE)
     path = ws.root / name
-    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    text = path.read_text(encoding="utf-8") if path.exists() else modeline("spec", path, ws.root) + HEADER
     try:
         if origin is not None:
             index = origin[1][1]

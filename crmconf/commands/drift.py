@@ -11,7 +11,7 @@ from pathlib import Path
 
 from crmconf.commands.plan import build, show
 from crmconf.engine.changes import Plan
-from crmconf.render import drift_markdown
+from crmconf.render import drift_markdown, progress
 from crmconf.ui import Console
 
 EXIT_DRIFT = 2
@@ -22,7 +22,8 @@ def drifted(plan: Plan) -> bool:
 
 
 def run(root: Path, *, target: str | None, fmt: str, today: date, console: Console) -> int:
-    plan = build(root, target, today)
+    with progress.reading(console, f"Reading {target or 'the default target'}"):
+        plan = build(root, target, today)
     if fmt == "markdown":
         console.out(drift_markdown.render(plan))
     else:

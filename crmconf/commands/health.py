@@ -22,7 +22,7 @@ from crmconf.health import compute, history, trends
 from crmconf.health.model import HealthReport
 from crmconf.health.query import Measured, Query
 from crmconf.providers import opened
-from crmconf.render import health_html, health_json, health_markdown, health_text
+from crmconf.render import health_html, health_json, health_markdown, health_text, progress
 from crmconf.ui import Console, safe
 from crmconf.validation import require_valid
 
@@ -63,7 +63,8 @@ def run(root: Path, *, target: str | None, fmt: str, out: Path | None, record: b
         raise UsageError(f"unknown format {fmt!r}; one of: {', '.join(FORMATS)}")
     if fail_on not in FAIL_ON:
         raise UsageError(f"unknown --fail-on {fail_on!r}; one of: {', '.join(FAIL_ON)}")
-    report, digest = build(root, target=target, now=now, today=today)
+    with progress.reading(console, f"Counting records on {target or 'the default target'}"):
+        report, digest = build(root, target=target, now=now, today=today)
     runs, unreadable = history.read(root, report.target)
     report = trends.attach(report, runs)
     if unreadable:

@@ -24,11 +24,11 @@ from crmconf.engine.state import store_for
 from crmconf.errors import UsageError
 from crmconf.providers import opened
 from crmconf.spec.load import CONFIG_NAMES, YAML_SUFFIXES
+from crmconf.spec.modeline import modeline, write_schemas
 from crmconf.ui import Console
 from crmconf.validation import require_valid, validate
 
 SECTIONS = ("terminology", "fields", "pipelines", "automations", "permissions", "teams")
-HEADER = "# yaml-language-server: $schema=https://crmconf.dev/schema/v1/{kind}.schema.json\n"
 
 
 def run(
@@ -170,10 +170,11 @@ def write_workspace(out: Path, target: str, settings: dict[str, Any], sections: 
         # imported automations have no owner yet: the audit lists them as unowned until one is named
         "policies": {"require_automation_owner": False},
     }
-    _dump(yaml, out / "crmconf.yaml", config, HEADER.format(kind="config"))
+    write_schemas(out)
+    _dump(yaml, out / "crmconf.yaml", config, modeline("config", out / "crmconf.yaml", out))
     for section in SECTIONS:
         if sections.get(section):
-            _dump(yaml, out / f"{section}.yaml", {section: sections[section]}, HEADER.format(kind="spec"))
+            _dump(yaml, out / f"{section}.yaml", {section: sections[section]}, modeline("spec", out / f"{section}.yaml", out))
 
 
 def _dump(yaml: YAML, path: Path, data: dict[str, Any], header: str) -> None:

@@ -26,11 +26,11 @@ from crmconf.errors import UsageError
 from crmconf.spec.append import append
 from crmconf.spec.diagnostics import Diagnostic
 from crmconf.spec.edit import EditError
+from crmconf.spec.modeline import modeline
 from crmconf.spec.workspace import Sources, load_workspace
 from crmconf.validation import validate
 
 LIST_SECTIONS = ("terminology", "pipelines", "automations", "permissions")
-HEADER = "# yaml-language-server: $schema=https://crmconf.dev/schema/v1/spec.schema.json\n"
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def merge(root: Path, adding: list[Entry], today: date) -> tuple[list[str], list
         for file, additions in planned.items():
             target = root / file
             originals[target] = target.read_bytes() if target.exists() else None
-            text = originals[target].decode("utf-8") if originals[target] is not None else HEADER  # type: ignore[union-attr]
+            text = originals[target].decode("utf-8") if originals[target] is not None else modeline("spec", target, root)  # type: ignore[union-attr]
             for path, items in _grouped(additions):
                 text = append(text, path, items)
             if originals[target] is None:

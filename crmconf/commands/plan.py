@@ -9,7 +9,7 @@ from crmconf.commands import locking
 from crmconf.engine.changes import Plan
 from crmconf.engine.plan import make_plan, save_plan
 from crmconf.providers import opened
-from crmconf.render import plan_json, plan_markdown, plan_text
+from crmconf.render import plan_json, plan_markdown, plan_text, progress
 from crmconf.ui import Console
 from crmconf.validation import require_valid
 
@@ -42,7 +42,8 @@ def run(
     today: date,
     console: Console,
 ) -> int:
-    plan = build(root, target, today)
+    with progress.reading(console, f"Reading {target or 'the default target'}"):
+        plan = build(root, target, today)
     show(plan, fmt, console)
     if out is not None:
         save_plan(plan, out, root=root)

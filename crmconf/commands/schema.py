@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crmconf import files
-from crmconf.spec.schema import KINDS, schema_text
+from crmconf.spec.schema import ALL, schema_text
 from crmconf.ui import Console
 
 
@@ -14,7 +14,7 @@ def run(kind: str, out: Path | None, console: Console) -> int:
         console.out(schema_text(kind).rstrip("\n"))
         return 0
     files.make_dir(out)
-    for name in KINDS:
+    for name in ALL:
         path = out / f"{name}.schema.json"
         files.write_text(path, schema_text(name))
         console.err(f"wrote {path}")

@@ -12,6 +12,7 @@ from crmconf.promotion import releases
 from crmconf.promotion.hooks import commit_of
 from crmconf.promotion.store import store_of
 from crmconf.providers import opened
+from crmconf.render.table import grid
 from crmconf.ui import Console
 from crmconf.validation import Validated, require_valid
 
@@ -52,8 +53,7 @@ def _text(rows: list[Row], ws: Validated, commit: str) -> str:
         else:
             table.append((r.target, order, r.last.commit[:12] or "-", r.last.spec_digest[:12], r.last.applied_at,
                            r.last.applied_by, "yes" if r.last.verified else "NO", "yes" if r.current else "no"))
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table]
+    lines += grid(table)
     return "\n".join(lines)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import requests
@@ -52,6 +52,13 @@ class Issue:
     title: str
     body: str
     state: str
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    body: str
+    bot: bool  # written by an app or the Actions token, not a person
 
 
 @dataclass(frozen=True)
@@ -162,5 +169,17 @@ class GitHubClient:
             elif state is not None:
                 issue.edit(state=state)
 
+    def upsert_comment(self, number: int, ours: Callable[[Comment], bool], body: str) -> str:
+        """Edit the first comment of #number that `ours` accepts, or create one; returns its URL."""
+        with _asking(f"reading the comments of #{number}"):
+            issue = self._repo.get_issue(number)
+            for found in issue.get_comments():
+                if ours(Comment(found.id, found.body or "", bool(found.user and found.user.type == "Bot"))):
+                    with _asking(f"updating comment {found.id} of #{number}"):
+                        found.edit(body)
+                    return str(found.html_url)
+        with _asking(f"commenting on #{number}"):
+            return str(issue.create_comment(body).html_url)
 
-__all__ = ["GitHubClient", "GitHubError", "Issue", "PullRequest", "Settings", "UsageError"]
+
+__all__ = ["Comment", "GitHubClient", "GitHubError", "Issue", "PullRequest", "Settings", "UsageError"]

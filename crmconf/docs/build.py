@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import date
 
+from crmconf.docs.layout import edges
 from crmconf.docs.model import Edge, Handbook, InventoryEntry, ProcessMap, StageStep, TermEntry
 from crmconf.spec.checks.inventory import next_review
 from crmconf.spec.model import (
@@ -46,6 +46,7 @@ def process_map(pipeline: Pipeline, spec: Spec) -> ProcessMap:
             exit_criteria=s.exit_criteria,
             owner_team=s.owner_team,
             outcome=s.outcome,
+            branch_from=s.branch_from,
         )
         for s in pipeline.stages
     )
@@ -61,16 +62,8 @@ def process_map(pipeline: Pipeline, spec: Spec) -> ProcessMap:
 
 
 def flow(steps: tuple[StageStep, ...]) -> tuple[Edge, ...]:
-    """Open stages follow each other in order; every outcome is reached from the last open stage.
-
-    A record can close from any stage, but drawing every such arrow buries the process; the agreed
-    path is what the council reviews.
-    """
-    open_ = [i for i, s in enumerate(steps) if not s.is_outcome]
-    edges = [Edge(a, b) for a, b in itertools.pairwise(open_)]
-    if open_:
-        edges.extend(Edge(open_[-1], i) for i, s in enumerate(steps) if s.is_outcome)
-    return tuple(edges)
+    """The agreed path through the stages (crmconf.docs.layout.edges)."""
+    return edges(steps)
 
 
 def _field_name(spec: Spec, obj: str, name: str) -> str:

@@ -24,6 +24,7 @@ class StageStep:
     exit_criteria: str | None
     owner_team: str | None
     outcome: str | None  # won / lost / closed, None for an open stage
+    branch_from: str | None = None  # a side path off this stage of the main path (an escalation)
 
     @property
     def is_outcome(self) -> bool:
@@ -34,6 +35,7 @@ class StageStep:
 class Edge:
     source: int  # index into ProcessMap.stages
     target: int
+    kind: str = "next"  # next (the main path), branch and return (a side path), outcome (closing)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ a live run for a dead one.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import getpass
 import json
 import os
@@ -33,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crmconf import __version__, files, redact
+from crmconf import __version__, files, oslock, redact
 from crmconf.errors import LockedError, UsageError
 
 Writer = Callable[[int, "bytes | memoryview"], int]  # os.write's shape: tests inject a full disk through it
@@ -63,6 +62,7 @@ class Journal:
     root: Path | None = None  # the workspace: the journal may not be a link leading out of it
     writer: Writer = os.write
     _fd: int | None = field(default=None, init=False, repr=False)
+    _lock_fd: int | None = field(default=None, init=False, repr=False)
 
     # --- the file ---------------------------------------------------------------------------------
 
@@ -74,22 +74,29 @@ class Journal:
         target = files.guard(self.path, root)
         try:
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT | oslock.BINARY, 0o600)
         except OSError as exc:
             raise JournalWriteError(f"cannot open the journal {self.path}: {files.why(exc)}") from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
+        try:  # the lock is on journal.jsonl.lock: Windows locks are mandatory, and holder() reads the journal
+            lock_fd = oslock.open_lock_file(target)
+        except OSError as exc:
+            os.close(fd)
+            raise JournalWriteError(f"cannot open the journal's lock {self.path}.lock: {files.why(exc)}") from exc
+        if not oslock.try_lock(lock_fd):
+            os.close(lock_fd)
             os.close(fd)
             raise LockedError(f"another crmconf apply is running in this workspace ({holder(self.path)}); "
-                              "try again when it ends") from exc
-        self._fd = fd
+                              "try again when it ends")
+        self._fd, self._lock_fd = fd, lock_fd
         return self
 
     def close(self) -> None:
         if self._fd is not None:
-            os.close(self._fd)  # closing releases the lock
+            os.close(self._fd)
             self._fd = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing releases the lock
+            self._lock_fd = None
 
     def __enter__(self) -> Journal:
         return self.open()

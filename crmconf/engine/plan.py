@@ -10,7 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from crmconf import __version__, files
-from crmconf.engine import effects, live_checks, managed, plan_extras, pool, recovery, saved, steps, tracking
+from crmconf.engine import (
+    effects,
+    formats,
+    live_checks,
+    managed,
+    plan_extras,
+    pool,
+    recovery,
+    saved,
+    steps,
+    tracking,
+)
 from crmconf.engine.changes import Action, AttrChange, Change, Plan, Unmanaged
 from crmconf.engine.diff import diff
 from crmconf.engine.resource import Compiled, ManualStep, Snapshot
@@ -260,6 +271,7 @@ def load_plan(path: Path, *, root: Path | None = None) -> Plan:
     saved.check_origin(data, path, PLAN_FORMAT)
     if root is not None:
         saved.check_workspace(data, path, root)
+    formats.check_plan_file(data, path)  # its shape: a clear message, never a KeyError deep inside
     return plan_from_dict(data, path)
 
 

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from crmconf import files
+from crmconf import files, oslock
 from crmconf.errors import UsageError
 
 KEY = re.compile(r"[a-z][a-z0-9-]{0,39}\Z")  # document names: short, safe in any vendor's naming rules
@@ -92,7 +92,7 @@ class WorkspaceStore:
         self._folder()
         path = files.guard(self._path(key), self.root)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | oslock.NOFOLLOW | oslock.BINARY, 0o600)
         except FileExistsError:
             return False
         except OSError as exc:

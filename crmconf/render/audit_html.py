@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from crmconf.audit.model import AuditReport, AuditRow, Verdict
-from crmconf.render.audit_cells import COLUMNS, cells, notes, outcome, summary, title
+from crmconf.render.audit_cells import cells, notes, outcome, summary, title
 from crmconf.render.html_page import FONT, page
 
 COLORS = {
@@ -21,6 +21,20 @@ COLORS = {
 }
 
 CSS = """
+table.rows { table-layout: fixed; }
+table.rows col.what { width: 21%; } table.rows col.verdicts { width: 13%; } table.rows col.owner { width: 17%; }
+table.rows col.purpose { width: 17%; } table.rows col.review { width: 16%; } table.rows col.live { width: 16%; }
+table.rows td { overflow-wrap: anywhere; }
+td div.sub { color: var(--muted); font-size: 12px; }
+svg.chart { max-width: 100%; }
+@media print {
+  @page { size: A4 landscape; margin: 12mm; }
+  body { font-size: 12px; }
+  main { max-width: none; padding: 0; }
+  th { position: static; }
+  tr, svg.chart { break-inside: avoid; }
+  span.badge { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
 p.outcome { font-weight: 600; padding: 8px 12px; border-radius: 4px; }
 p.outcome.pass { background: #ebfbee; color: #2b8a3e; }
 p.outcome.fail { background: #fff5f5; color: #c92a2a; }
@@ -73,25 +87,49 @@ def _badges(row: AuditRow) -> str:
     )
 
 
+# The HTML groups the audit's columns (crmconf.render.audit_cells.COLUMNS) into six, verdicts second, so the
+# whole table fits a 1,280 px window and an A4 landscape page; CSV and Markdown keep one column per value.
+GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("what", "Automation", ("name", "kind", "object", "source")),
+    ("verdicts", "Verdicts", ("verdicts",)),
+    ("owner", "Owner", ("owner", "owner_active", "team")),
+    ("purpose", "Purpose", ("purpose",)),
+    ("review", "Review", ("reviewed", "next_review", "last_review")),
+    ("live", "Live", ("live_status", "updated_at", "updated_by", "runs")),
+)
+_LABELS = {
+    "kind": "", "object": "object", "source": "", "owner_active": "active", "team": "team",
+    "reviewed": "last", "next_review": "next", "last_review": "decision", "live_status": "",
+    "updated_at": "modified", "updated_by": "by", "runs": "runs",
+}
+
+
+def _cell(row: AuditRow, keys: tuple[str, ...]) -> str:
+    c = cells(row)
+    if keys == ("verdicts",):
+        return _badges(row)
+    head, *rest = keys
+    first = f"<code>{e(c[head])}</code>" if head == "name" else e(c[head])
+    subs = [
+        f'<div class="sub">{e(_LABELS[k] + ": " if _LABELS[k] else "")}'
+        + (f"<code>{e(c[k])}</code>" if k == "source" else e(c[k])) + "</div>"
+        for k in rest if c[k]
+    ]
+    return first + "".join(subs)
+
+
 def _rows(report: AuditReport) -> str:
     fail = set(report.fail_on)
     out = [
-        "<table>",
-        "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for _, h in COLUMNS) + "</tr></thead>",
+        '<table class="rows">',
+        "<colgroup>" + "".join(f'<col class="{css}">' for css, _, _ in GROUPS) + "</colgroup>",
+        "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for _, h, _ in GROUPS) + "</tr></thead>",
         "<tbody>",
     ]
     for row in report.rows:
-        c = cells(row)
-        tds = []
-        for key, _ in COLUMNS:
-            if key == "verdicts":
-                tds.append(f"<td>{_badges(row)}</td>")
-            elif key in ("name", "source"):
-                tds.append(f"<td><code>{e(c[key])}</code></td>")
-            else:
-                tds.append(f"<td>{e(c[key])}</td>")
+        tds = "".join(f"<td>{_cell(row, keys)}</td>" for _, _, keys in GROUPS)
         css = ' class="finding"' if fail.intersection(row.verdicts) else ""
-        out.append(f"<tr{css}>" + "".join(tds) + "</tr>")
+        out.append(f"<tr{css}>{tds}</tr>")
     out += ["</tbody>", "</table>"]
     return "\n".join(out)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crmconf.audit.model import AuditReport, Verdict
 from crmconf.render.audit_cells import cells, notes, outcome, summary, title
+from crmconf.render.table import grid
 
 # The terminal table drops the long columns (purpose, source); every other format has them all.
 TEXT_COLUMNS = (
@@ -17,11 +18,7 @@ TEXT_COLUMNS = (
     ("live_status", "LIVE"),
     ("modified", "LAST MODIFIED"),
 )
-_PAINT = {Verdict.OK: "32", Verdict.DUE_SOON: "33"}  # everything else is a finding: red
-
-
-def _paint(text: str, code: str, color: bool) -> str:
-    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+_PAINT = {Verdict.OK: "green", Verdict.DUE_SOON: "yellow"}  # everything else is a finding: red
 
 
 def render(report: AuditReport, *, color: bool = False) -> str:
@@ -34,19 +31,9 @@ def render(report: AuditReport, *, color: bool = False) -> str:
         c["modified"] = " by ".join(x for x in (c["updated_at"][:10], c["updated_by"]) if x)
         table.append([c[key] or "-" for key, _ in TEXT_COLUMNS])
     headers = [h for _, h in TEXT_COLUMNS]
-    widths = [max(len(r[i]) for r in [headers, *table]) for i in range(len(headers))]
-
-    def line(values: list[str]) -> str:
-        return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
-
-    out.append(line(headers))
-    for row, values in zip(report.rows, table, strict=True):
-        text = line(values)
-        if color:  # paint after aligning, so escape codes do not count as width
-            first = values[0]
-            code = _PAINT.get(row.verdicts[0], "31") if len(row.verdicts) == 1 else "31"
-            text = _paint(first, code, color) + text[len(first) :]
-        out.append(text)
+    # The first cell says the verdict: green when fine, yellow when due soon, red for any finding.
+    verdict = [[_PAINT.get(row.verdicts[0], "red") if len(row.verdicts) == 1 else "red"] for row in report.rows]
+    out += grid([headers, *table], styles=[[], *verdict], color=color)
     if not report.rows:
         out.append("(no automations in the spec or live)")
     out += ["", outcome(report)]

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 
+from crmconf.render.paint import paint
 from crmconf.spec.diagnostics import Diagnostic, Severity, sort_key
 
 LineOf = Callable[[Diagnostic], str]
@@ -29,12 +30,12 @@ def text(diagnostics: Sequence[Diagnostic], line_of: LineOf, *, color: bool = Fa
     return "\n".join(out)
 
 
-def _paint(s: str, code: str, color: bool) -> str:
-    return f"\x1b[{code}m{s}\x1b[0m" if color else s
+def _paint(s: str, style: str, color: bool) -> str:
+    return paint(s, style, color)
 
 
 def _text_one(d: Diagnostic, source_line: str, color: bool) -> list[str]:
-    sev = _paint(d.severity.value, "31;1" if d.is_error else "33;1", color)
+    sev = _paint(d.severity.value, "bold red" if d.is_error else "bold yellow", color)
     where = f"{d.location}: " if d.location else ""
     lines = [f"{where}{sev} {d.code}: {d.message}"]
     if d.location and source_line:
@@ -43,7 +44,7 @@ def _text_one(d: Diagnostic, source_line: str, color: bool) -> list[str]:
             _SETTING_VALUE.sub(r"\1***", source_line) if d.code == "S210" else _SECRET.sub("***", source_line)
         )
         lines.append(f"  {gutter} | {shown}")
-        lines.append(f"  {' ' * len(gutter)} | {' ' * (d.location.column - 1)}{_paint('^', '36', color)}")
+        lines.append(f"  {' ' * len(gutter)} | {' ' * (d.location.column - 1)}{_paint('^', 'cyan', color)}")
     if d.hint:
         lines.append(f"  hint: {d.hint}")
     for rel in d.related:

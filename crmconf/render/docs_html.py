@@ -14,9 +14,13 @@ FILLS = {
     "lost": ("#ffe3e3", "#c92a2a"),
     "closed": ("#e9ecef", "#495057"),
 }
+BRANCH = ("#fff9db", "#e67700")  # a side path (branch_from): amber, apart from the main path
 CSS = """
 nav a { margin-right: 16px; }
 td.term { font-weight: 600; white-space: nowrap; }
+svg.map { margin: 12px 0; }
+p.legend { color: var(--muted); font-size: 13px; margin: 0 0 8px; }
+@media print { svg.map, table { break-inside: avoid; } }
 """
 
 
@@ -27,18 +31,21 @@ def e(text: str) -> str:
 def svg(diagram: Diagram, title: str) -> str:
     w, h = diagram.width, diagram.height
     out = [
-        f'<svg role="img" font-family="{FONT}" width="{w:g}" height="{h:g}" viewBox="0 0 {w:g} {h:g}">',
+        f'<svg class="map" role="img" font-family="{FONT}" width="{w:g}" height="{h:g}" viewBox="0 0 {w:g} {h:g}">',
         f"<title>{e(title)}</title>",
     ]
     for a in diagram.arrows:
+        points = " ".join(f"{x:g},{y:g}" for x, y in a.points)
+        dash = ' stroke-dasharray="5 3"' if a.kind in ("branch", "return") else ""
         out.append(
-            f'<line x1="{a.x1:g}" y1="{a.y1:g}" x2="{a.x2:g}" y2="{a.y2:g}" stroke="#495057" '
-            'stroke-width="1.5"></line>'
+            f'<polyline points="{points}" fill="none" stroke="#495057" stroke-width="1.5"{dash}></polyline>'
         )
-        points = " ".join(f"{x:g},{y:g}" for x, y in a.head)
-        out.append(f'<polygon points="{points}" fill="#495057"></polygon>')
+        head = " ".join(f"{x:g},{y:g}" for x, y in a.head)
+        out.append(f'<polygon points="{head}" fill="#495057"></polygon>')
     for b in diagram.boxes:
         fill, stroke = FILLS.get(b.outcome, FILLS[None])
+        if b.branch:
+            fill, stroke = BRANCH
         radius = b.h / 2 if b.outcome else 6
         out.append(
             f'<rect x="{b.x:g}" y="{b.y:g}" width="{b.w:g}" height="{b.h:g}" rx="{radius:g}" '
@@ -73,13 +80,15 @@ def _terms(book: Handbook) -> list[str]:
     return [*out, "</tbody>", "</table>"]
 
 
-def _process(p: ProcessMap) -> list[str]:
-    out = [f"<h3>{e(p.label)} <code>{e(p.name)}</code> ({e(p.object)})</h3>"]
+def process_section(p: ProcessMap) -> list[str]:
+    out = [f'<h3 id="pipeline-{e(p.name)}">{e(p.label)} <code>{e(p.name)}</code> ({e(p.object)})</h3>']
     if p.description:
         out.append(f"<p>{e(p.description)}</p>")
     if p.owners:
         out.append(f'<p class="meta">Owned by: {e(", ".join(p.owners))}</p>')
     out.append(svg(layout(p), f"Process map of {p.label}"))
+    if any(s.branch_from for s in p.stages):
+        out.append('<p class="legend">Dashed, in amber: a side path records take from a stage and back to it.</p>')
     out += [
         "<table>",
         "<thead><tr><th>#</th><th>Stage</th><th>Probability</th><th>Required fields</th>"
@@ -112,7 +121,7 @@ def render(book: Handbook) -> str:
         '<h2 id="process-maps">Process maps</h2>',
     ]
     for p in book.processes:
-        body += _process(p)
+        body += process_section(p)
     if not book.processes:
         body.append("<p>No pipelines are defined yet.</p>")
     body.append('<h2 id="automation-inventory">Automation inventory</h2>')

@@ -44,7 +44,9 @@ def mermaid(process: ProcessMap) -> str:
             parts.append(mermaid_text(" · ".join(d for d in detail if d)))
         label = "<br/>".join(parts)
         lines.append(f'    s{i}(["{label}"])' if step.is_outcome else f'    s{i}["{label}"]')
-    lines.extend(f"    s{e.source} --> s{e.target}" for e in process.edges)
+    lines.extend(
+        f"    s{e.source} {'-.->' if e.kind in ('branch', 'return') else '-->'} s{e.target}" for e in process.edges
+    )
     used = sorted({s.outcome for s in process.stages if s.outcome})
     lines.extend(f"    classDef {o} {OUTCOME_CLASSES[o]}" for o in used if o in OUTCOME_CLASSES)
     for o in used:

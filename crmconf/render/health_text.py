@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from crmconf.health.model import HealthReport, KpiResult
 from crmconf.render import health_cells as hc
+from crmconf.render.paint import paint
+from crmconf.render.table import grid
 
-_PAINT = {"ok": "32", "below": "31", "unmeasured": "33", "empty": "2", "escalated": "31"}
+_PAINT = {"ok": "green", "below": "red", "unmeasured": "yellow", "empty": "dim", "escalated": "red"}
 
 
 def _paint(text: str, status: str, color: bool) -> str:
-    return f"\x1b[{_PAINT[status]}m{text}\x1b[0m" if color else text
+    return paint(text, _PAINT[status], color)
 
 
 def render(report: HealthReport, *, color: bool = False, everything: bool = False) -> str:
@@ -17,14 +19,7 @@ def render(report: HealthReport, *, color: bool = False, everything: bool = Fals
     rows = [["KPI", "VALUE", "TARGET", "STATUS", "TREND"]]
     rows += [[k.title, hc.figure(k, k.overall), hc.target(k), hc.STATUS_WORDS[k.status], hc.spark(k.trend)]
              for k in report.kpis]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for i, row in enumerate(rows):
-        text = "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
-        if i and color:
-            status = report.kpis[i - 1].status
-            start = sum(w + 2 for w in widths[:3])
-            text = text[:start] + _paint(row[3], status, color) + text[start + len(row[3]):]
-        out.append(text)
+    out += grid(rows, styles=[[], *([None, None, None, _PAINT[k.status]] for k in report.kpis)], color=color)
     for k in report.kpis:
         out += ["", *_kpi(k, report, color=color, everything=everything)]
     out += ["", *_outcome(report)]

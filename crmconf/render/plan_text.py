@@ -8,15 +8,17 @@ from collections.abc import Iterator
 from crmconf.engine.changes import SYMBOLS, Action, Change, Plan
 from crmconf.engine.resource import JSON
 from crmconf.engine.steps import Status
+from crmconf.render.paint import paint as styled
 from crmconf.render.word_diff import is_text, word_diff
 
 UNMANAGED_SHOWN = 50  # a vendor org can hold thousands; the plan must stay readable
-COLORS = {Action.CREATE: "32", Action.UPDATE: "33", Action.DELETE: "31", Action.REPLACE: "35"}
+COLORS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red", Action.REPLACE: "magenta"}
 
 
 def value(v: JSON) -> str:
-    """A value as JSON; text is never cut (a cut definition would hide its change), structures may be."""
-    text = json.dumps(v, ensure_ascii=False, default=str)
+    """A value as JSON; text is never cut (a cut definition would hide its change), structures may be.
+    Keys sorted, so a plan reads the same fresh and saved (`crmconf show`: saved plans sort their keys)."""
+    text = json.dumps(v, ensure_ascii=False, default=str, sort_keys=True)
     return text if len(text) <= 120 or isinstance(v, str) else text[:117] + "..."
 
 
@@ -51,7 +53,7 @@ def change_lines(c: Change, paint: bool = False, effects: tuple[str, ...] = ()) 
     symbol = SYMBOLS[c.action]
     head = f"{symbol} {c.address}"
     if paint:
-        head = f"\x1b[{COLORS[c.action]}m{head}\x1b[0m"
+        head = styled(head, COLORS[c.action], True)
     why = f"  ({c.source})" if c.source else ""
     yield f"  {head}{why}"
     if c.destructive or c.migrate_to:

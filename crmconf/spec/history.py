@@ -19,10 +19,10 @@ from crmconf import files
 from crmconf.errors import UsageError
 from crmconf.spec.load import LoadError, parse_text
 from crmconf.spec.model import ReviewRecord
+from crmconf.spec.modeline import modeline
 
 FILE = "reviews.yaml"
 HEADER = (
-    "# yaml-language-server: $schema=https://crmconf.dev/schema/v1/spec.schema.json\n"
     "# The review history of the automations beside it: `crmconf review NAME --by EMAIL` appends here.\n"
 )
 
@@ -44,7 +44,7 @@ def _entry(record: ReviewRecord) -> CommentedMap:
 def append(root: Path, relative: str, record: ReviewRecord) -> tuple[str, int]:
     """Add `record` to the `reviews` of `root/relative` (created when missing); (file, line of the entry)."""
     path = root / relative
-    text = path.read_text(encoding="utf-8") if path.exists() else HEADER + "reviews:\n"
+    text = path.read_text(encoding="utf-8") if path.exists() else modeline("spec", path, root) + HEADER + "reviews:\n"
     yaml = _yaml()
     try:
         data = yaml.load(text) or CommentedMap()

@@ -239,6 +239,9 @@ class Stage(Strict):
     require: tuple[Ident, ...] = ()
     outcome: Outcome | None = None
     description: Text | None = None
+    # A side path off the main one (an escalation, waiting on the customer): records come here from
+    # that stage and go back to it. Drawn as a branch in the handbook; the CRM's stage order is unchanged.
+    branch_from: Ident | None = None
 
 
 class Pipeline(Strict):

@@ -1,15 +1,17 @@
-"""The connection to HubSpot, its settings, and the provider's ONE retry policy.
+"""The connection to HubSpot, its settings, and what HubSpot's answers mean for the retry policy.
 
 urllib3 inside the generated client would otherwise retry some calls by itself (GETs on 429 with
 Retry-After, dropped connections), so the client is built with `retry=Retry(total=False)` and every
-call goes through `Client.call`, which owns the policy:
+call goes through `Client.call`, under the retry policy both providers share (crmconf.engine.retry),
+HubSpot's answers deciding:
 
 - 429: never processed by HubSpot, so always retried (any method), waiting Retry-After (or the
   rate-limit window, or the backoff) — a DAILY limit stops the run at once (LimitExceededError);
 - 5xx, timeouts, dropped connections: retried only for idempotent calls (GET, PUT, DELETE, reads
   sent as POST such as search and batch/read); a non-idempotent write whose answer was lost raises
   `Uncertain`, and `Client.write` reads back before deciding to send it again (nothing applied twice);
-- exponential backoff with jitter, bounded attempts; every error names HubSpot's correlationId.
+- exponential backoff with jitter, bounded attempts (crmconf.engine.retry); every error names HubSpot's
+  correlationId. Each request and retry is logged for `--verbose` (crmconf.logs).
 
 Every attempt takes a slot of the client's `Gate` (crmconf.engine.pool): at most `read_concurrency`
 requests in flight (a plan's reads run concurrently), within the budget HubSpot's
@@ -44,6 +46,8 @@ from hubspot import HubSpot
 from hubspot.utils.requests.http_request_builder import Request
 from urllib3.util.retry import Retry
 
+from crmconf import logs
+from crmconf.engine import retry
 from crmconf.engine.pool import Gate
 from crmconf.errors import AuthError, LimitExceededError, ProviderError, UsageError
 
@@ -86,16 +90,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 6
-    base_delay: float = 0.5
-    max_delay: float = 30.0  # caps every wait, Retry-After included (lower it only against an emulator)
-
-    def backoff(self, attempt: int, rng: random.Random) -> float:
-        """Exponential with equal jitter: half the step is fixed, half random (attempt counts from 1)."""
-        step = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
-        return step / 2 + rng.uniform(0, step / 2)
+RetryPolicy = retry.Policy  # the retry policy both providers share (crmconf.engine.retry)
 
 
 @dataclass(frozen=True)
@@ -283,6 +278,28 @@ def _failure(exc: BaseException) -> _Failure | None:
 _UNKNOWN = object()
 
 
+def _log_requests(rest: Any) -> None:
+    """Every request of a generated API object, logged for `--verbose` (crmconf.logs): its REST client's
+    `request` is the one call all its methods (GET, POST...) go through, answered or refused."""
+    if getattr(rest, "_crmconf_logged", False):  # API objects of one package share a client
+        return
+    send = rest.request
+
+    def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        started = time.monotonic()
+        try:
+            answer = send(method, url, *args, **kwargs)
+        except Exception as exc:
+            status = getattr(exc, "status", None) or f"no answer ({type(exc).__name__})"
+            logs.request("hubspot", method, url, status, time.monotonic() - started)
+            raise
+        logs.request("hubspot", method, url, answer.status, time.monotonic() - started)
+        return answer
+
+    rest.request = request
+    rest._crmconf_logged = True
+
+
 class Client:
     """One HubSpot account: the SDK's API objects (built once) and the retry loop around every call."""
 
@@ -346,7 +363,8 @@ class Client:
                 "teams": lambda: settings.users.teams_api,
                 "files": lambda: sdk.files.files_api,  # crmconf's own documents (crmconf_hubspot.state)
             }
-            self._apis[name] = factories[name]()
+            self._apis[name] = api = factories[name]()
+            _log_requests(api.api_client.rest_client)
         return self._apis[name]
 
     def close(self) -> None:
@@ -412,8 +430,15 @@ class Client:
                 if self._session is None:
                     self._session = requests.Session()
                 session = self._session
-            response = session.request(request.get_method(), request.get_url(), timeout=self.settings.timeout,
-                                             **request.get_options_for_sending())
+            started = time.monotonic()
+            try:
+                response = session.request(request.get_method(), request.get_url(), timeout=self.settings.timeout,
+                                           **request.get_options_for_sending())
+            except requests.RequestException as exc:
+                logs.request("hubspot", method, request.get_url(), f"no answer ({type(exc).__name__})",
+                             time.monotonic() - started)
+                raise
+            logs.request("hubspot", method, request.get_url(), response.status_code, time.monotonic() - started)
             if not 200 <= response.status_code < 300:
                 raise HttpError(response.status_code, response.content, response.headers)
             self._observe(response.headers)
@@ -442,35 +467,31 @@ class Client:
         return self._scopes if isinstance(self._scopes, frozenset) else None
 
     def _run(self, what: str, send: Callable[[], T], idempotent: bool) -> T:
-        rate_limited = 0
-        transient = 0
-        while True:
-            with self._counting:
-                self.requests += 1
-            try:
-                with self.gate.slot():
-                    result = send()
-            except Exception as exc:
-                failure = _failure(exc)
-                if failure is None:
-                    raise
-                if failure.status != 429:  # a 429's wait is its Retry-After, taken by every thread below
-                    self._observe(getattr(exc, "headers", None))
-                wait = self._decide(what, failure, idempotent, rate_limited, transient, exc)
-                if not self.gate.take_retry():
-                    raise ProviderError(f"gave up: the retries every concurrent request shares are spent "
-                                        f"({self._clean(failure.describe())})", context=f"hubspot: {what}",
-                                        retryable=True) from exc
-                if failure.status == 429:
-                    self.gate.pause(wait)  # HubSpot said wait: every thread does, not only this one
-                    rate_limited += 1
-                else:
-                    transient += 1
-                log.debug("hubspot: %s failed (%s); retrying in %.3fs", what, failure.describe(), wait)
-                self._sleep(wait)
-                continue
-            self.gate.succeeded()
-            return result
+        """One operation under the shared retry policy (crmconf.engine.retry); HubSpot's answers decide."""
+        tries = {"rate_limited": 0, "transient": 0}
+        last: list[str] = []
+
+        def decide(exc: Exception, attempt: int) -> retry.Retry | None:
+            failure = _failure(exc)
+            if failure is None:
+                return None
+            if failure.status != 429:  # a 429's wait is its Retry-After, taken by every thread
+                self._observe(getattr(exc, "headers", None))
+            wait = self._decide(what, failure, idempotent, tries["rate_limited"], tries["transient"], exc)
+            tries["rate_limited" if failure.status == 429 else "transient"] += 1
+            last[:] = [self._clean(failure.describe())]
+            return retry.Retry(wait, last[0], everyone=failure.status == 429)
+
+        def spent(exc: Exception) -> Exception:
+            return ProviderError(f"gave up: the retries every concurrent request shares are spent ({last[0]})",
+                                 context=f"hubspot: {what}", retryable=True)
+
+        return retry.run("hubspot", what, send, decide, gate=self.gate, policy=self.policy, sleep=self._sleep,
+                         count=self._count, spent=spent)
+
+    def _count(self) -> None:
+        with self._counting:
+            self.requests += 1
 
     def _decide(self, what: str, failure: _Failure, idempotent: bool, rate_limited: int, transient: int,
                 exc: BaseException) -> float:

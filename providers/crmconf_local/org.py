@@ -19,7 +19,6 @@ whole org, plain JSON, and there is no log.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import tempfile
@@ -29,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from crmconf import oslock
 from crmconf.errors import LockedError, ProviderError
 
 FORMAT_VERSION = 2
@@ -165,7 +165,7 @@ def commit(path: Path, org: Org) -> None:
     log = log_path(path)
     line = json.dumps({"generation": org.generation, "ops": org.pending}, sort_keys=True,
                       separators=(",", ":")).encode() + b"\n"
-    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | oslock.NOFOLLOW | oslock.BINARY, 0o600)
     try:
         size = os.fstat(fd).st_size
         if size < org.log_end:  # someone else wrote the org meanwhile: write it whole instead
@@ -182,7 +182,7 @@ def commit(path: Path, org: Org) -> None:
         if fd >= 0:
             os.close(fd)
     if org.log_end == 0:
-        _fsync_folder(path.parent)  # a new log: its name must survive a crash too
+        oslock.fsync_folder(path.parent)  # a new log: its name must survive a crash too
     org.log_end += len(line)
     org.pending = []
 
@@ -212,7 +212,7 @@ def save(path: Path, org: dict[str, Any]) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_folder(path.parent)
+    oslock.fsync_folder(path.parent)
     with contextlib.suppress(FileNotFoundError):
         log_path(path).unlink()  # stale from the rename on: removing it only tidies
     if isinstance(org, Org):
@@ -225,35 +225,21 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _fsync_folder(folder: Path) -> None:
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 @contextlib.contextmanager
 def locked(path: Path, wait: float = 0.0) -> Iterator[None]:
     """The org's exclusive lock; `wait` seconds to get it (short writes wait, an apply does not)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     lock_path = path.with_name(path.name + ".lock")
     try:  # never through a link: the lock file is ours, and a link could point anywhere
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        fd = oslock.open_lock_file(path)
     except OSError as exc:
         raise ProviderError(f"cannot open the lock {lock_path}: {exc.strerror}", context="local") from exc
     deadline = time.monotonic() + wait
     try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError as exc:
-                if time.monotonic() >= deadline:
-                    raise LockedError(
-                        f"another crmconf apply holds the lock on {path}; try again when it ends"
-                    ) from exc
-                time.sleep(0.05)
+        while not oslock.try_lock(fd):
+            if time.monotonic() >= deadline:
+                raise LockedError(f"another crmconf apply holds the lock on {path}; try again when it ends")
+            time.sleep(0.05)
         yield
     finally:
         os.close(fd)

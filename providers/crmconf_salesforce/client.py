@@ -9,8 +9,9 @@ Everything that talks to Salesforce goes through `SalesforceClient`, so one plac
   a write result with success=false is a per-component failure, and anything else is a
   `ProviderError` naming what was being done;
 - what is retried: reads only (a timeout or 5xx on a read is harmless to repeat; a write might have
-  landed, so it is reported, never repeated behind the user's back). The client library itself
-  retries nothing, so there is no double retry;
+  landed, so it is reported, never repeated behind the user's back), under the retry policy both
+  providers share (crmconf.engine.retry). The client library itself retries nothing, so there is no
+  double retry; every answer (REST, Composite, SOAP) is logged for `--verbose` (crmconf.logs);
 - how calls are grouped: Metadata CRUD at most 10 components a call, listMetadata 3 queries a call,
   SOQL followed page by page (nextRecordsUrl), independent GETs in one Composite Batch request (25
   at most; /composite would allow only 5 queries);
@@ -27,6 +28,7 @@ Everything that talks to Salesforce goes through `SalesforceClient`, so one plac
 from __future__ import annotations
 
 import os
+import random
 import re
 import threading
 import time
@@ -51,7 +53,8 @@ from simple_salesforce.exceptions import (
 )
 from zeep.helpers import serialize_object as _serialize
 
-from crmconf.engine import pool
+from crmconf import logs
+from crmconf.engine import pool, retry
 from crmconf.errors import AuthError, LimitExceededError, ProviderError, UsageError
 
 T = TypeVar("T")
@@ -112,7 +115,7 @@ class Settings:
     domain: str
     timeout: float
     env: Mapping[str, str]  # setting name (session_env, ...) -> environment variable name
-    backoff: float = 0.2  # seconds before the first retry of a failed read; the n-th waits n times this
+    backoff: float = 0.2  # before the first retry of a failed read (then doubling, with jitter: crmconf.engine.retry)
     read_concurrency: int = 10  # see the module docstring
 
     @classmethod
@@ -167,7 +170,10 @@ class SalesforceClient:
         self.target = target
         self.requests = 0  # HTTP requests sent, for Snapshot.requests and the benchmark
         self._sf: Salesforce | None = None
-        self.gate = pool.Gate(settings.read_concurrency, retries=4 * (READ_RETRIES + 1))
+        # Reads are tried READ_RETRIES more times, the n-th retry waiting about 2^(n-1) x retry_backoff_seconds.
+        self.policy = retry.Policy(READ_RETRIES + 1, settings.backoff, max_delay=max(30.0, settings.backoff))
+        self._rng = random.Random()
+        self.gate = pool.Gate(settings.read_concurrency, retries=4 * self.policy.max_attempts)
         self._counting = threading.Lock()
         self._connecting = threading.Lock()
 
@@ -212,7 +218,10 @@ class SalesforceClient:
         return sf
 
     def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        """Sforce-Limit-Info: `api-usage=used/allocation`, the org's rolling 24-hour API allocation."""
+        """Every answer, logged for `--verbose` (crmconf.logs); and Sforce-Limit-Info:
+        `api-usage=used/allocation`, the org's rolling 24-hour API allocation."""
+        logs.request("salesforce", response.request.method or "?", response.url, response.status_code,
+                     response.elapsed.total_seconds())
         found = _API_USAGE.search(response.headers.get("Sforce-Limit-Info", ""))
         if found:
             used, allocation = int(found.group(1)), int(found.group(2))
@@ -281,24 +290,32 @@ class SalesforceClient:
             raise self.translate(exc, what) from None
 
     def _call(self, what: str, fn: Callable[[], T], *, read: bool, cost: int = 1) -> T:
-        """One HTTP request: counted, sent within the gate, translated, and retried when it is a read that
-        failed transiently. `cost`: what it spends of the daily allocation (a Composite Batch, one per
-        subrequest)."""
-        attempt = 0
-        while True:
-            with self._counting:
-                self.requests += 1
-            try:
-                with self.gate.slot(cost), self.translating(what):
-                    result = fn()
-            except ProviderError as err:
-                if not (read and err.retryable) or attempt >= READ_RETRIES or not self.gate.take_retry():
+        """One HTTP request: counted, sent within the gate, translated, and retried under the shared policy
+        (crmconf.engine.retry) when it is a read that failed transiently. `cost`: what it spends of the
+        daily allocation (a Composite Batch, one per subrequest)."""
+        def send() -> T:
+            started = time.monotonic()
+            with self.translating(what):
+                try:
+                    return fn()
+                except requests.RequestException as exc:  # no answer, so no response hook: logged here
+                    sent = exc.request
+                    logs.request("salesforce", (sent.method if sent else None) or "?", (sent.url if sent else None)
+                                 or self.settings.instance_url, f"no answer ({type(exc).__name__})",
+                                 time.monotonic() - started)
                     raise
-                attempt += 1
-                time.sleep(self.settings.backoff * attempt)
-                continue
-            self.gate.succeeded()
-            return result
+
+        def decide(exc: Exception, attempt: int) -> retry.Retry | None:
+            if not (isinstance(exc, ProviderError) and read and exc.retryable) or attempt >= self.policy.max_attempts:
+                return None
+            return retry.Retry(self.policy.wait(attempt, self._rng), str(exc))
+
+        return retry.run("salesforce", what, send, decide, gate=self.gate, policy=self.policy, sleep=time.sleep,
+                         count=self._count, cost=cost)
+
+    def _count(self) -> None:
+        with self._counting:
+            self.requests += 1
 
     # --- REST ------------------------------------------------------------------------------------
 

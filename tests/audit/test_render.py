@@ -183,6 +183,20 @@ def test_html_is_one_well_formed_self_contained_file() -> None:
     assert "Content-Security-Policy" in html
 
 
+def test_html_groups_every_column_into_six_verdicts_second() -> None:
+    """Every value of the other formats is in the HTML, grouped so the table fits 1,280 px and prints."""
+    from crmconf.render.audit_cells import COLUMNS
+
+    grouped = [k for _, _, keys in audit_html.GROUPS for k in keys]
+    assert sorted(grouped) == sorted(k for k, _ in COLUMNS) and len(grouped) == len(set(grouped))
+    assert [h for _, h, _ in audit_html.GROUPS][:2] == ["Automation", "Verdicts"]
+    html = audit_html.render(REPORT)
+    head = html[html.index('<table class="rows">'):]
+    head = head[: head.index("</thead>")]
+    assert head.count("<th>") == 6 and head.count("<col ") == 6
+    assert "table-layout: fixed" in html and "@media print" in html and "size: A4 landscape" in html
+
+
 def test_html_bars_scale_with_the_counts() -> None:
     html = audit_html.render(REPORT)
     widths = {}

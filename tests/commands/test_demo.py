@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -39,10 +40,13 @@ def test_seed_drifts_in_every_way_the_demo_promises(cli: CLI, demo_root: Path) -
 def test_demo_runs_end_to_end(
     demo_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("CRMCONF_TODAY", "2026-11-23")
+    monkeypatch.delenv("CRMCONF_TODAY", raising=False)  # the demo keeps its own clock, whatever the real date
     assert demo.main(demo_root) == 0
+    assert "CRMCONF_TODAY" not in os.environ
     out = capsys.readouterr().out
-    assert "Plan: 0 to add, 4 to change, 1 to destroy." in out
+    assert "The demo's clock: 2026-11-23" in out
+    assert out.count("Plan: 0 to add, 4 to change, 1 to destroy.") == 1  # each plan is shown once
+    assert out.count("to add") == 1 and "$ crmconf apply plan.json --allow-destroy" in out
     assert "1 destructive change(s): applying needs --allow-destroy. 5 manual step(s) still open." in out
     # While steps are open the plan never says the CRM matches; once verified or recorded done, it does.
     assert "No changes. 5 manual step(s) still open: the CRM does not match the spec until they are done." in out

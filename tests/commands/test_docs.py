@@ -130,18 +130,19 @@ def test_the_example_workspace(cli: CLI, tmp_path: Path) -> None:
     )
 
 
-def test_layout_places_outcomes_in_a_column_after_the_open_stages(cli: CLI, workspace: Path) -> None:
+def test_layout_ends_the_main_line_won_and_branches_lost_below(cli: CLI, workspace: Path) -> None:
     (workspace / "pipelines.yaml").write_text(TRICKY_PIPELINE)
     process = build(require_valid(workspace, TODAY).spec, TODAY).processes[0]
     diagram = layout(process)
     discovery, proposal, won, lost = diagram.boxes
-    assert discovery.y == proposal.y and discovery.x < proposal.x < won.x == lost.x and won.y < lost.y
-    assert proposal.y == (won.y + lost.y) / 2  # the open row is centred on the outcome column
+    assert discovery.y == proposal.y == won.y and discovery.x < proposal.x < won.x == lost.x and won.y < lost.y
     for arrow in diagram.arrows:
-        assert min(arrow.x1, arrow.x2) >= 0 and max(arrow.x1, arrow.x2) <= diagram.width
+        xs = [x for x, _ in arrow.points]
+        assert min(xs) >= 0 and max(xs) <= diagram.width
     assert max(b.x + b.w for b in diagram.boxes) <= diagram.width
     assert max(b.y + b.h for b in diagram.boxes) <= diagram.height
-    assert [(e.source, e.target) for e in flow(process.stages)] == [(0, 1), (1, 2), (1, 3)]
+    assert [(e.source, e.target, e.kind) for e in flow(process.stages)] == [
+        (0, 1, "next"), (1, 2, "outcome"), (1, 3, "outcome")]
 
 
 def test_errors(cli: CLI, workspace: Path, tmp_path: Path) -> None:

@@ -55,6 +55,8 @@ def test_validate_is_strict(tmp_path: Path) -> None:
     (ws / "crmconf.yaml").write_text("version: 1\n")
     (ws / "automations.yaml").write_text(
         "automations:\n  - {name: nudge, binds: {local: x}, owner: jo@acme.example, purpose: p}\n")  # never reviewed
-    step = STEPS["Validate the spec"]
-    assert run_step(step, tmp_path, tmp_path, {"WORKSPACE": "ws", "STRICT": "true"})[0] == 1
-    assert run_step(step, tmp_path, tmp_path, {"WORKSPACE": "ws", "STRICT": "false"})[0] == 0
+    step = STEPS["validate"]
+    env = {"WORKSPACE": "ws", "OUT": str(tmp_path)}
+    assert run_step(step, tmp_path, tmp_path, {**env, "STRICT": "true"})[0] == 1
+    assert "warning I504" in (tmp_path / "validate.log").read_text()  # the findings as text, for the comment
+    assert run_step(step, tmp_path, tmp_path, {**env, "STRICT": "false"})[0] == 0

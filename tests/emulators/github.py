@@ -134,6 +134,23 @@ def _edit_issue(c: Call) -> tuple[int, JSON]:
     return 200, c.world.edit_issue(_repo(c), _number(c), c.body or {})
 
 
+# Comments on a pull request are issue comments; the token needs issues or pull_requests (write to post).
+@route("GET", "/repos/{owner}/{repo}/issues/{number}/comments", "issues:read|pull_requests:read")
+def _list_comments(c: Call) -> tuple[int, JSON]:
+    repo = _repo(c)
+    return 200, c.world.comments_of(repo, _number(c))
+
+
+@route("POST", "/repos/{owner}/{repo}/issues/{number}/comments", "issues:write|pull_requests:write")
+def _create_comment(c: Call) -> tuple[int, JSON]:
+    return 201, c.world.create_comment(_repo(c), _number(c), c.login, c.body)
+
+
+@route("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment}", "issues:write|pull_requests:write")
+def _edit_comment(c: Call) -> tuple[int, JSON]:
+    return 200, c.world.edit_comment(_repo(c), _number(c, "comment"), c.login, c.body)
+
+
 @dataclass
 class _Limits:
     remaining: int = RATE_LIMIT
@@ -239,7 +256,7 @@ class GitHubEmulator:
             match = regex.match(path)
             if verb != method or match is None:
                 continue
-            if permission not in permissions and permission.replace(":read", ":write") not in permissions:
+            if not any(p in permissions or p.replace(":read", ":write") in permissions for p in permission.split("|")):
                 raise GitHubError(403, "Resource not accessible by integration")
             try:
                 body = json.loads(raw) if raw else None

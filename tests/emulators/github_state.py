@@ -56,6 +56,7 @@ class Repo:
     pulls: dict[int, Pull] = field(default_factory=dict)
     statuses: dict[str, list[JSON]] = field(default_factory=dict)  # sha -> statuses, newest last
     issues: dict[int, JSON] = field(default_factory=dict)
+    comments: dict[int, JSON] = field(default_factory=dict)  # id -> comment (on an issue or a pull request)
 
     @property
     def full_name(self) -> str:
@@ -75,7 +76,8 @@ class World:
 
     def user(self, login: str) -> JSON:
         uid = self.users.setdefault(login, next(self._ids))
-        return {"login": login, "id": uid, "node_id": f"U_{uid}", "type": "User", "site_admin": False,
+        kind = "Bot" if login.endswith("[bot]") else "User"  # the Actions token acts as github-actions[bot]
+        return {"login": login, "id": uid, "node_id": f"U_{uid}", "type": kind, "site_admin": False,
                 "url": f"{self.base_url}/users/{login}", "html_url": f"https://github.com/{login}"}
 
     def add_token(self, token: str, login: str, permissions: set[str]) -> None:
@@ -226,6 +228,38 @@ class World:
             issue["labels"] = [str(x) for x in body["labels"]]
         issue["updated_at"] = now()
         return self.issue_json(repo, number)
+
+    # ---- comments on issues and pull requests ----
+
+    def comments_of(self, repo: Repo, number: int) -> list[JSON]:
+        if number not in repo.issues and number not in repo.pulls:
+            raise GitHubError(404, "Not Found")
+        return [c for c in repo.comments.values() if c["number"] == number]  # oldest first, as GitHub lists
+
+    def create_comment(self, repo: Repo, number: int, login: str, body: JSON) -> JSON:
+        self.comments_of(repo, number)
+        if not isinstance(body, dict) or not isinstance(body.get("body"), str) or not body["body"]:
+            raise invalid("IssueComment", "body", "body is missing", "missing_field")
+        self._check_body(body["body"])
+        cid = next(self._ids)
+        url = f"{self.base_url}/repos/{repo.full_name}/issues/comments/{cid}"
+        repo.comments[cid] = {"id": cid, "number": number, "body": body["body"], "user": self.user(login),
+                              "url": url, "html_url": f"https://github.com/{repo.full_name}/pull/{number}#issuecomment-{cid}",
+                              "issue_url": f"{self.base_url}/repos/{repo.full_name}/issues/{number}",
+                              "created_at": now(), "updated_at": now()}
+        return repo.comments[cid]
+
+    def edit_comment(self, repo: Repo, cid: int, login: str, body: JSON) -> JSON:
+        comment = repo.comments.get(cid)
+        if comment is None:
+            raise GitHubError(404, "Not Found")
+        if comment["user"]["login"] != login:  # [choice] an integration edits only its own comments
+            raise GitHubError(403, "Resource not accessible by integration")
+        if not isinstance(body, dict) or not isinstance(body.get("body"), str) or not body["body"]:
+            raise invalid("IssueComment", "body", "body is missing", "missing_field")
+        self._check_body(body["body"])
+        comment.update(body=body["body"], updated_at=now())
+        return comment
 
     @staticmethod
     def _check_body(text: JSON) -> None:

@@ -129,3 +129,21 @@ def test_the_rules_catalogue_names_tests_that_exist() -> None:
         for name in re.findall(r"^def (test_[a-z0-9_]+)", path.read_text(encoding="utf-8"), re.M)
     }
     assert named and named <= defined, sorted(named - defined)
+
+
+def test_comments_need_write_rights_a_body_and_their_author(gh: GitHubEmulator) -> None:
+    gh.world.add_token("bot", "github-actions[bot]", {"pull_requests:write"})
+    path = "/repos/acme/crm/issues/1/comments"
+    assert call(gh, "POST", path, token="reader", json={"body": "x"}).status_code == 403
+    assert call(gh, "POST", path, token="bot", json={}).status_code == 422
+    assert call(gh, "POST", path, token="bot", json={"body": "x" * 65_537}).status_code == 422
+    made = call(gh, "POST", path, token="bot", json={"body": "first"})
+    assert made.status_code == 201 and made.json()["user"]["type"] == "Bot"
+    call(gh, "POST", path, token="maria", json={"body": "second"})
+    listed = call(gh, "GET", path, token="reader").json()
+    assert [c["body"] for c in listed] == ["first", "second"] and listed[1]["user"]["type"] == "User"
+    url = made.json()["url"].removeprefix(gh.base_url)
+    assert call(gh, "PATCH", url, token="maria", json={"body": "mine now"}).status_code == 403
+    edited = call(gh, "PATCH", url, token="bot", json={"body": "edited"})
+    assert edited.status_code == 200 and edited.json()["body"] == "edited"
+    assert call(gh, "GET", "/repos/acme/crm/issues/99/comments").status_code == 404

@@ -27,6 +27,9 @@ def main() -> None:
             os.kill(os.getpid(), signum)
 
     os.fsync = fsync
+    from tests.winlock import install_from_env
+
+    install_from_env()  # portalocker's Windows path when the run asks for it (CRMCONF_TEST_LOCKS)
     from crmconf.cli import run
 
     code = run(args)

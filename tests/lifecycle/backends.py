@@ -23,7 +23,7 @@ from tests.emulators.salesforce import SalesforceEmulator, connect
 from tests.emulators.salesforce_staticresource import content
 
 Names = tuple[str, str]  # (spec name, label)
-HEADER = "# yaml-language-server: $schema=https://crmconf.dev/schema/v1/spec.schema.json\n"
+HEADER = "# yaml-language-server: $schema=.schema/spec.schema.json\n"
 
 
 class Backend(Protocol):
@@ -53,7 +53,7 @@ class Backend(Protocol):
 def write_workspace(root: Path, backend: Backend, fields: dict[str, list[str]], extra: str = "") -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "crmconf.yaml").write_text(
-        "# yaml-language-server: $schema=https://crmconf.dev/schema/v1/config.schema.json\n"
+        "# yaml-language-server: $schema=.schema/config.schema.json\n"
         "# The lifecycle workspace: a few fields on one target.\n"
         f"version: 1\ndefault_target: {backend.target}\n" + backend.config() + extra
     )

@@ -21,7 +21,10 @@ from pathlib import Path
 
 RUNS = int(os.environ.get("CRMCONF_CONCURRENT_RUNS", "10"))
 LATENCY_S = 0.005  # per request: a little, as a real network has
-CLI = [sys.executable, "-c", "from crmconf.cli import main; main()"]
+# tests.winlock: the locks go through portalocker's Windows path when the run asks for it (CRMCONF_TEST_LOCKS)
+REPO = Path(__file__).resolve().parents[2]
+CLI = [sys.executable, "-c", "from tests.winlock import install_from_env; install_from_env(); "
+       "from crmconf.cli import main; main()"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ def machines(template: Path, base: Path, count: int = 2) -> list[Path]:
 
 def race(roots: list[Path], target: str, env: dict[str, str], timeout: float = 120) -> list[Finished]:
     """`crmconf apply --auto-approve` in every root at once; the finished runs, winner(s) first."""
-    full = {**os.environ, "CRMCONF_TODAY": "2026-11-23", "NO_COLOR": "1", **env}
+    full = {**os.environ, "CRMCONF_TODAY": "2026-11-23", "NO_COLOR": "1", "PYTHONPATH": str(REPO), **env}
     procs = [(root, subprocess.Popen([*CLI, "apply", "-w", str(root), "-t", target, "--auto-approve"], env=full,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)) for root in roots]
     done = []

@@ -16,6 +16,7 @@ def check(ctx: CheckContext) -> Iterator[Diagnostic]:
         yield from _outcomes(ctx, pipeline)
         yield from _probabilities(ctx, pipeline)
         yield from _migrations(ctx, pipeline)
+        yield from _branches(ctx, pipeline)
     yield from _unique_options(ctx)
 
 
@@ -131,6 +132,32 @@ def _migrations(ctx: CheckContext, pipeline: Pipeline) -> Iterator[Diagnostic]:
                 ctx.at(address, "migrate_to", old),
                 hint=ctx.suggest(new, names),
             )
+
+
+def _branches(ctx: CheckContext, pipeline: Pipeline) -> Iterator[Diagnostic]:
+    """`branch_from` names an open stage of the main path: a side path hangs off the main one."""
+    address = addr.pipeline(pipeline.name)
+    stages = {s.name: s for s in pipeline.stages}
+    for index, stage in enumerate(pipeline.stages):
+        parent = stage.branch_from
+        if parent is None:
+            continue
+        where = ctx.at(address, "stages", index, "branch_from")
+        other = stages.get(parent)
+        why = ""
+        if stage.outcome:
+            why = f"{stage.name} is a closing stage; closing stages already branch off the last open stage"
+        elif other is None:
+            why = f"{parent!r} is not a stage of {pipeline.name}"
+        elif parent == stage.name:
+            why = f"{stage.name} cannot branch from itself"
+        elif other.outcome:
+            why = f"{parent!r} is a closing stage: nothing leaves it"
+        elif other.branch_from:
+            why = f"{parent!r} is itself a branch (of {other.branch_from!r}): branch from the main path"
+        if why:
+            yield error("R315", f"branch_from: {why}", where,
+                        hint=ctx.suggest(parent, [s.name for s in pipeline.stages]) if other is None else None)
 
 
 def _unique_options(ctx: CheckContext) -> Iterator[Diagnostic]:
