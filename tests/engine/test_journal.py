@@ -182,9 +182,11 @@ def test_journal_lines_hold_no_secret(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "pat-na1" not in text and json.loads(text)["detail"] == 'HTTP 401: token "***"'
 
 
-def test_a_refused_apply_journals_nothing(cli: CLI, workspace: Path) -> None:
+def test_a_refused_apply_journals_nothing(cli: CLI, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Locked out, destroy refused, not approved: no begin without an end, in fact no line at all."""
-    from crmconf_local import org
+    from crmconf_local import org, state
+
+    monkeypatch.setattr(state, "LOCK_WAIT", 0.2)  # how long a state write waits is not what is tested
 
     path = workspace / ".crmconf" / "journal.jsonl"
     with org.locked(workspace / ".crmconf" / "local-org.json"):

@@ -40,6 +40,7 @@ def portal(emu: HubSpotEmulator, engine: Engine, ws: Path, monkeypatch: pytest.M
     population = generate(spec, NOW, faults=FAULTS)
     seed(emu, spec, population)
     emu.requests.reset()
+    emu.roll_rate_window()  # the report runs on a later night than the apply: not paced by its requests
     monkeypatch.setenv("CRMCONF_NOW", NOW.isoformat())
     return ws, population
 
@@ -181,9 +182,10 @@ def test_the_search_cost_docs_health_states(cli: CLI, emu: HubSpotEmulator, port
     stated = re.findall(r"\*\*(\d+) (?:searches )?plus (\d+) for each active owner and one more\*\* with `by_owner: "
                         r"(false|true)`", text.replace("\n", " "))
     fixed, each = next((int(f), int(e)) for f, e, flag in stated if flag == str(by_owner).lower())
-    for more in ("new.rep1@acme.example", "new.rep2@acme.example", None):  # the rule holds as the team grows
+    for more in ("new.rep1@acme.example", None):  # the rule holds as the team grows
         owners = sum(1 for o in emu.portal.owners.values() if not o["archived"])
         emu.requests.reset()
+        emu.roll_rate_window()  # each report as if run on its own night: not paced by the last one's requests
         _report(cli, root)
         searches = sum(n for (_, path), n in emu.requests.counts.items() if path.endswith("/search"))
         assert searches == fixed + each * (1 + owners), (owners, searches)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
 from crmconf_local import org as store
+from crmconf_local import state as local_state
 
 from tests.conftest import CLI
 
@@ -44,7 +46,8 @@ def test_unknown_settings_are_refused_with_their_location(cli: CLI, workspace: P
     assert ran.code == 1 and "S210" in ran.err and "crmconf.yaml:5" in ran.err
 
 
-def test_a_second_apply_waits_for_nobody(cli: CLI, workspace: Path) -> None:
+def test_a_second_apply_waits_for_nobody(cli: CLI, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local_state, "LOCK_WAIT", 0.2)  # how long a state write waits is not what is tested
     org = workspace / ".crmconf" / "local-org.json"
     with store.locked(org):
         ran = cli("apply", "-w", workspace, "--auto-approve")
