@@ -22,9 +22,9 @@ from crmconf.engine import (
     steps,
     tracking,
 )
-from crmconf.engine.changes import Action, AttrChange, Change, Plan, Unmanaged
+from crmconf.engine.changes import Action, AttrChange, Change, Plan
 from crmconf.engine.diff import diff
-from crmconf.engine.resource import Compiled, ManualStep, Snapshot
+from crmconf.engine.resource import Compiled, Snapshot
 from crmconf.engine.state import StateStore, store_for
 from crmconf.errors import StalePlanError, UsageError
 from crmconf.memory import no_cycle_collection
@@ -281,19 +281,6 @@ def plan_from_dict(data: Mapping[str, Any], path: Path) -> Plan:
             target=data["target"],
             provider=data["provider"],
             changes=tuple(change_from_dict(c) for c in data["changes"]),
-            manual=tuple(
-                ManualStep(
-                    m["address"],
-                    m["title"],
-                    m["instructions"],
-                    _unloc(m.get("source")),
-                    tuple(m.get("owners", ())),
-                )
-                for m in data.get("manual_steps", [])
-            ),
-            unmanaged=tuple(
-                Unmanaged(u["address"], u["kind"], u.get("label", "")) for u in data.get("unmanaged", [])
-            ),
             diagnostics=tuple(
                 Diagnostic(
                     d["code"], Severity(d["severity"]), d["message"], _unloc(d.get("location")), d.get("hint")
@@ -304,6 +291,6 @@ def plan_from_dict(data: Mapping[str, Any], path: Path) -> Plan:
             spec_digest=data["spec_digest"],
             tool_version=data.get("tool_version", ""),
         )
-        return plan_extras.restore(plan, data, path)
+        return plan_extras.restore(plan, data, path)  # manual steps, unmanaged, the record, effects
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UsageError(f"{path} is not a crmconf plan file ({type(exc).__name__}: {exc})") from exc
