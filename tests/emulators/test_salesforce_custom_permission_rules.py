@@ -10,6 +10,7 @@ import pytest
 from simple_salesforce import Salesforce
 
 from tests.emulators.salesforce import SalesforceEmulator, connect
+from tests.emulators.salesforce_wsdl import check_exchanges
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +21,14 @@ def shared() -> Iterator[tuple[SalesforceEmulator, Salesforce]]:
 
 @pytest.fixture
 def sf(shared: tuple[SalesforceEmulator, Salesforce]) -> Iterator[Salesforce]:
-    shared[0].reset()
-    yield shared[1]
-    shared[0].reset()
+    emulator = shared[0]
+    emulator.reset()
+    emulator.record_soap = True  # every Metadata API exchange here is held to the bundled WSDL
+    try:
+        yield shared[1]
+        assert check_exchanges(emulator) > 0  # the tests here all speak SOAP
+    finally:
+        emulator.reset()
 
 
 def gate(md: Any, permission: str) -> Any:
